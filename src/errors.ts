@@ -1,0 +1,89 @@
+/**
+ * One error hierarchy for the whole CLI. Every error a user can see is an RdcError with an exit code from
+ * EXIT_CODES (the README's table is generated from the same list, so they cannot drift apart).
+ */
+
+export const EXIT_CODES = {
+  ok: {code: 0, meaning: 'Success.'},
+  failure: {code: 1, meaning: 'A check or deployment finished and reported a failure (e.g. `rdc diagnose` found a broken hop).'},
+  usage: {code: 2, meaning: 'Bad input: a flag, argument or value is invalid or missing. Nothing was changed.'},
+  config: {code: 3, meaning: 'The context file (or project config) is unreadable or invalid. It was not modified.'},
+  notFound: {code: 4, meaning: 'An unknown context, machine or repository was named.'},
+  hostKey: {code: 5, meaning: "The server's SSH host key does not match the pinned one. Nothing was run."},
+  connection: {code: 6, meaning: 'The server could not be reached or login failed.'},
+  remote: {code: 7, meaning: 'A command on the server failed; the previous working set was kept or restored.'},
+  conflict: {code: 8, meaning: 'The request conflicts with current state (e.g. deleting a running repository, a lock held too long).'},
+  bug: {code: 70, meaning: 'An internal error in rdc. Please report it with the output of the command.'},
+} as const
+
+export type ExitKind = keyof typeof EXIT_CODES
+
+export abstract class RdcError extends Error {
+  abstract readonly kind: ExitKind
+  /** What the user can do about it, printed under the message. */
+  readonly suggestion?: string
+
+  constructor(message: string, options: {suggestion?: string; cause?: unknown} = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = new.target.name
+    this.suggestion = options.suggestion
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.kind].code
+  }
+}
+
+/** Bad input (flag, argument, value). `field` names what was wrong. */
+export class UsageError extends RdcError {
+  readonly kind = 'usage'
+  constructor(
+    message: string,
+    options: {field?: string; suggestion?: string; cause?: unknown} = {},
+  ) {
+    super(message, options)
+    this.field = options.field
+  }
+
+  readonly field?: string
+}
+
+export class ConfigError extends RdcError {
+  readonly kind = 'config'
+}
+
+export class NotFoundError extends RdcError {
+  readonly kind = 'notFound'
+}
+
+export class HostKeyError extends RdcError {
+  readonly kind = 'hostKey'
+}
+
+export class ConnectionError extends RdcError {
+  readonly kind = 'connection'
+}
+
+export class RemoteError extends RdcError {
+  readonly kind = 'remote'
+  constructor(
+    message: string,
+    readonly details: {host?: string; command?: string; exitCode?: number | null; stderr?: string} = {},
+    options: {suggestion?: string; cause?: unknown} = {},
+  ) {
+    super(message, options)
+  }
+}
+
+export class ConflictError extends RdcError {
+  readonly kind = 'conflict'
+}
+
+/** A finished operation that reports failure (diagnose found problems, a machine failed in a batch). */
+export class FailureError extends RdcError {
+  readonly kind = 'failure'
+}
+
+export class BugError extends RdcError {
+  readonly kind = 'bug'
+}
