@@ -1,0 +1,84 @@
+import type {ServerFacts} from '../facts.js'
+import {fail, ok, warn, type Finding} from '../finding.js'
+import {daemonPs, pushInfra, restartRouter, routerLogs} from '../fixes.js'
+import {ParseError, parseHealth, type Refusal, type RouterHealth} from '../parse/router.js'
+
+export interface RouterCheck {
+  findings: Finding[]
+  /** Parsed /health when it answered; later checks use its version, daemons and refusals. */
+  health?: RouterHealth
+  /** The route server answers; its /routes.json is worth reading. */
+  answering: boolean
+}
+
+function refusalFix(r: Refusal, machine: string): string {
+  const m = /entry ?point[s]? ['"`]?(tcp|udp)-(\d+)/i.exec(r.reason)
+  if (m) {
+    const flag = m[1]!.toLowerCase() === 'tcp' ? '--tcp-ports' : '--udp-ports'
+    return `register the port: rdc context set-infra ${machine} ${flag} <ports…,${m[2]}> && ${pushInfra(machine)}`
+  }
+  if (/host ?name|already routed|taken/i.test(r.reason)) return 'use a hostname no other repository routes, or remove it there first'
+  if (/backend|address|service.?ip/i.test(r.reason)) return 'point the backend at the container’s own service IP: traefik.*.services.<name>.loadbalancer.server.port only (no url/address)'
+  if (/range|full/i.test(r.reason)) return 'free a dynamic port (stop an unused TCP/UDP service) or give the router an explicit entry point'
+  return `fix the container’s traefik.* labels${r.repository ? ` in repository ${r.repository}` : ''} and redeploy it`
+}
+
+/** The route server: its unit, /health, degraded daemons and refused routes (with their reasons). */
+export function checkRouter(facts: ServerFacts, machine: string): RouterCheck {
+  const unit = facts.routerUnit.stdout.trim() || 'unknown'
+  const findings: Finding[] = []
+  if (unit !== 'active') {
+    findings.push(fail('router', `rediacc-router is ${unit}`, `sudo systemctl start rediacc-router (why it stopped: ${routerLogs})`, {subject: 'rediacc-router'}))
+  }
+  const h = facts.health
+  if (h.outcome !== 'ok') {
+    findings.push(
+      fail('router', `/health on 127.0.0.1:7111 does not answer (${h.outcome}${h.error ? `: ${h.error}` : ''})`, `${restartRouter} (then: ${routerLogs})`, {
+        subject: 'rediacc-router',
+        durationMs: h.durationMs,
+      }),
+    )
+    return {findings, answering: false}
+  }
+  if (h.status === 503) {
+    findings.push(
+      warn('router', 'the route server has not finished its first discovery yet (503): Traefik keeps its last configuration', `wait a few seconds and re-run; if it stays: ${routerLogs}`, {
+        subject: 'rediacc-router',
+      }),
+    )
+  }
+  let health: RouterHealth
+  try {
+    health = parseHealth(h.body ?? '')
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error
+    findings.push(fail('router', `${error.message} (HTTP ${h.status})`, `${restartRouter}; if it persists, ${pushInfra(machine)}`, {subject: 'rediacc-router'}))
+    return {findings, answering: true}
+  }
+
+  for (const d of health.daemons) {
+    if (!d.stale && d.error === undefined) continue
+    const id = /(\d+)/.exec(d.name)?.[1]
+    findings.push(
+      warn(
+        'router',
+        `daemon ${d.name} ${d.stale ? 'is stale' : 'reports an error'}${d.lastSync ? ` (last sync ${d.lastSync})` : ''}${d.error ? `: ${d.error}` : ''}; its last known routes are kept`,
+        `sudo systemctl status rediacc-docker@${id ?? '<id>'}; ${daemonPs(id === undefined ? undefined : Number(id))}`,
+        {subject: d.name},
+      ),
+    )
+  }
+  for (const r of health.refusals) {
+    const what = [r.router && `router ${r.router}`, r.host, r.container && `container ${r.container}`, r.repository && `repository ${r.repository}`].filter(Boolean).join(', ')
+    findings.push(fail('route', `refused by the route server (${what || 'unnamed'}): ${r.reason}`, refusalFix(r, machine), {subject: r.host ?? r.router ?? r.container}))
+  }
+  if (findings.length === 0) {
+    const counts = [health.routers !== undefined && `${health.routers} routers`, health.services !== undefined && `${health.services} services`, health.autoRoutes !== undefined && `auto routes ${health.autoRoutes ? 'on' : 'off'}`]
+      .filter(Boolean)
+      .join(', ')
+    findings.push(ok('router', `active, /health ${health.status}${counts ? `: ${counts}` : ''}, ${health.daemons.length} daemons`, {subject: 'rediacc-router', durationMs: h.durationMs}))
+  } else if (health.status !== 'ok' && !findings.some((f) => f.hop === 'router')) {
+    findings.push(warn('router', `/health says ${health.status}`, routerLogs, {subject: 'rediacc-router'}))
+  }
+  return {findings, health, answering: true}
+}
