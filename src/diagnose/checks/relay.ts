@@ -15,7 +15,7 @@ function isPublicV4(ip: string): boolean {
 /** Public IP literals in the container's environment and command: what a STUN/TURN relay tells its clients. */
 export function advertisedAddresses(container: ContainerState): string[] {
   const text = [...(container.env ?? []), ...(container.cmd ?? [])].join(' ')
-  const v4 = [...text.matchAll(/(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])/g)].map((m) => m[1]!).filter((ip) => isIP(ip) === 4 && isPublicV4(ip))
+  const v4 = [...text.matchAll(/(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])/g)].map((m) => m[1]!).filter((ip) => isIP(ip) === 4 && isPublicV4(ip))
   const v6 = [...text.matchAll(/(?<![\w:])([0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7})(?![\w:])/gi)]
     .map((m) => m[1]!)
     .filter((ip) => isIP(ip) === 6 && !/^(fe80|fc|fd|::1$)/i.test(ip))

@@ -65,7 +65,7 @@ function traefikHop(route: RouteEntry, t: TraefikRouter | undefined | null): Fin
   if (t.status === 'warning') {
     return warn('route', `Traefik loaded router ${route.name} with warnings: ${t.errors.join('; ')}`, 'fix the router labels it names', {subject})
   }
-  return undefined
+  return ok('route', `${route.protocol} router ${route.name} is loaded by Traefik on ${t.entryPoints.join(', ') || route.entryPoints.join(', ')}`, {subject})
 }
 
 function backendHop(route: RouteEntry, result: ProbeResult, backend: string): Finding {
@@ -115,7 +115,6 @@ export function walkRoute(input: RouteWalkInput): Finding[] {
   const name = route.hosts[0]
   if (name !== undefined) for (const result of facts.tls) if (add(checkTls(name, result, machine, input.now))) return findings
   if (facts.container) add(checkRelay(route, facts.container, infra, route.repository))
-  if (findings.length === 0) findings.push(ok('route', `${route.protocol} router ${route.name} is loaded by Traefik on ${route.entryPoints.join(', ') || 'its default entry points'}`, {subject: label(route)}))
   return findings
 }
 
