@@ -80,8 +80,8 @@ export interface DnsAnswer {
 /** What the walk of one route reads beyond the route itself (second round trip + local DNS). */
 export interface RouteFacts {
   route: RouteEntry
-  /** One result per backend address (tcp connect, or udp for UDP routes). */
-  backends: ProbeResult[]
+  /** One per backend probed: a tcp connect, or udp for UDP routes where a payload gets an answer. */
+  backends: Array<{backend: string; result: ProbeResult}>
   /** One per public address the name is served on. */
   tls: TlsResult[]
   /** Per hostname of the route. */

@@ -106,7 +106,7 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
 
   it('502 Bad Gateway: the backend refuses at its service IP and port; later hops are not judged', () => {
     const f = healthy()
-    f.routes![0]!.backends = [tcp('backend:127.0.11.2:3000', 'refused')]
+    f.routes![0]!.backends = [{backend: 'http://127.0.11.2:3000', result: tcp('backend:127.0.11.2:3000', 'refused')}]
     const findings = run(f)
     const fails = only(findings, 'fail')
     expect(fails).toEqual([
@@ -309,12 +309,32 @@ describe('proxy and the three-way comparison', () => {
     const ss = `${base}udp   UNCONN 0      0    127.0.0.53%lo:53    0.0.0.0:*    users:(("systemd-resolve",pid=250,fd=13))\n`
     const fails = only(run({...healthy(), server: server({sockets: {code: 0, stdout: ss, stderr: ''}})}), 'fail')
     expect(fails.map((x) => [x.hop, x.subject, x.detail])).toEqual([
-      ['entrypoint', 'tcp-25 (:25)', 'nothing listens on :25'],
+      ['entrypoint', 'tcp-25', 'nothing listens on tcp-25 (:25)'],
       ['entrypoint', 'udp-53 (:53/udp)', 'port 53/udp is held by systemd-resolve, not Traefik'],
     ])
+    expect(fails[0]!.fix).toBe('rdc context push-infra server-1; then sudo docker logs rediacc-proxy --since 10m')
     expect(fails[1]!.fix).toBe(
       'free port 53: set DNSStubListener=no in /etc/systemd/resolved.conf, sudo systemctl restart systemd-resolved, then rdc context push-infra server-1',
     )
+  })
+
+  it('many silent entry points are one finding that lists them', () => {
+    const ss = ssOutput(undefined, ['websecure', 'tcp-25', 'tcp-3306'])
+    const fails = only(run({...healthy(), server: server({sockets: {code: 0, stdout: ss, stderr: ''}})}), 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'entrypoint',
+        status: 'fail',
+        subject: '3 entry points',
+        detail: 'nothing listens on 3 of 24 entry points: websecure (203.0.113.50:443; bound only on 2001:db8::1), tcp-25 (:25), tcp-3306 (:3306)',
+        fix: 'rdc context push-infra server-1 (if 203.0.113.50 is not an address of this server, Traefik cannot bind it: check publicIPv4/publicIPv6); then sudo docker logs rediacc-proxy --since 10m',
+      },
+    ])
+  })
+
+  it('a server without systemd is named as such, not as a stopped unit', () => {
+    const f = {...healthy(), server: server({routerUnit: {code: 1, stdout: 'System has not been booted with systemd as init system (PID 1). Can\'t operate.\nFailed to connect to bus: Host is down\n', stderr: ''}})}
+    expect(only(run(f), 'fail')).toMatchObject([{hop: 'router', detail: "cannot ask systemd about rediacc-router: System has not been booted with systemd as init system (PID 1). Can't operate."}])
   })
 
   it('Traefik lacks an entry point rdc intends (static config older than the settings)', () => {

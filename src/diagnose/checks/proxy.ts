@@ -30,21 +30,29 @@ function portFix(ep: EntryPoint, holders: string[], machine: string): string {
  */
 export function checkListening(intended: EntryPoint[], sockets: ListeningSocket[], machine: string): Finding[] {
   const findings: Finding[] = []
+  const silent: Array<{ep: EntryPoint; elsewhere: ListeningSocket[]}> = []
   for (const ep of intended) {
     const address = boundAddress(ep)
     const found = socketsFor(sockets, proto(ep), ep.port, address)
-    const subject = `${ep.name} (${ep.address})`
     if (found.length === 0) {
-      const elsewhere = socketsFor(sockets, proto(ep), ep.port)
-      const more = elsewhere.length > 0 ? `; port ${ep.port} is bound only on ${elsewhere.map((s) => s.address).join(', ')}` : ''
-      const note = address !== undefined ? ` (if ${address} is not an address of this server, Traefik cannot bind it: check publicIPv4/publicIPv6)` : ''
-      findings.push(fail('entrypoint', `nothing listens on ${ep.address}${more}`, `${pushInfra(machine)}${note}; then ${proxyLogs}`, {subject}))
+      silent.push({ep, elsewhere: socketsFor(sockets, proto(ep), ep.port)})
       continue
     }
     const holders = [...new Set(found.flatMap((s) => s.processes))]
     if (holders.length > 0 && !holders.includes('traefik')) {
-      findings.push(fail('entrypoint', `port ${ep.port}/${proto(ep)} is held by ${holders.join(', ')}, not Traefik`, portFix(ep, holders, machine), {subject}))
+      findings.push(fail('entrypoint', `port ${ep.port}/${proto(ep)} is held by ${holders.join(', ')}, not Traefik`, portFix(ep, holders, machine), {subject: `${ep.name} (${ep.address})`}))
     }
+  }
+  if (silent.length > 0) {
+    // One finding for all silent entry points: they share a cause (Traefik not running them) and a fix.
+    const specific = silent.map((s) => boundAddress(s.ep)).filter((a): a is string => a !== undefined)
+    const note = specific.length > 0 ? ` (if ${[...new Set(specific)].join(' or ')} is not an address of this server, Traefik cannot bind it: check publicIPv4/publicIPv6)` : ''
+    const list = silent.map(({ep, elsewhere}) => `${ep.name} (${ep.address}${elsewhere.length > 0 ? `; bound only on ${elsewhere.map((s) => s.address).join(', ')}` : ''})`)
+    findings.unshift(
+      fail('entrypoint', `nothing listens on ${silent.length === 1 ? '' : `${silent.length} of ${intended.length} entry points: `}${list.join(', ')}`, `${pushInfra(machine)}${note}; then ${proxyLogs}`, {
+        subject: silent.length === 1 ? silent[0]!.ep.name : `${silent.length} entry points`,
+      }),
+    )
   }
   if (findings.length === 0) findings.push(ok('entrypoint', `all ${intended.length} entry points are listening`))
   return findings

@@ -65,7 +65,7 @@ function traefikHop(route: RouteEntry, t: TraefikRouter | undefined | null): Fin
   if (t.status === 'warning') {
     return warn('route', `Traefik loaded router ${route.name} with warnings: ${t.errors.join('; ')}`, 'fix the router labels it names', {subject})
   }
-  return ok('route', `${route.protocol} router ${route.name} is loaded by Traefik on ${t.entryPoints.join(', ') || route.entryPoints.join(', ')}`, {subject})
+  return ok('route', `loaded by Traefik as ${route.protocol} router ${route.name} on ${t.entryPoints.join(', ') || route.entryPoints.join(', ')}`, {subject})
 }
 
 function backendHop(route: RouteEntry, result: ProbeResult, backend: string): Finding {
@@ -105,8 +105,8 @@ export function walkRoute(input: RouteWalkInput): Finding[] {
 
   if (add(portHop(route, input.intended, infra, machine))) return findings
   if (add(traefikHop(route, input.traefik))) return findings
-  for (const [i, result] of facts.backends.entries()) {
-    if (add(backendHop(route, result, route.backends[i] ?? result.id))) return findings
+  for (const {backend, result} of facts.backends) {
+    if (add(backendHop(route, result, backend))) return findings
   }
   for (const answer of facts.dns) {
     const wildcard = input.wildcards?.find((w) => w.name.slice(w.name.indexOf('.') + 1) === answer.name.slice(answer.name.indexOf('.') + 1))

@@ -23,11 +23,16 @@ function refusalFix(r: Refusal, machine: string): string {
   return `fix the container’s traefik.* labels${r.repository ? ` in repository ${r.repository}` : ''} and redeploy it`
 }
 
+/** What `systemctl is-active` prints. */
+const UNIT_STATES = new Set(['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading', 'refreshing', 'maintenance', 'unknown'])
+
 /** The route server: its unit, /health, degraded daemons and refused routes (with their reasons). */
 export function checkRouter(facts: ServerFacts, machine: string): RouterCheck {
-  const unit = facts.routerUnit.stdout.trim() || 'unknown'
+  const unit = facts.routerUnit.stdout.trim().split('\n')[0]!.trim() || 'unknown'
   const findings: Finding[] = []
-  if (unit !== 'active') {
+  if (!UNIT_STATES.has(unit)) {
+    findings.push(fail('router', `cannot ask systemd about rediacc-router: ${unit}`, 'the server needs systemd; check: systemctl status rediacc-router', {subject: 'rediacc-router'}))
+  } else if (unit !== 'active') {
     findings.push(fail('router', `rediacc-router is ${unit}`, `sudo systemctl start rediacc-router (why it stopped: ${routerLogs})`, {subject: 'rediacc-router'}))
   }
   const h = facts.health
