@@ -27,9 +27,7 @@ export interface MachineFacts {
 export function selectRoutes(routes: RouteEntry[], local: LocalFacts): RouteEntry[] {
   const host = local.askedHost?.toLowerCase()
   const repo = local.askedRepo
-  return routes.filter(
-    (r) => (host === undefined || r.hosts.includes(host)) && (repo === undefined || r.repository === repo.name || r.networkId === repo.networkId),
-  )
+  return routes.filter((r) => (host === undefined || r.hosts.includes(host)) && (repo === undefined || r.networkId === repo.networkId))
 }
 
 /** /routes.json parsed, or the finding that says why it could not be. */
@@ -63,6 +61,11 @@ function traefikView(server: ServerFacts): {entryPoints?: TraefikEntryPoint[]; r
   }
 }
 
+function withRepository(r: RouteEntry, names: ReadonlyMap<number, string>): RouteEntry {
+  const name = r.networkId === undefined ? undefined : names.get(r.networkId)
+  return name === undefined || r.repository !== undefined ? r : {...r, repository: name}
+}
+
 /** Every check of one machine, in the order of the hops, from the facts gathered for it. */
 export function diagnoseFacts(f: MachineFacts, now: Date): Finding[] {
   const {local} = f
@@ -74,14 +77,15 @@ export function diagnoseFacts(f: MachineFacts, now: Date): Finding[] {
   if (ssh.status === 'fail' || f.server === undefined) return findings
 
   const server = f.server
-  const router = checkRouter(server, machine)
+  const repoNames = new Map((local.repositories ?? []).map((r) => [r.networkId, r.name]))
+  const router = checkRouter(server, machine, repoNames)
   findings.push(...checkVersions(server, machine, router.health), ...router.findings)
   findings.push(...checkProxy(server, local.infra, machine))
 
   const intended = entryPointsFor(local.infra)
   const served = router.answering ? servedRoutes(server, machine) : undefined
   if (served !== undefined && !Array.isArray(served)) findings.push(served)
-  const routes = Array.isArray(served) ? served : undefined
+  const routes = Array.isArray(served) ? served.map((r) => withRepository(r, repoNames)) : undefined
   const view = traefikView(server)
   findings.push(
     ...checkThreeWay(
@@ -98,12 +102,13 @@ export function diagnoseFacts(f: MachineFacts, now: Date): Finding[] {
   if (routes === undefined) return findings
 
   if (local.askedHost !== undefined) {
-    const missing = checkAskedHost(local.askedHost, routes, local.infra)
+    const missing = checkAskedHost(local.askedHost, routes, local.infra, router.health)
     if (missing) findings.push(missing)
   }
   if (local.askedRepo !== undefined) findings.push(checkAskedRepo(local.askedRepo, routes))
 
-  for (const rf of f.routes ?? []) {
+  for (const given of f.routes ?? []) {
+    const rf = {...given, route: withRepository(given.route, repoNames)}
     const t =
       view.routers === undefined
         ? null

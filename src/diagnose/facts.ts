@@ -21,6 +21,8 @@ export interface LocalFacts {
   machine: string
   hasHostKey: boolean
   infra: InfraView
+  /** This machine's repositories from the context (names for network ids in fixes). */
+  repositories?: Array<{name: string; networkId: number}>
   /** --host and --repo as asked. */
   askedHost?: string
   askedRepo?: {name: string; networkId: number}
@@ -86,6 +88,6 @@ export interface RouteFacts {
   tls: TlsResult[]
   /** Per hostname of the route. */
   dns: DnsAnswer[]
-  /** The container behind a UDP route (STUN/TURN relays cache their public address). */
+  /** The route's container (its compose service label; a STUN/TURN relay's cached address). */
   container?: ContainerState
 }

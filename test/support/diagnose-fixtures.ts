@@ -1,6 +1,7 @@
 /** Hand-written facts of a healthy machine, for the diagnose check tests; each test breaks one hop. */
 import type {LocalFacts, RouteFacts, ServerFacts, SshFacts} from '../../src/diagnose/facts.js'
 import type {MachineFacts} from '../../src/diagnose/assemble.js'
+import type {ContainerState} from '../../src/diagnose/parse/docker.js'
 import {parseRoutes} from '../../src/diagnose/parse/router.js'
 import {entryPointsFor} from '../../src/net/entrypoints.js'
 import type {CertInfo, HttpResult, TcpResult, TlsResult, UdpResult} from '../../src/renet/probe/types.js'
@@ -29,59 +30,67 @@ export function local(overrides: Partial<LocalFacts> = {}): LocalFacts {
       tcpPorts: [25],
       udpPorts: [3478],
     },
+    repositories: [{name: 'my-app', networkId: 2816}],
     ...overrides,
   }
 }
 
 export const sshOk: SshFacts = {target: 'deploy@203.0.113.50:22', outcome: 'ok', durationMs: 120}
 
+/** /routes.json as the route server serves it (RoutesReport in src/renet/router/types.ts). */
 export const routesBody = {
-  http: [
+  routes: [
     {
-      name: 'my-app-webapp',
+      protocol: 'http',
+      router: 'my-app-webapp',
+      labelName: 'webapp',
       rule: 'Host(`app.example.com`)',
       entryPoints: ['websecure', 'websecure-v6'],
+      service: 'my-app-webapp',
       backends: ['http://127.0.11.2:3000'],
-      repository: 'my-app',
       networkId: 2816,
       container: 'my-app-webapp-1',
-      service: 'webapp',
-      tls: {certResolver: 'letsencrypt'},
+      source: 'labels',
     },
-  ],
-  tcp: [
     {
-      name: 'my-app-mail-smtp',
+      protocol: 'tcp',
+      router: 'my-app-mail-smtp',
+      labelName: 'mail-smtp',
       rule: 'HostSNI(`*`)',
       entryPoints: ['tcp-25'],
+      service: 'my-app-mail-smtp',
       backends: ['127.0.11.3:25'],
-      repository: 'my-app',
       networkId: 2816,
       container: 'my-app-mail-1',
-      service: 'mail',
+      source: 'labels',
     },
-  ],
-  udp: [
     {
-      name: 'my-app-turn',
+      protocol: 'udp',
+      router: 'my-app-turn',
+      labelName: 'turn',
+      rule: null,
       entryPoints: ['udp-3478'],
+      service: 'my-app-turn',
       backends: ['127.0.11.4:3478'],
-      repository: 'my-app',
       networkId: 2816,
       container: 'my-app-coturn-1',
-      service: 'coturn',
+      source: 'labels',
     },
   ],
 }
 
+/** /health as the route server serves it (HealthReport). */
 export const healthBody = {
   status: 'ok',
   version: CLI_VERSION,
-  routers: {http: 1, tcp: 1, udp: 1},
-  services: 3,
+  machine: 'server-1',
   autoRoutes: true,
-  daemons: [{name: 'docker-2816', networkId: 2816, lastSync: '2026-11-28T08:59:58Z', containers: 3, stale: false}],
+  baseDomain: 'example.com',
+  counts: {daemons: 1, containers: 3, routers: {http: 1, tcp: 1, udp: 1}, services: {http: 1, tcp: 1, udp: 1}, middlewares: 0, refusals: 0, skipped: 0},
+  daemons: [{networkId: 2816, socket: '/var/run/rediacc/docker-2816.sock', lastSync: '2026-11-28T08:59:58Z', error: null, stale: false, containers: 3}],
   refusals: [],
+  skipped: [],
+  lastChange: '2026-11-28T08:00:00Z',
 }
 
 function ssLine(proto: 'tcp' | 'udp', local: string, proc: string, pid: number): string {
@@ -168,22 +177,33 @@ export function tls(address: string, c: CertInfo | undefined = cert()): TlsResul
     : {id: `tls:app.example.com@${address}`, kind: 'tls', outcome: 'ok', cert: c, durationMs: 4}
 }
 
+export function container(service: string, ip: string): ContainerState {
+  return {
+    exists: true,
+    running: true,
+    status: 'running',
+    startedAt: '2026-11-28T08:00:00Z',
+    labels: {'rediacc.service_name': service, 'rediacc.service_ip': ip, 'rediacc.network_id': '2816'},
+  }
+}
+
 export function routeFacts(): RouteFacts[] {
   const [web, smtp, turn] = parseRoutes(JSON.stringify(routesBody))
   return [
     {
       route: web!,
-      backends: [tcp('backend:127.0.11.2:3000')],
+      backends: [{backend: 'http://127.0.11.2:3000', result: tcp('backend:127.0.11.2:3000')}],
       dns: [{name: 'app.example.com', resolver: 'system', a: {addresses: ['203.0.113.50']}, aaaa: {addresses: ['2001:db8::1']}}],
       tls: [tls('203.0.113.50'), tls('2001:db8::1')],
+      container: container('webapp', '127.0.11.2'),
     },
-    {route: smtp!, backends: [tcp('backend:127.0.11.3:25')], dns: [], tls: []},
+    {route: smtp!, backends: [{backend: '127.0.11.3:25', result: tcp('backend:127.0.11.3:25')}], dns: [], tls: [], container: container('mail', '127.0.11.3')},
     {
       route: turn!,
-      backends: [udp('backend:127.0.11.4:3478')],
+      backends: [{backend: '127.0.11.4:3478', result: udp('backend:127.0.11.4:3478')}],
       dns: [],
       tls: [],
-      container: {exists: true, running: true, startedAt: '2026-11-28T08:00:00Z', env: ['EXTERNAL_IP=203.0.113.50', 'REALM=example.com'], cmd: ['turnserver']},
+      container: {...container('coturn', '127.0.11.4'), env: ['EXTERNAL_IP=203.0.113.50', 'REALM=example.com'], cmd: ['turnserver']},
     },
   ]
 }

@@ -77,6 +77,17 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
     expect(finding!.fix).toContain('traefik.enable=true and traefik.http.routers.<name>.rule=Host(`shop.example.com`)')
   })
 
+  it('service missing from routes: the route server’s skipped containers give the reason', () => {
+    const f = healthy()
+    f.local = local({askedHost: 'api-2816.example.com'})
+    f.server = server({health: http('health', 200, {...healthBody, skipped: [{container: 'my-app-api-1', containerId: 'c9', networkId: 2816, reason: 'no port: neither rediacc.service_port nor rediacc.tcp_ports'}, {container: 'other-1', containerId: 'c8', networkId: 2880, reason: 'unhealthy'}]})})
+    f.routes = []
+    const [finding] = only(run(f), 'fail')
+    expect(finding!.detail).toBe(
+      'no route serves api-2816.example.com: the automatic route of service api in network 2816 is missing (its container is not running, or has no rediacc.* labels / no port) (my-app-api-1 gives no route: no port: neither rediacc.service_port nor rediacc.tcp_ports)',
+    )
+  })
+
   it('service missing from routes: an automatic route names its service and daemon', () => {
     const f = healthy()
     f.local = local({askedHost: 'api-2880.example.com'})
@@ -128,7 +139,7 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
   it('TCP port unreachable: the route uses a port the infra settings do not register', () => {
     const f = healthy()
     const body = structuredClone(routesBody)
-    body.tcp[0]!.entryPoints = ['tcp-2525']
+    body.routes[1]!.entryPoints = ['tcp-2525']
     f.server = server({routes: http('routes', 200, body)})
     f.routes![1]!.route = {...f.routes![1]!.route, entryPoints: ['tcp-2525']}
     const fails = only(run(f), 'fail')
@@ -158,7 +169,7 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
 
   it('STUN/TURN relay with a stale address: the container advertises the old public IP', () => {
     const f = healthy()
-    f.routes![2]!.container = {exists: true, running: true, startedAt: '2026-11-01T00:00:00Z', env: ['EXTERNAL_IP=198.51.100.9'], cmd: ['turnserver', '--relay-ip=10.0.0.5']}
+    f.routes![2]!.container = {...f.routes![2]!.container!, startedAt: '2026-11-01T00:00:00Z', env: ['EXTERNAL_IP=198.51.100.9'], cmd: ['turnserver', '--relay-ip=10.0.0.5']}
     const fails = only(run(f), 'fail')
     expect(fails).toEqual([
       {
@@ -229,8 +240,7 @@ describe('SSH, versions and the route server', () => {
   })
 
   it('stale configuration: Traefik keeps routers the route server no longer serves', () => {
-    const body = structuredClone(routesBody)
-    body.tcp = []
+    const body = {routes: routesBody.routes.filter((r) => r.protocol !== 'tcp')}
     const withRouterOk = run({...healthy(), server: server({routes: http('routes', 200, body)}), routes: []})
     expect(only(withRouterOk, 'warn')).toMatchObject([
       {hop: 'proxy', subject: 'my-app-mail-smtp', detail: expect.stringContaining('which the route server no longer serves: a stale configuration')},
@@ -247,10 +257,10 @@ describe('SSH, versions and the route server', () => {
       health: http('health', 200, {
         ...healthBody,
         status: 'degraded',
-        daemons: [{name: 'docker-2816', stale: true, lastSync: '2026-11-28T08:50:00Z', error: 'connect ENOENT'}],
+        daemons: [{networkId: 2816, socket: '/var/run/rediacc/docker-2816.sock', stale: true, lastSync: '2026-11-28T08:50:00Z', error: 'connect ENOENT', containers: 3}],
         refusals: [
-          {container: 'mail-1', repository: 'other', router: 'smtp', reason: 'entrypoint tcp-587 does not exist'},
-          {container: 'web-1', repository: 'other', host: 'app.example.com', reason: 'hostname already routed by repository my-app'},
+          {container: 'mail-1', containerId: 'c1', networkId: 2880, object: 'smtp', kind: 'unknown-entrypoint', reason: 'entrypoint tcp-587 does not exist'},
+          {container: 'web-1', containerId: 'c2', networkId: 2816, object: 'web', kind: 'foreign-hostname', reason: 'app.example.com is already routed by network 2944'},
         ],
       }),
     })
@@ -263,15 +273,15 @@ describe('SSH, versions and the route server', () => {
         hop: 'route',
         status: 'fail',
         subject: 'smtp',
-        detail: 'refused by the route server (router smtp, container mail-1, repository other): entrypoint tcp-587 does not exist',
+        detail: 'refused by the route server (smtp, container mail-1, network 2880): entrypoint tcp-587 does not exist',
         fix: 'register the port: rdc context set-infra server-1 --tcp-ports <ports…,587> && rdc context push-infra server-1',
       },
       {
         hop: 'route',
         status: 'fail',
-        subject: 'app.example.com',
-        detail: 'refused by the route server (app.example.com, container web-1, repository other): hostname already routed by repository my-app',
-        fix: 'use a hostname no other repository routes, or remove it there first',
+        subject: 'web',
+        detail: 'refused by the route server (web, container web-1, repository my-app): app.example.com is already routed by network 2944',
+        fix: 'another repository already has it: use a hostname/router name of your own, or remove it there first; then rdc repo up my-app',
       },
     ])
   })

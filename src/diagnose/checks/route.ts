@@ -4,7 +4,7 @@ import type {ProbeResult} from '../../renet/probe/types.js'
 import type {DnsAnswer, InfraView, RouteFacts} from '../facts.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
 import {daemonPs, proxyLogs, pushInfra, setTcpPorts, setUdpPorts} from '../fixes.js'
-import type {RouteEntry} from '../parse/router.js'
+import type {RouteEntry, RouterHealth} from '../parse/router.js'
 import type {TraefikRouter} from '../parse/traefik.js'
 import {checkDns} from './dns.js'
 import {checkRelay} from './relay.js'
@@ -90,6 +90,12 @@ function backendHop(route: RouteEntry, result: ProbeResult, backend: string): Fi
   return fail('backend', `${cause}${where} does not answer (${result.error ?? result.outcome})`, fix, base)
 }
 
+/** The compose service of the route's container (rediacc.service_name), which names its `{SERVICE}_IP`. */
+function withService(route: RouteEntry, facts: RouteFacts): RouteEntry {
+  const service = route.service ?? facts.container?.labels?.['rediacc.service_name']
+  return service === undefined ? route : {...route, service}
+}
+
 /**
  * Walks one route from the proxy to the container, DNS and certificate; detail stops at the first failing hop
  * (later hops are not reported, since they cannot be judged through a broken one).
@@ -106,7 +112,7 @@ export function walkRoute(input: RouteWalkInput): Finding[] {
   if (add(portHop(route, input.intended, infra, machine))) return findings
   if (add(traefikHop(route, input.traefik))) return findings
   for (const {backend, result} of facts.backends) {
-    if (add(backendHop(route, result, backend))) return findings
+    if (add(backendHop(withService(route, facts), result, backend))) return findings
   }
   for (const answer of facts.dns) {
     const wildcard = input.wildcards?.find((w) => w.name.slice(w.name.indexOf('.') + 1) === answer.name.slice(answer.name.indexOf('.') + 1))
@@ -114,27 +120,34 @@ export function walkRoute(input: RouteWalkInput): Finding[] {
   }
   const name = route.hosts[0]
   if (name !== undefined) for (const result of facts.tls) if (add(checkTls(name, result, machine, input.now))) return findings
-  if (facts.container) add(checkRelay(route, facts.container, infra, route.repository))
+  if (facts.container && route.protocol === 'udp') add(checkRelay(withService(route, facts), facts.container, infra, route.repository))
   return findings
 }
 
 /** A host asked with --host that no route serves: the networking guide's "service missing from routes". */
-export function checkAskedHost(host: string, routes: RouteEntry[], infra: InfraView): Finding | undefined {
+export function checkAskedHost(host: string, routes: RouteEntry[], infra: InfraView, health?: RouterHealth): Finding | undefined {
   const name = host.toLowerCase()
   if (routes.some((r) => r.hosts.includes(name))) return undefined
+  // What the route server says about containers that give no route, as the likely reason.
+  const refused = (health?.refusals ?? []).filter((r) => r.reason.toLowerCase().includes(name))
+  const skippedNote = (networkId: number | undefined): string => {
+    const skipped = (health?.skipped ?? []).filter((s) => networkId === undefined || s.networkId === networkId).slice(0, 5)
+    const notes = [...refused.map((r) => `refused ${r.container ?? ''}: ${r.reason}`), ...skipped.map((s) => `${s.container} gives no route: ${s.reason}`)]
+    return notes.length > 0 ? ` (${notes.join('; ')})` : ''
+  }
   const auto = infra.baseDomain ? new RegExp(`^(.+)-(\\d+)\\.${infra.baseDomain.replace(/\./g, '\\.')}$`).exec(name) : null
   if (auto) {
     const [, service, id] = auto
     return fail(
       'route',
-      `no route serves ${host}: the automatic route of service ${service} in network ${id} is missing (its container is not running, or has no rediacc.* labels / no port)`,
+      `no route serves ${host}: the automatic route of service ${service} in network ${id} is missing (its container is not running, or has no rediacc.* labels / no port)${skippedNote(Number(id))}`,
       `check the container runs and carries rediacc.service_name=${service} and rediacc.tcp_ports: ${daemonPs(Number(id))}; deploy with renet compose (rdc repo up)`,
       {subject: host},
     )
   }
   return fail(
     'route',
-    `no route serves ${host}: its container is not running or lacks the labels`,
+    `no route serves ${host}: its container is not running or lacks the labels${skippedNote(undefined)}`,
     `check the container runs (${daemonPs(undefined)}) and has traefik.enable=true and traefik.http.routers.<name>.rule=Host(\`${host}\`); then rdc repo up <repo>`,
     {subject: host},
   )
@@ -142,7 +155,7 @@ export function checkAskedHost(host: string, routes: RouteEntry[], infra: InfraV
 
 /** --repo asked: a repository whose containers produce no route at all. */
 export function checkAskedRepo(repo: {name: string; networkId: number}, routes: RouteEntry[]): Finding {
-  const mine = routes.filter((r) => r.repository === repo.name || r.networkId === repo.networkId)
+  const mine = routes.filter((r) => r.networkId === repo.networkId)
   if (mine.length > 0) return ok('route', `repository ${repo.name} has ${mine.length} routes`, {subject: repo.name})
   return fail(
     'route',

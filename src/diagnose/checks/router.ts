@@ -11,23 +11,43 @@ export interface RouterCheck {
   answering: boolean
 }
 
-function refusalFix(r: Refusal, machine: string): string {
-  const m = /entry ?point[s]? ['"`]?(tcp|udp)-(\d+)/i.exec(r.reason)
-  if (m) {
-    const flag = m[1]!.toLowerCase() === 'tcp' ? '--tcp-ports' : '--udp-ports'
-    return `register the port: rdc context set-infra ${machine} ${flag} <ports…,${m[2]}> && ${pushInfra(machine)}`
+function refusalFix(r: Refusal, machine: string, repo: string | undefined): string {
+  const redeploy = `fix the container's traefik.* labels and redeploy: rdc repo up ${repo ?? '<repo>'}`
+  const port = /\b(tcp|udp)-(\d+)\b/i.exec(r.reason)
+  switch (r.kind) {
+    case 'unknown-entrypoint': {
+      if (!port) return `use an entry point that exists (rdc context show-infra ${machine}), then ${redeploy.replace(/^fix/, 'fix')}`
+      const flag = port[1]!.toLowerCase() === 'tcp' ? '--tcp-ports' : '--udp-ports'
+      return `register the port: rdc context set-infra ${machine} ${flag} <ports…,${port[2]}> && ${pushInfra(machine)}`
+    }
+    case 'foreign-hostname':
+    case 'name-conflict': {
+      return `another repository already has it: use a hostname/router name of your own, or remove it there first; then rdc repo up ${repo ?? '<repo>'}`
+    }
+    case 'foreign-backend':
+    case 'network-mismatch': {
+      return `let the route point at the container's own service IP: set only loadbalancer.server.port (no url/address), then rdc repo up ${repo ?? '<repo>'}`
+    }
+    case 'foreign-reference': {
+      return `refer only to routers, services and middlewares of this repository (no @file, @internal, @docker), then rdc repo up ${repo ?? '<repo>'}`
+    }
+    case 'udp-entrypoint-taken': {
+      return `only one UDP router per entry point: give this one another udp-<port> (rdc context set-infra ${machine} --udp-ports …) or none for a dynamic port`
+    }
+    case 'ports-exhausted': {
+      return 'the dynamic port range is full: stop an unused TCP/UDP service, or give the router an explicit entry point'
+    }
+    default: {
+      return redeploy
+    }
   }
-  if (/host ?name|already routed|taken/i.test(r.reason)) return 'use a hostname no other repository routes, or remove it there first'
-  if (/backend|address|service.?ip/i.test(r.reason)) return 'point the backend at the container’s own service IP: traefik.*.services.<name>.loadbalancer.server.port only (no url/address)'
-  if (/range|full/i.test(r.reason)) return 'free a dynamic port (stop an unused TCP/UDP service) or give the router an explicit entry point'
-  return `fix the container’s traefik.* labels${r.repository ? ` in repository ${r.repository}` : ''} and redeploy it`
 }
 
 /** What `systemctl is-active` prints. */
 const UNIT_STATES = new Set(['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading', 'refreshing', 'maintenance', 'unknown'])
 
 /** The route server: its unit, /health, degraded daemons and refused routes (with their reasons). */
-export function checkRouter(facts: ServerFacts, machine: string): RouterCheck {
+export function checkRouter(facts: ServerFacts, machine: string, repoNames: ReadonlyMap<number, string> = new Map()): RouterCheck {
   const unit = facts.routerUnit.stdout.trim().split('\n')[0]!.trim() || 'unknown'
   const findings: Finding[] = []
   if (!UNIT_STATES.has(unit)) {
@@ -74,8 +94,9 @@ export function checkRouter(facts: ServerFacts, machine: string): RouterCheck {
     )
   }
   for (const r of health.refusals) {
-    const what = [r.router && `router ${r.router}`, r.host, r.container && `container ${r.container}`, r.repository && `repository ${r.repository}`].filter(Boolean).join(', ')
-    findings.push(fail('route', `refused by the route server (${what || 'unnamed'}): ${r.reason}`, refusalFix(r, machine), {subject: r.host ?? r.router ?? r.container}))
+    const repo = r.networkId === undefined ? undefined : repoNames.get(r.networkId)
+    const what = [r.object, r.container && `container ${r.container}`, r.networkId !== undefined && (repo ? `repository ${repo}` : `network ${r.networkId}`)].filter(Boolean).join(', ')
+    findings.push(fail('route', `refused by the route server (${what || 'unnamed'}): ${r.reason}`, refusalFix(r, machine, repo), {subject: r.object ?? r.container}))
   }
   if (findings.length === 0) {
     const counts = [health.routers !== undefined && `${health.routers} routers`, health.services !== undefined && `${health.services} services`, health.autoRoutes !== undefined && `auto routes ${health.autoRoutes ? 'on' : 'off'}`]

@@ -54,25 +54,34 @@ describe('gathering from a machine over a real (local) transport, then the check
     await new Promise((r) => gone.close(r))
 
     const infra = {publicIPv4: LO, baseDomain: 'good.test', certEmail: 'a@good.test', hasCfDnsToken: true, tcpPorts: [25], udpPorts: [3478]}
-    local = {machine: 'lab', hasHostKey: true, infra}
+    local = {machine: 'lab', hasHostKey: true, infra, repositories: [{name: 'shop', networkId: 2816}]}
+    const route = (protocol: string, router: string, rule: string | null, entryPoints: string[], backend: string, container: string) => ({
+      protocol,
+      router,
+      labelName: router.replace(/^shop-/, ''),
+      rule,
+      entryPoints,
+      service: router,
+      backends: [backend],
+      networkId: 2816,
+      container,
+      source: 'labels',
+    })
     const routes = {
-      http: [
-        {name: 'shop-web', rule: 'Host(`app.good.test`)', entryPoints: ['websecure'], backends: [`http://${LO}:${appPort}`], repository: 'shop', networkId: 2816, service: 'web', tls: {certResolver: 'letsencrypt'}},
-        {name: 'shop-api', rule: 'Host(`api.good.test`)', entryPoints: ['websecure'], backends: [`http://${LO}:${closedPort}`], repository: 'shop', networkId: 2816, service: 'api', tls: {certResolver: 'letsencrypt'}},
+      routes: [
+        route('http', 'shop-web', 'Host(`app.good.test`)', ['websecure'], `http://${LO}:${appPort}`, 'shop-web-1'),
+        route('http', 'shop-api', 'Host(`api.good.test`)', ['websecure'], `http://${LO}:${closedPort}`, 'shop-api-1'),
+        route('tcp', 'shop-smtp', 'HostSNI(`*`)', ['tcp-2525'], `${LO}:${appPort}`, 'shop-mail-1'),
+        route('udp', 'shop-turn', null, ['udp-3478'], `${LO}:9`, 'shop-coturn-1'),
       ],
-      tcp: [{name: 'shop-smtp', rule: 'HostSNI(`*`)', entryPoints: ['tcp-2525'], backends: [`${LO}:${appPort}`], repository: 'shop', networkId: 2816, service: 'mail'}],
-      udp: [{name: 'shop-turn', entryPoints: ['udp-3478'], backends: [`${LO}:9`], repository: 'shop', networkId: 2816, container: 'shop-coturn-1', service: 'coturn'}],
     }
     const router = createServer(((req, res) => {
-      if (req.url === '/health') json(res, 200, {...healthBody, version: VERSION, daemons: [{name: 'docker-2816', stale: false}]})
+      if (req.url === '/health') json(res, 200, {...healthBody, version: VERSION, daemons: [{networkId: 2816, socket: '/var/run/rediacc/docker-2816.sock', lastSync: null, error: null, stale: false, containers: 4}]})
       else if (req.url === '/routes.json') json(res, 200, routes)
       else json(res, 404, {})
     }) as Handler)
-    const traefikRouters: Record<string, unknown[]> = {
-      http: routes.http.map((r) => ({name: `${r.name}@http`, provider: 'http', rule: r.rule, entryPoints: r.entryPoints, status: 'enabled'})),
-      tcp: routes.tcp.map((r) => ({name: `${r.name}@http`, provider: 'http', rule: r.rule, entryPoints: r.entryPoints, status: 'enabled'})),
-      udp: routes.udp.map((r) => ({name: `${r.name}@http`, provider: 'http', entryPoints: r.entryPoints, status: 'enabled'})),
-    }
+    const traefikRouters: Record<string, unknown[]> = {http: [], tcp: [], udp: []}
+    for (const r of routes.routes) traefikRouters[r.protocol]!.push({name: `${r.router}@http`, provider: 'http', ...(r.rule ? {rule: r.rule} : {}), entryPoints: r.entryPoints, status: 'enabled'})
     const traefik = createServer(((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x')
       if (url.pathname === '/ping') res.end('OK')
@@ -89,8 +98,12 @@ describe('gathering from a machine over a real (local) transport, then the check
     }) as Handler)
     const daemon = createServer(((req, res) => {
       if (req.url === '/version') json(res, 200, {Version: '24.0.7', ApiVersion: '1.43'})
-      else if (req.url === '/containers/shop-coturn-1/json') json(res, 200, {State: {Status: 'running', Running: true, StartedAt: '2026-11-01T00:00:00Z'}, Config: {Env: ['EXTERNAL_IP=198.51.100.9'], Cmd: ['turnserver']}})
-      else json(res, 404, {})
+      else if (req.url === '/containers/shop-coturn-1/json') json(res, 200, {State: {Status: 'running', Running: true, StartedAt: '2026-11-01T00:00:00Z'}, Config: {Env: ['EXTERNAL_IP=198.51.100.9'], Cmd: ['turnserver'], Labels: {'rediacc.service_name': 'coturn'}}})
+      else {
+        const m = /^\/containers\/shop-(\w+)-1\/json$/.exec(req.url ?? '')
+        if (m) json(res, 200, {State: {Status: 'running', Running: true}, Config: {Labels: {'rediacc.service_name': m[1]}}})
+        else json(res, 404, {})
+      }
     }) as Handler)
     const cert = selfSignedCert({cn: 'app.good.test', sans: ['app.good.test']})
     const fallback = selfSignedCert({cn: 'TRAEFIK DEFAULT CERT'})

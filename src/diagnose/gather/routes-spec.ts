@@ -12,6 +12,8 @@ export function udpPayload(port: number): 'stun' | 'dns' | undefined {
 }
 
 const routeKey = (r: RouteEntry): string => `${r.protocol}/${r.name}`
+const containerKey = (r: RouteEntry): string | undefined =>
+  r.container === undefined || r.networkId === undefined ? undefined : `container:${r.networkId}/${r.container}`
 
 /** Addresses the HTTPS entry points bind, where the certificate for a name is read. */
 export function httpsAddresses(infra: InfraView): string[] {
@@ -19,7 +21,7 @@ export function httpsAddresses(infra: InfraView): string[] {
 }
 
 function servesTls(r: RouteEntry): boolean {
-  return r.protocol === 'http' && (r.tls || r.entryPoints.some((e) => e === 'websecure' || e === 'websecure-v6'))
+  return r.protocol === 'http' && r.entryPoints.some((e) => e === 'websecure' || e === 'websecure-v6')
 }
 
 export interface SecondRound {
@@ -35,6 +37,7 @@ export interface SecondRound {
 export function secondRoundSpec(routes: RouteEntry[], infra: InfraView, daemonSockets: string[], daemonSocketDir = '/var/run/rediacc', httpsPort = 443): SecondRound {
   const checks: ProbeCheck[] = daemonSockets.map((socket) => ({id: `docker:${socket}`, kind: 'http', url: 'http://docker/version', socketPath: socket}))
   const names = new Set<string>()
+  const inspected = new Set<string>()
   for (const r of routes) {
     for (const [i, b] of r.backends.entries()) {
       const addr = backendAddress(b)
@@ -47,14 +50,12 @@ export function secondRoundSpec(routes: RouteEntry[], infra: InfraView, daemonSo
         checks.push({id, kind: 'tcp', host: addr.ip, port: addr.port})
       }
     }
-    // STUN/TURN relays cache their public address: read what the UDP service's container was started with.
-    if (r.protocol === 'udp' && r.container !== undefined && r.networkId !== undefined) {
-      checks.push({
-        id: `container:${routeKey(r)}`,
-        kind: 'http',
-        url: `http://docker/containers/${encodeURIComponent(r.container)}/json`,
-        socketPath: `${daemonSocketDir}/docker-${r.networkId}.sock`,
-      })
+    // The container names the compose service (its {SERVICE}_IP variable), and a STUN/TURN relay's environment
+    // holds the public address it cached at start.
+    const inspect = containerKey(r)
+    if (inspect !== undefined && !inspected.has(inspect)) {
+      inspected.add(inspect)
+      checks.push({id: inspect, kind: 'http', url: `http://docker/containers/${encodeURIComponent(r.container!)}/json`, socketPath: `${daemonSocketDir}/docker-${r.networkId}.sock`})
     }
     for (const h of r.hosts) names.add(h)
     const name = r.hosts[0]
@@ -78,7 +79,8 @@ export function routeFactsFrom(routes: RouteEntry[], results: ProbeResult[], dns
       // checkTls shows the address after '@' in its subject.
       .map((r) => ({...r, id: `tls:${route.hosts[0] ?? ''}@${r.id.slice(`tls:${key}@`.length)}`}))
     const facts: RouteFacts = {route, backends, tls, dns: dns.filter((d) => route.hosts.includes(d.name))}
-    const inspect = byId.get(`container:${key}`)
+    const inspectKey = containerKey(route)
+    const inspect = inspectKey === undefined ? undefined : byId.get(inspectKey)
     if (inspect?.kind === 'http' && inspect.outcome === 'ok' && inspect.status !== undefined) {
       try {
         facts.container = parseContainer(inspect.status, inspect.body ?? '')

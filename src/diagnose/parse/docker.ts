@@ -12,6 +12,7 @@ export interface ContainerState {
   image?: string
   env?: string[]
   cmd?: string[]
+  labels?: Record<string, string>
 }
 
 export function parseContainer(status: number, body: string): ContainerState {
@@ -35,6 +36,9 @@ export function parseContainer(status: number, body: string): ContainerState {
   if (typeof config.Image === 'string') out.image = config.Image
   if (Array.isArray(config.Env)) out.env = config.Env.filter((e): e is string => typeof e === 'string')
   if (Array.isArray(config.Cmd)) out.cmd = config.Cmd.filter((e): e is string => typeof e === 'string')
+  if (typeof config.Labels === 'object' && config.Labels !== null) {
+    out.labels = Object.fromEntries(Object.entries(config.Labels as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'))
+  }
   return out
 }
 

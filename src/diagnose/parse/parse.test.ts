@@ -41,34 +41,50 @@ describe('ss -Hltnup', () => {
   })
 })
 
-describe('route server bodies', () => {
-  it('reads routers from lists or maps, with either spelling of the fields', () => {
-    const asMap = parseRoutes(
+describe('route server bodies (RoutesReport, HealthReport)', () => {
+  it('reads /routes.json: router names, hosts from the rule, entry points, backends, container', () => {
+    const routes = parseRoutes(
       JSON.stringify({
-        routes: {
-          http: {routers: {web: {rule: 'Host(`A.example.com`) || Host(`b.example.com`)', entrypoints: 'websecure, websecure-v6', service: {loadBalancer: {servers: [{url: 'http://127.0.11.2:80'}]}}, tls: {certResolver: 'letsencrypt'}, repo: 'r', network_id: '2816'}}},
-          tcp: {routers: {imaps: {rule: 'HostSNI(`mail.example.com`)', entryPoints: ['tcp-993'], backend: '127.0.11.3:993', tls: {passthrough: true}}}},
-        },
+        routes: [
+          {protocol: 'http', router: 'shop-web', labelName: 'web', rule: 'Host(`A.example.com`) || Host(`b.example.com`)', entryPoints: ['websecure', 'websecure-v6'], service: 'shop-web', backends: ['http://127.0.11.2:80'], networkId: 2816, container: 'shop-web-1', source: 'labels'},
+          {protocol: 'tcp', router: 'shop-imaps', labelName: 'imaps', rule: 'HostSNI(`mail.example.com`)', entryPoints: ['tcp-993'], service: 'shop-imaps', backends: ['127.0.11.3:993'], networkId: 2816, container: 'shop-mail-1', source: 'labels'},
+          {protocol: 'udp', router: 'shop-dns', labelName: 'dns', rule: null, entryPoints: ['udp-53'], service: 'shop-dns', backends: ['127.0.11.9:53'], networkId: 2816, container: 'shop-dns-1', source: 'labels'},
+          {protocol: 'ftp', router: 'x'},
+        ],
       }),
     )
-    expect(asMap).toEqual([
-      {protocol: 'http', name: 'web', rule: 'Host(`A.example.com`) || Host(`b.example.com`)', hosts: ['a.example.com', 'b.example.com'], entryPoints: ['websecure', 'websecure-v6'], backends: ['http://127.0.11.2:80'], repository: 'r', networkId: 2816, tls: true, certResolver: 'letsencrypt'},
-      {protocol: 'tcp', name: 'imaps', rule: 'HostSNI(`mail.example.com`)', hosts: ['mail.example.com'], entryPoints: ['tcp-993'], backends: ['127.0.11.3:993'], tls: true, passthrough: true},
+    expect(routes).toEqual([
+      {protocol: 'http', name: 'shop-web', labelName: 'web', traefikService: 'shop-web', source: 'labels', rule: 'Host(`A.example.com`) || Host(`b.example.com`)', hosts: ['a.example.com', 'b.example.com'], entryPoints: ['websecure', 'websecure-v6'], backends: ['http://127.0.11.2:80'], networkId: 2816, container: 'shop-web-1'},
+      {protocol: 'tcp', name: 'shop-imaps', labelName: 'imaps', traefikService: 'shop-imaps', source: 'labels', rule: 'HostSNI(`mail.example.com`)', hosts: ['mail.example.com'], entryPoints: ['tcp-993'], backends: ['127.0.11.3:993'], networkId: 2816, container: 'shop-mail-1'},
+      {protocol: 'udp', name: 'shop-dns', labelName: 'dns', traefikService: 'shop-dns', source: 'labels', hosts: [], entryPoints: ['udp-53'], backends: ['127.0.11.9:53'], networkId: 2816, container: 'shop-dns-1'},
     ])
-    const asList = parseRoutes(JSON.stringify([{protocol: 'udp', name: 'dns', entryPoints: ['udp-53'], address: '127.0.11.9:53', container: 'c', serviceName: 'dns'}, {protocol: 'ftp'}]))
-    expect(asList).toEqual([{protocol: 'udp', name: 'dns', hosts: [], entryPoints: ['udp-53'], backends: ['127.0.11.9:53'], container: 'c', service: 'dns', tls: false}])
   })
 
-  it('refuses bodies that are not JSON objects', () => {
+  it('refuses bodies that are not the documented objects', () => {
     expect(() => parseRoutes('<html>')).toThrow(ParseError)
     expect(() => parseRoutes('42')).toThrow('/routes.json is not an object')
+    expect(() => parseRoutes('{"http":[]}')).toThrow('/routes.json has no routes list')
     expect(() => parseHealth('[]')).toThrow('/health is not an object')
   })
 
-  it('reads /health: status, version, counts, daemons (list or map) and refusals', () => {
+  it('reads /health: status, version, counts, daemons, refusals and skipped containers', () => {
     expect(
       parseHealth(
-        JSON.stringify({status: 'degraded', version: '0.1.0', routers: {http: 2, tcp: 1}, services: 3, autoRoutes: false, daemons: {'docker-2816': {stale: true, lastError: 'EOF', containers: 2}}, refused: [{name: 'x', message: 'bad'}]}),
+        JSON.stringify({
+          status: 'degraded',
+          version: '0.1.0',
+          machine: 'm',
+          autoRoutes: false,
+          baseDomain: null,
+          counts: {daemons: 2, containers: 3, routers: {http: 2, tcp: 1, udp: 0}, services: {http: 2, tcp: 1, udp: 0}, middlewares: 0, refusals: 1, skipped: 1},
+          daemons: [
+            {networkId: 2816, socket: '/var/run/rediacc/docker-2816.sock', lastSync: null, error: 'EOF', stale: true, containers: 2},
+            {networkId: 2880, socket: '/var/run/rediacc/docker-2880.sock', lastSync: '2026-11-28T09:00:00Z', error: null, stale: false, containers: 1},
+          ],
+          refusals: [{container: 'c', containerId: 'id', networkId: 2816, object: 'web', kind: 'foreign-backend', reason: 'bad'}],
+          skipped: [{container: 'db-1', containerId: 'id2', networkId: 2880, reason: 'no port for an automatic route'}],
+          lastChange: null,
+        }),
       ),
     ).toEqual({
       status: 'degraded',
@@ -76,10 +92,14 @@ describe('route server bodies', () => {
       routers: 3,
       services: 3,
       autoRoutes: false,
-      daemons: [{name: 'docker-2816', stale: true, error: 'EOF', containers: 2}],
-      refusals: [{reason: 'bad', router: 'x'}],
+      daemons: [
+        {name: 'docker-2816', stale: true, error: 'EOF', containers: 2},
+        {name: 'docker-2880', stale: false, lastSync: '2026-11-28T09:00:00Z', containers: 1},
+      ],
+      refusals: [{reason: 'bad', kind: 'foreign-backend', container: 'c', networkId: 2816, object: 'web'}],
+      skipped: [{container: 'db-1', networkId: 2880, reason: 'no port for an automatic route'}],
     })
-    expect(parseHealth('{"daemons":[{"networkId":2880,"status":"stale"}]}')).toEqual({status: 'unknown', daemons: [{name: '2880', stale: true}], refusals: []})
+    expect(parseHealth('{"status":"starting"}')).toEqual({status: 'starting', daemons: [], refusals: [], skipped: []})
   })
 
   it('takes host names from Host and HostSNI, not the catch-all', () => {
@@ -99,7 +119,7 @@ describe('Traefik API and Docker bodies', () => {
 
   it('reads container state and daemon versions', () => {
     expect(parseContainer(404, '')).toEqual({exists: false})
-    expect(parseContainer(200, JSON.stringify({State: {Status: 'restarting', Running: true, Restarting: true, ExitCode: 1, Error: '', StartedAt: 't'}, Config: {Image: 'traefik:v3', Env: ['A=1'], Cmd: null}}))).toEqual({
+    expect(parseContainer(200, JSON.stringify({State: {Status: 'restarting', Running: true, Restarting: true, ExitCode: 1, Error: '', StartedAt: 't'}, Config: {Image: 'traefik:v3', Env: ['A=1'], Cmd: null, Labels: {'rediacc.service_name': 'web', n: 1}}}))).toEqual({
       exists: true,
       status: 'restarting',
       running: true,
@@ -108,6 +128,7 @@ describe('Traefik API and Docker bodies', () => {
       startedAt: 't',
       image: 'traefik:v3',
       env: ['A=1'],
+      labels: {'rediacc.service_name': 'web'},
     })
     expect(() => parseContainer(500, '')).toThrow('docker answered 500')
     expect(parseDockerVersion('{"Version":"24.0.7","ApiVersion":"1.43"}')).toEqual({version: '24.0.7', apiVersion: '1.43'})

@@ -1,14 +1,22 @@
 /**
- * What diagnose reads from the route server's /health and /routes.json. Parsed tolerantly (either a list of
- * routers or a map keyed by name, `entryPoints` or `entrypoints`, …) because only these fields matter here and
- * a newer route server may add others; anything unreadable becomes an explicit parse error, never a guess.
+ * What diagnose reads from the route server's /health and /routes.json (their contract is
+ * src/renet/router/types.ts: HealthReport, RoutesReport; fields are only ever added). Parsed field by field so a
+ * missing or mistyped field degrades to "unknown" rather than a crash; a body that is not the documented object
+ * is a ParseError.
  */
 
 export type Protocol = 'http' | 'tcp' | 'udp'
 
 export interface RouteEntry {
   protocol: Protocol
+  /** Router name as served to Traefik (`router` in /routes.json). */
   name: string
+  /** Router name as written in the labels. */
+  labelName?: string
+  /** Traefik service name. */
+  traefikService?: string
+  /** `auto` (tier 1) or `labels` (tier 2). */
+  source?: string
   rule?: string
   /** Names from Host(`…`) / HostSNI(`…`) in the rule (HostSNI(`*`) excluded). */
   hosts: string[]
@@ -18,11 +26,8 @@ export interface RouteEntry {
   repository?: string
   networkId?: number
   container?: string
-  /** The compose service (rediacc.service_name), which names the `{SERVICE}_IP` variable. */
+  /** The compose service (rediacc.service_name), which names the `{SERVICE}_IP` variable; from the container. */
   service?: string
-  tls: boolean
-  certResolver?: string
-  passthrough?: boolean
 }
 
 export interface DaemonHealth {
@@ -35,10 +40,19 @@ export interface DaemonHealth {
 
 export interface Refusal {
   reason: string
+  /** unknown-entrypoint, foreign-hostname, foreign-backend, ports-exhausted, … */
+  kind?: string
   container?: string
-  repository?: string
-  router?: string
-  host?: string
+  networkId?: number
+  /** Router, service or middleware concerned. */
+  object?: string
+}
+
+/** A container that gives no route, and why (no port for tier 1, undecodable labels, unhealthy, …). */
+export interface Skipped {
+  container: string
+  networkId?: number
+  reason: string
 }
 
 export interface RouterHealth {
@@ -49,6 +63,7 @@ export interface RouterHealth {
   autoRoutes?: boolean
   daemons: DaemonHealth[]
   refusals: Refusal[]
+  skipped: Skipped[]
 }
 
 type Obj = Record<string, unknown>
@@ -61,7 +76,7 @@ const numOf = (v: unknown): number | undefined => {
 }
 
 function pick(o: Obj, ...keys: string[]): unknown {
-  for (const k of keys) if (o[k] !== undefined) return o[k]
+  for (const k of keys) if (o[k] !== undefined && o[k] !== null) return o[k]
   return undefined
 }
 
@@ -80,128 +95,92 @@ export function hostsOfRule(rule: string | undefined): string[] {
   return [...new Set(hosts)]
 }
 
-function backendsOf(o: Obj): string[] {
-  const direct = pick(o, 'backends', 'backend', 'servers', 'url', 'address')
-  const list = Array.isArray(direct) ? direct : direct === undefined ? [] : [direct]
-  const service = o.service
-  if (isObj(service)) {
-    const lb = pick(service, 'loadBalancer', 'loadbalancer')
-    if (isObj(lb) && Array.isArray(lb.servers)) list.push(...lb.servers)
-  }
-  return list.flatMap((b) => (typeof b === 'string' ? [b] : isObj(b) ? strings(pick(b, 'url', 'address')) : []))
-}
-
-function entryOf(protocol: Protocol, name: string, o: Obj): RouteEntry {
+function entryOf(o: Obj, i: number): RouteEntry | undefined {
+  const protocol = strOf(o.protocol)
+  if (protocol !== 'http' && protocol !== 'tcp' && protocol !== 'udp') return undefined
   const rule = strOf(o.rule)
-  const tlsRaw = o.tls
-  const tls = isObj(tlsRaw) || tlsRaw === true || strOf(pick(o, 'certResolver', 'certresolver')) !== undefined
-  const certResolver = strOf(pick(o, 'certResolver', 'certresolver')) ?? (isObj(tlsRaw) ? strOf(pick(tlsRaw, 'certResolver', 'certresolver')) : undefined)
-  const passthrough = isObj(tlsRaw) && tlsRaw.passthrough === true ? true : undefined
-  const serviceName = strOf(pick(o, 'serviceName', 'service_name')) ?? strOf(o.service)
-  const networkId = numOf(pick(o, 'networkId', 'network_id'))
   const entry: RouteEntry = {
     protocol,
-    name,
-    hosts: [...new Set([...hostsOfRule(rule), ...strings(pick(o, 'hosts', 'host')).map((h) => h.toLowerCase())])],
-    entryPoints: strings(pick(o, 'entryPoints', 'entrypoints')),
-    backends: backendsOf(o),
-    tls,
+    name: strOf(pick(o, 'router', 'name')) ?? `${protocol}-${i}`,
+    hosts: hostsOfRule(rule),
+    entryPoints: strings(o.entryPoints),
+    backends: strings(o.backends),
   }
-  if (rule !== undefined) entry.rule = rule
-  const repository = strOf(pick(o, 'repository', 'repo'))
-  if (repository !== undefined) entry.repository = repository
-  if (networkId !== undefined) entry.networkId = networkId
-  const container = strOf(pick(o, 'container', 'containerName'))
-  if (container !== undefined) entry.container = container
-  if (serviceName !== undefined) entry.service = serviceName
-  if (certResolver !== undefined) entry.certResolver = certResolver
-  if (passthrough) entry.passthrough = passthrough
+  const optional: Array<[keyof RouteEntry, unknown]> = [
+    ['rule', rule],
+    ['labelName', strOf(o.labelName)],
+    ['traefikService', strOf(o.service)],
+    ['source', strOf(o.source)],
+    ['networkId', numOf(o.networkId)],
+    ['container', strOf(o.container)],
+  ]
+  for (const [key, value] of optional) if (value !== undefined) (entry as unknown as Obj)[key] = value
   return entry
-}
-
-function listOf(protocol: Protocol, section: unknown): RouteEntry[] {
-  const routers = isObj(section) && section.routers !== undefined ? section.routers : section
-  if (Array.isArray(routers)) {
-    return routers.filter(isObj).map((o, i) => entryOf(protocol, strOf(pick(o, 'name', 'router')) ?? `${protocol}-${i}`, o))
-  }
-  if (isObj(routers)) return Object.entries(routers).filter((e): e is [string, Obj] => isObj(e[1])).map(([name, o]) => entryOf(protocol, name, o))
-  return []
 }
 
 export class ParseError extends Error {}
 
-export function parseRoutes(body: string): RouteEntry[] {
+function json(body: string, what: string): Obj {
   let doc: unknown
   try {
     doc = JSON.parse(body)
   } catch {
-    throw new ParseError('/routes.json is not JSON')
+    throw new ParseError(`${what} is not JSON`)
   }
-
-  if (Array.isArray(doc)) {
-    return doc.filter(isObj).flatMap((o, i) => {
-      const p = strOf(pick(o, 'protocol', 'type', 'kind'))
-      return p === 'http' || p === 'tcp' || p === 'udp' ? [entryOf(p, strOf(o.name) ?? `${p}-${i}`, o)] : []
-    })
-  }
-  if (!isObj(doc)) throw new ParseError('/routes.json is not an object')
-  const root = isObj(doc.routes) ? doc.routes : doc
-  return (['http', 'tcp', 'udp'] as const).flatMap((p) => listOf(p, root[p]))
+  if (!isObj(doc)) throw new ParseError(`${what} is not an object`)
+  return doc
 }
 
-export function parseHealth(body: string): RouterHealth {
-  let doc: unknown
-  try {
-    doc = JSON.parse(body)
-  } catch {
-    throw new ParseError('/health is not JSON')
-  }
+/** GET /routes.json → {routes: [...]} */
+export function parseRoutes(body: string): RouteEntry[] {
+  const doc = json(body, '/routes.json')
+  if (!Array.isArray(doc.routes)) throw new ParseError('/routes.json has no routes list')
+  return doc.routes.filter(isObj).flatMap((o, i) => entryOf(o, i) ?? [])
+}
 
-  if (!isObj(doc)) throw new ParseError('/health is not an object')
-  const rawDaemons = doc.daemons
-  const daemonList: Array<[string, Obj]> = Array.isArray(rawDaemons)
-    ? rawDaemons.filter(isObj).map((d, i) => [strOf(pick(d, 'name', 'socket', 'networkId', 'id')) ?? String(numOf(pick(d, 'networkId', 'id')) ?? i), d])
-    : isObj(rawDaemons)
-      ? Object.entries(rawDaemons).filter((e): e is [string, Obj] => isObj(e[1]))
-      : []
-  const daemons = daemonList.map(([name, d]): DaemonHealth => {
-    const error = strOf(pick(d, 'error', 'lastError'))
-    const lastSync = strOf(pick(d, 'lastSync', 'last_sync'))
-    const containers = numOf(pick(d, 'containers', 'containerCount'))
-    return {
-      name,
-      stale: d.stale === true || strOf(d.status) === 'stale',
-      ...(error === undefined ? {} : {error}),
-      ...(lastSync === undefined ? {} : {lastSync}),
-      ...(containers === undefined ? {} : {containers}),
-    }
-  })
-  const refusals = (Array.isArray(doc.refusals) ? doc.refusals : Array.isArray(doc.refused) ? doc.refused : []).filter(isObj).map((r): Refusal => {
-    const out: Refusal = {reason: strOf(pick(r, 'reason', 'error', 'message')) ?? 'no reason given'}
-    for (const [key, names] of [
-      ['container', ['container', 'containerName']],
-      ['repository', ['repository', 'repo']],
-      ['router', ['router', 'name']],
-      ['host', ['host', 'hostname']],
-    ] as const) {
-      const v = strOf(pick(r, ...names))
-      if (v !== undefined) out[key] = v
-    }
+function sum(v: unknown): number | undefined {
+  if (isObj(v)) return ['http', 'tcp', 'udp'].reduce((a, p) => a + (numOf(v[p]) ?? 0), 0)
+  return numOf(v)
+}
+
+/** GET /health → HealthReport */
+export function parseHealth(body: string): RouterHealth {
+  const doc = json(body, '/health')
+  const daemons = (Array.isArray(doc.daemons) ? doc.daemons : []).filter(isObj).map((d, i): DaemonHealth => {
+    const id = numOf(d.networkId)
+    const out: DaemonHealth = {name: id === undefined ? (strOf(d.socket) ?? `daemon-${i}`) : `docker-${id}`, stale: d.stale === true}
+    const error = strOf(d.error)
+    if (error !== undefined) out.error = error
+    const lastSync = strOf(d.lastSync)
+    if (lastSync !== undefined) out.lastSync = lastSync
+    const containers = numOf(d.containers)
+    if (containers !== undefined) out.containers = containers
     return out
   })
-  const counts = (key: string): number | undefined => {
-    const v = doc[key as keyof typeof doc]
-    if (isObj(v)) return ['http', 'tcp', 'udp'].reduce((a, p) => a + (numOf(v[p]) ?? 0), 0)
-    return numOf(v)
-  }
-  const health: RouterHealth = {status: strOf(doc.status) ?? 'unknown', daemons, refusals}
+  const refusals = (Array.isArray(doc.refusals) ? doc.refusals : []).filter(isObj).map((r): Refusal => {
+    const out: Refusal = {reason: strOf(r.reason) ?? 'no reason given'}
+    const kind = strOf(r.kind)
+    if (kind !== undefined) out.kind = kind
+    const container = strOf(r.container)
+    if (container !== undefined) out.container = container
+    const networkId = numOf(r.networkId)
+    if (networkId !== undefined) out.networkId = networkId
+    const object = strOf(r.object)
+    if (object !== undefined) out.object = object
+    return out
+  })
+  const skipped = (Array.isArray(doc.skipped) ? doc.skipped : []).filter(isObj).map((r): Skipped => {
+    const networkId = numOf(r.networkId)
+    return {container: strOf(r.container) ?? '?', reason: strOf(r.reason) ?? 'no reason given', ...(networkId === undefined ? {} : {networkId})}
+  })
+  const health: RouterHealth = {status: strOf(doc.status) ?? 'unknown', daemons, refusals, skipped}
   const version = strOf(doc.version)
   if (version !== undefined) health.version = version
-  const routers = counts('routers')
+  const counts = isObj(doc.counts) ? doc.counts : {}
+  const routers = sum(counts.routers)
   if (routers !== undefined) health.routers = routers
-  const services = counts('services')
+  const services = sum(counts.services)
   if (services !== undefined) health.services = services
-  const auto = pick(doc, 'autoRoutes', 'auto_routes')
-  if (typeof auto === 'boolean') health.autoRoutes = auto
+  if (typeof doc.autoRoutes === 'boolean') health.autoRoutes = doc.autoRoutes
   return health
 }
