@@ -1,135 +1,43 @@
-import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import {createServer as createNetServer, type AddressInfo, type Server as NetServer} from 'node:net'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {createSecureContext, createServer as createTlsServer, type Server as TlsServer} from 'node:tls'
 
-import {build} from 'esbuild'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {selfSignedCert} from '../../../test/support/certs.js'
-import {healthBody, traefikEntryPoints} from '../../../test/support/diagnose-fixtures.js'
-import {startDnsmasq, type Dnsmasq} from '../../../test/support/dnsmasq.js'
+import {LO, startLab, type Lab} from '../../../test/support/diagnose-lab.js'
 import {localTransport} from '../../../test/support/local-transport.js'
-import type {LocalFacts} from '../facts.js'
 import type {Finding} from '../finding.js'
 import {formatReport} from '../format.js'
 import {diagnose} from '../run.js'
-import {DEFAULT_ENDPOINTS, type ServerEndpoints} from './endpoints.js'
 import {gatherServer} from './server.js'
 
-const LO = '127.0.0.1'
 const VERSION = '9.9.9-test'
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void
-const json = (res: ServerResponse, status: number, body: unknown): void => {
-  res.writeHead(status, {'content-type': 'application/json'})
-  res.end(JSON.stringify(body))
-}
-
-function listen(server: Server | TlsServer | NetServer, where: number | string = 0): Promise<number> {
-  return new Promise((resolve) =>
-    typeof where === 'string' ? server.listen(where, () => resolve(0)) : server.listen(where, LO, () => resolve((server.address() as AddressInfo).port)),
-  )
-}
-
 describe('gathering from a machine over a real (local) transport, then the checks', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rdc-diag-gather-'))
-  const servers: Array<Server | TlsServer> = []
-  let endpoints: ServerEndpoints
-  let dns: Dnsmasq
+  let lab: Lab
+  let endpoints: Lab['endpoints']
+  let local: Lab['local']
   let bundle: Buffer
-  let local: LocalFacts
+  let dns: Lab['dns']
+  let dir: string
 
   beforeAll(async () => {
-    const outfile = join(dir, 'renet.cjs')
-    await build({entryPoints: ['src/renet/main.ts'], outfile, bundle: true, platform: 'node', target: 'node18', format: 'cjs', define: {__RENET_VERSION__: JSON.stringify(VERSION)}, logLevel: 'silent'})
-    bundle = (await import('node:fs')).readFileSync(outfile)
-
-    const app = createServer((_req, res) => res.end('hello'))
-    const appPort = await listen(app)
-    const gone = createNetServer()
-    const closedPort = await listen(gone)
-    await new Promise((r) => gone.close(r))
-
-    const infra = {publicIPv4: LO, baseDomain: 'good.test', certEmail: 'a@good.test', hasCfDnsToken: true, tcpPorts: [25], udpPorts: [3478]}
-    local = {machine: 'lab', hasHostKey: true, infra, repositories: [{name: 'shop', networkId: 2816}]}
-    const route = (protocol: string, router: string, rule: string | null, entryPoints: string[], backend: string, container: string) => ({
-      protocol,
-      router,
-      labelName: router.replace(/^shop-/, ''),
-      rule,
-      entryPoints,
-      service: router,
-      backends: [backend],
-      networkId: 2816,
-      container,
-      source: 'labels',
-    })
-    const routes = {
+    lab = await startLab({
+      version: VERSION,
+      infra: {publicIPv4: LO, baseDomain: 'good.test', certEmail: 'a@good.test', hasCfDnsToken: true, tcpPorts: [25], udpPorts: [3478]},
       routes: [
-        route('http', 'shop-web', 'Host(`app.good.test`)', ['websecure'], `http://${LO}:${appPort}`, 'shop-web-1'),
-        route('http', 'shop-api', 'Host(`api.good.test`)', ['websecure'], `http://${LO}:${closedPort}`, 'shop-api-1'),
-        route('tcp', 'shop-smtp', 'HostSNI(`*`)', ['tcp-2525'], `${LO}:${appPort}`, 'shop-mail-1'),
-        route('udp', 'shop-turn', null, ['udp-3478'], `${LO}:9`, 'shop-coturn-1'),
+        {protocol: 'http', router: 'shop-web', rule: 'Host(`app.good.test`)', entryPoints: ['websecure'], backend: 'app', container: 'shop-web-1', service: 'web'},
+        {protocol: 'http', router: 'shop-api', rule: 'Host(`api.good.test`)', entryPoints: ['websecure'], backend: 'closed', container: 'shop-api-1', service: 'api'},
+        {protocol: 'tcp', router: 'shop-smtp', rule: 'HostSNI(`*`)', entryPoints: ['tcp-2525'], backend: 'app', container: 'shop-mail-1', service: 'mail'},
+        {protocol: 'udp', router: 'shop-turn', rule: null, entryPoints: ['udp-3478'], backend: `${LO}:9`, container: 'shop-coturn-1', service: 'coturn', env: ['EXTERNAL_IP=198.51.100.9']},
       ],
-    }
-    const router = createServer(((req, res) => {
-      if (req.url === '/health') json(res, 200, {...healthBody, version: VERSION, daemons: [{networkId: 2816, socket: '/var/run/rediacc/docker-2816.sock', lastSync: null, error: null, stale: false, containers: 4}]})
-      else if (req.url === '/routes.json') json(res, 200, routes)
-      else json(res, 404, {})
-    }) as Handler)
-    const traefikRouters: Record<string, unknown[]> = {http: [], tcp: [], udp: []}
-    for (const r of routes.routes) traefikRouters[r.protocol]!.push({name: `${r.router}@http`, provider: 'http', ...(r.rule ? {rule: r.rule} : {}), entryPoints: r.entryPoints, status: 'enabled'})
-    const traefik = createServer(((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x')
-      if (url.pathname === '/ping') res.end('OK')
-      else if (url.pathname === '/api/entrypoints') json(res, 200, traefikEntryPoints({...infra}))
-      else {
-        const m = /^\/api\/(http|tcp|udp)\/routers$/.exec(url.pathname)
-        if (m) json(res, 200, traefikRouters[m[1]!])
-        else json(res, 404, {})
-      }
-    }) as Handler)
-    const docker = createServer(((req, res) => {
-      if (req.url === '/containers/rediacc-proxy/json') json(res, 200, {State: {Status: 'running', Running: true}, Config: {Image: 'traefik:v3.7'}})
-      else json(res, 404, {message: 'no such container'})
-    }) as Handler)
-    const daemon = createServer(((req, res) => {
-      if (req.url === '/version') json(res, 200, {Version: '24.0.7', ApiVersion: '1.43'})
-      else if (req.url === '/containers/shop-coturn-1/json') json(res, 200, {State: {Status: 'running', Running: true, StartedAt: '2026-11-01T00:00:00Z'}, Config: {Env: ['EXTERNAL_IP=198.51.100.9'], Cmd: ['turnserver'], Labels: {'rediacc.service_name': 'coturn'}}})
-      else {
-        const m = /^\/containers\/shop-(\w+)-1\/json$/.exec(req.url ?? '')
-        if (m) json(res, 200, {State: {Status: 'running', Running: true}, Config: {Labels: {'rediacc.service_name': m[1]}}})
-        else json(res, 404, {})
-      }
-    }) as Handler)
-    const cert = selfSignedCert({cn: 'app.good.test', sans: ['app.good.test']})
-    const fallback = selfSignedCert({cn: 'TRAEFIK DEFAULT CERT'})
-    const tls = createTlsServer({...fallback, SNICallback: (name, cb) => cb(null, createSecureContext(name === 'app.good.test' ? cert : fallback))}, (s) => s.end())
-    servers.push(app, router, traefik, docker, daemon, tls)
-    const routerPort = await listen(router)
-    const traefikPort = await listen(traefik)
-    const httpsPort = await listen(tls)
-    mkdirSync(join(dir, 'rediacc'))
-    await listen(docker, join(dir, 'docker.sock'))
-    await listen(daemon, join(dir, 'rediacc', 'docker-2816.sock'))
-    endpoints = {
-      ...DEFAULT_ENDPOINTS,
-      router: `http://${LO}:${routerPort}`,
-      traefik: `http://${LO}:${traefikPort}`,
-      dockerSocket: join(dir, 'docker.sock'),
-      daemonSocketDir: join(dir, 'rediacc'),
-      httpsPort,
-    }
-    dns = await startDnsmasq(['--local=/good.test/', `--host-record=app.good.test,${LO}`, `--host-record=api.good.test,${LO}`])
+      certNames: ['app.good.test'],
+      dns: ['--local=/good.test/', `--host-record=app.good.test,${LO}`, `--host-record=api.good.test,${LO}`],
+    })
+    ;({endpoints, local, bundle, dns} = lab)
+    dir = endpoints.daemonSocketDir.replace(/\/rediacc$/, '')
   })
 
   afterAll(async () => {
-    await dns?.stop()
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
-    rmSync(dir, {recursive: true, force: true})
+    await lab?.stop()
   })
 
   const find = (findings: Finding[], hop: string, subject: string): Finding | undefined => findings.find((f) => f.hop === hop && f.subject === subject)
