@@ -28,7 +28,7 @@ export interface LocalFacts {
   askedRepo?: {name: string; networkId: number}
 }
 
-export type SshOutcome = 'ok' | 'host-key-mismatch' | 'auth-failed' | 'unreachable' | 'timeout'
+export type SshOutcome = 'ok' | 'host-key-mismatch' | 'unpinned' | 'auth-failed' | 'unreachable' | 'timeout'
 
 export interface SshFacts {
   /** user@host:port */

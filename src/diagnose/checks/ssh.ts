@@ -17,6 +17,10 @@ export function checkSsh(ssh: SshFacts, machine: string): Finding {
       )
     }
 
+    case 'unpinned': {
+      return fail('ssh', 'no host key is pinned for this machine, so rdc does not connect to it', `pin it: rdc context scan-keys ${machine}`, base)
+    }
+
     case 'auth-failed': {
       return fail('ssh', `login refused: ${ssh.message ?? 'authentication failed'}`, `check the key for ${ssh.target} (ssh-agent, --key, ~/.ssh/config IdentityFile) and that the user exists`, base)
     }
