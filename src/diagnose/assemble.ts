@@ -7,7 +7,7 @@ import {checkRouter} from './checks/router.js'
 import {checkSsh} from './checks/ssh.js'
 import {checkVersions} from './checks/versions.js'
 import type {DnsAnswer, LocalFacts, RouteFacts, ServerFacts, SshFacts} from './facts.js'
-import {fail, type Finding} from './finding.js'
+import {fail, warn, type Finding} from './finding.js'
 import {pushInfra, restartRouter} from './fixes.js'
 import {ParseError, parseRoutes, type Protocol, type RouteEntry} from './parse/router.js'
 import {parseTraefikEntryPoints, parseTraefikRouters, type TraefikEntryPoint, type TraefikRouter} from './parse/traefik.js'
@@ -33,6 +33,10 @@ export function selectRoutes(routes: RouteEntry[], local: LocalFacts): RouteEntr
 /** /routes.json parsed, or the finding that says why it could not be. */
 export function servedRoutes(server: ServerFacts, machine: string): RouteEntry[] | Finding {
   const r = server.routes
+  if (r.outcome === 'ok' && r.status === 503) {
+    // Before its first complete discovery the route server has no routes to show; Traefik keeps its last ones.
+    return warn('router', '/routes.json is not ready (503): the route server is still starting', 'wait a few seconds and re-run', {subject: 'rediacc-router'})
+  }
   if (r.outcome !== 'ok' || r.status !== 200) {
     return fail('router', `/routes.json does not answer (${r.outcome === 'ok' ? `HTTP ${r.status}` : (r.error ?? r.outcome)})`, restartRouter, {subject: 'rediacc-router'})
   }

@@ -239,6 +239,17 @@ describe('SSH, versions and the route server', () => {
     expect(run(f).some((x) => x.hop === 'backend')).toBe(false)
   })
 
+  it('a route server still starting is a warning, not a failure', () => {
+    const f = healthy()
+    f.server = server({health: http('health', 503, {...healthBody, status: 'starting'}), routes: http('routes', 503, 'starting')})
+    const findings = run(f)
+    expect(only(findings, 'fail')).toEqual([])
+    expect(only(findings, 'warn').map((x) => x.detail)).toEqual([
+      'the route server has not finished its first discovery yet (503): Traefik keeps its last configuration',
+      '/routes.json is not ready (503): the route server is still starting',
+    ])
+  })
+
   it('stale configuration: Traefik keeps routers the route server no longer serves', () => {
     const body = {routes: routesBody.routes.filter((r) => r.protocol !== 'tcp')}
     const withRouterOk = run({...healthy(), server: server({routes: http('routes', 200, body)}), routes: []})
