@@ -452,6 +452,20 @@ describe('DNS', () => {
   })
 })
 
+describe('backend answers', () => {
+  it('an app answering 5xx is a warning naming its logs; 2xx-4xx is ok', () => {
+    const f = healthy()
+    f.routes![0]!.backends = [{backend: 'http://127.0.11.2:3000', result: {id: 'b', kind: 'http', outcome: 'ok', status: 503, body: '', durationMs: 2}}]
+    expect(run(f).find((x) => x.hop === 'backend')).toMatchObject({
+      status: 'warn',
+      detail: "127.0.11.2:3000 answers, but with HTTP 503 (the app's own error, passed through by Traefik)",
+      fix: "see the app's logs: sudo DOCKER_HOST=unix:///var/run/rediacc/docker-2816.sock docker logs <container>",
+    })
+    f.routes![0]!.backends = [{backend: 'http://127.0.11.2:3000', result: {id: 'b', kind: 'http', outcome: 'ok', status: 404, body: '', durationMs: 2}}]
+    expect(run(f).find((x) => x.hop === 'backend')).toMatchObject({status: 'ok', detail: '127.0.11.2:3000 answers HTTP 404 (webapp)'})
+  })
+})
+
 describe('TLS and relay details', () => {
   it('expired, soon-to-expire, wrong-name and self-signed certificates', () => {
     const walk = (c: ReturnType<typeof cert>) => {

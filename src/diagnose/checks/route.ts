@@ -78,7 +78,10 @@ function backendHop(route: RouteEntry, result: ProbeResult, backend: string): Fi
     `make the app listen on \${${ipVar}}:${addr?.port ?? '<port>'} (bind to ${ipVar}, not 127.0.0.1 or localhost) and keep ${portLabel}=${addr?.port ?? '<port>'} ` +
     `equal to the port it listens on; is it running? ${daemonPs(route.networkId)}`
   const base = {subject, durationMs: result.durationMs}
-  if (result.outcome === 'ok') return ok('backend', `${where} answers${route.service ? ` (${route.service})` : ''}`, base)
+  if (result.outcome === 'ok' && result.kind === 'http' && result.status !== undefined && result.status >= 500) {
+    return warn('backend', `${where} answers, but with HTTP ${result.status} (the app's own error, passed through by Traefik)`, `see the app's logs: ${daemonPs(route.networkId).replace(/ ps$/, ' logs <container>')}`, base)
+  }
+  if (result.outcome === 'ok') return ok('backend', `${where} answers${result.kind === 'http' && result.status !== undefined ? ` HTTP ${result.status}` : ''}${route.service ? ` (${route.service})` : ''}`, base)
   if (result.outcome === 'refused') {
     const cause = route.protocol === 'http' ? '502 Bad Gateway: ' : ''
     return fail('backend', `${cause}nothing listens on ${where}${route.protocol === 'udp' ? '/udp' : ''} (connection refused)`, fix, base)

@@ -46,6 +46,9 @@ export function secondRoundSpec(routes: RouteEntry[], infra: InfraView, daemonSo
       if (r.protocol === 'udp') {
         const payload = udpPayload(addr.port)
         if (payload) checks.push({id, kind: 'udp', host: addr.ip, port: addr.port, payload})
+      } else if (r.protocol === 'http' && b.startsWith('http://')) {
+        // A GET tells a refused port (Traefik's 502) from an app that answers with its own error.
+        checks.push({id, kind: 'http', url: b.endsWith('/') ? b : `${b}/`, maxBody: 0})
       } else {
         checks.push({id, kind: 'tcp', host: addr.ip, port: addr.port})
       }
