@@ -29,6 +29,11 @@ export async function main(argv: string[]): Promise<number> {
       return compose(rest)
     }
 
+    case 'rediaccfile': {
+      const {main: rediaccfile} = await import('./rediaccfile/cli.js')
+      return rediaccfile(rest)
+    }
+
     case 'version':
     case '--version':
     case '-v': {
