@@ -60,7 +60,7 @@ export function composeFilePaths(dir: string, given: readonly string[]): string[
 }
 
 export function parseComposeFile(path: string, text: string): ComposeFile {
-  const document = parseDocument(text, {merge: true, uniqueKeys: true, prettyErrors: false})
+  const document = parseDocument(text, {merge: true, uniqueKeys: true, prettyErrors: true})
   const error = document.errors[0]
   if (error !== undefined) {
     const pos = error.linePos?.[0]

@@ -15,19 +15,15 @@ const MAX_RANGE = 100
 
 type Env = Record<string, string | undefined>
 
-/** Compose-style `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$VAR` substitution; unknown variables stay unresolved. */
-export function interpolate(text: string, env: Env): string | null {
-  let unresolved = false
-  const out = text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|(\$))/g, (_m, braced, op, fallback, bare, dollar) => {
+/** Compose-style `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$VAR` substitution; unset variables become '' as in compose. */
+export function interpolate(text: string, env: Env): string {
+  return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|(\$))/g, (_m, braced, op, fallback, bare, dollar) => {
     if (dollar !== undefined) return '$'
     const name = (braced ?? bare) as string
     const value = env[name]
     if (value !== undefined && !(op === ':-' && value === '')) return value
-    if (op !== undefined) return fallback as string
-    unresolved = true
-    return ''
+    return op === undefined ? '' : (fallback as string)
   })
-  return unresolved ? null : out
 }
 
 function portRange(spec: string): number[] | null {
@@ -42,7 +38,6 @@ function portRange(spec: string): number[] | null {
 /** `"127.0.0.1:8080:80/udp"` → {udp: [80]}; null when it can't be read. */
 function shortSyntax(entry: string, env: Env): {protocol: string; ports: number[]} | null {
   const text = interpolate(entry, env)
-  if (text === null) return null
   const [mapping, protocol = 'tcp'] = text.split('/')
   const target = mapping.slice(mapping.lastIndexOf(':') + 1)
   const ports = portRange(target)
@@ -53,8 +48,7 @@ function entryPorts(entry: unknown, env: Env): {protocol: string; ports: number[
   if (typeof entry === 'number') return Number.isInteger(entry) ? {protocol: 'tcp', ports: portRange(String(entry)) ?? []} : null
   if (typeof entry === 'string') return shortSyntax(entry, env)
   if (isPlainObject(entry) && entry.target !== undefined) {
-    const target = typeof entry.target === 'string' ? interpolate(entry.target, env) : String(entry.target)
-    const ports = target === null ? null : portRange(target)
+    const ports = portRange(typeof entry.target === 'string' ? interpolate(entry.target, env) : String(entry.target))
     const protocol = typeof entry.protocol === 'string' ? entry.protocol.toLowerCase() : 'tcp'
     return ports === null ? null : {protocol, ports}
   }
