@@ -30,6 +30,15 @@ export function definedSteps(text: string): Set<Step> {
   return found
 }
 
+/** A symlink counts when it leads to a folder; a dangling one is not an error, just not a folder. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /** Byte order of names, so A→Z is the same on every machine whatever its locale. */
 function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
@@ -40,7 +49,7 @@ export function findRediaccfiles(root: string): Rediaccfile[] {
   const folders = [
     '.',
     ...readdirSync(root, {withFileTypes: true})
-      .filter((entry) => !entry.name.startsWith('.') && (entry.isDirectory() || (entry.isSymbolicLink() && statSync(join(root, entry.name)).isDirectory())))
+      .filter((entry) => !entry.name.startsWith('.') && (entry.isDirectory() || (entry.isSymbolicLink() && isFolder(join(root, entry.name)))))
       .map((entry) => entry.name)
       .sort(byName),
   ]

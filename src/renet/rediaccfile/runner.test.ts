@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -55,6 +55,7 @@ describe('runRediaccfiles', () => {
     write('a', rediaccfile('a', {up: 'printf "no newline"'}))
     write('.hidden', rediaccfile('.hidden', {up: 'true'}))
     mkdirSync(join(root, 'a', 'deeper'))
+    symlinkSync(join(root, 'missing'), join(root, 'dangling'))
     writeFileSync(join(root, 'a', 'deeper', 'Rediaccfile'), rediaccfile('deeper', {up: 'true'}))
     writeFileSync(join(root, 'docker-compose.yml'), 'services:\n  webapp: {image: b}\n')
     writeFileSync(join(root, 'b', 'compose.yaml'), 'services:\n  api: {image: b}\n')
