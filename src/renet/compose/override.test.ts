@@ -47,6 +47,12 @@ services:
   it('leaves version out when the compose file has none', () => {
     expect(renderOverride([])).not.toMatch(/version/)
   })
+
+  it('quotes values YAML 1.1 would not read as strings', () => {
+    const text = renderOverride([{name: 'on', ip: '127.0.11.2', networkId: 2816, ports: {tcp: [], udp: []}}])
+    expect(text).toContain('  "on":\n    network_mode: host\n')
+    expect(text).toContain('rediacc.service_name: "on"\n')
+  })
 })
 
 describe('cleanComposeFile', () => {

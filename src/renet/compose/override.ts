@@ -41,7 +41,9 @@ export function renderOverride(services: readonly OverrideService[], version?: s
   doc.services = Object.fromEntries(
     services.map((service) => [service.name, {network_mode: 'host', labels: serviceLabels(service)}]),
   )
-  return `# Written by renet compose on every run; edit the compose file instead.\n${stringify(doc, {lineWidth: 0})}`
+  // docker-compose 1.x reads YAML 1.1, where a plain `yes`, `on` or `0777` is no string: quote what 1.1 would misread.
+  const text = stringify(doc, {lineWidth: 0, version: '1.1'})
+  return `# Written by renet compose on every run; edit the compose file instead.\n${text}`
 }
 
 export function cleanCopyPath(composePath: string): string {

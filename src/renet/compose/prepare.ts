@@ -4,7 +4,7 @@
  * Nothing is written when any input is bad, so a failed run starts nothing and leaves no half-made files.
  */
 import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {basename, dirname, join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {serviceIp} from '../../net/network.js'
 import {composeFilePaths, readComposeFile, type ComposeFile} from './compose-file.js'
@@ -73,6 +73,3 @@ export function prepareCompose(options: {repo: Repository; dir: string; files?: 
   return {files: [...paths, overridePath], overridePath, env, services, warnings: cleaned.flatMap((c) => c.warnings)}
 }
 
-export function describeFiles(prepared: PreparedCompose): string {
-  return prepared.files.map((file) => basename(file)).join(', ')
-}
