@@ -103,6 +103,19 @@ describe('runRediaccfiles', () => {
     expect(err).toContain('renet rediaccfile: a: prep failed (exit code 3)')
   })
 
+  it('says which folders are still up when a later up fails', async () => {
+    write('.', rediaccfile('.', {up: 'true'}))
+    write('a', rediaccfile('a', {up: 'exit 9'}))
+    write('b', rediaccfile('b', {up: 'true'}))
+    const summary = await run('up')
+    expect(summary.steps.map((s) => [s.folder, s.status])).toEqual([
+      ['.', 'ok'],
+      ['a', 'failed'],
+      ['b', 'not-run'],
+    ])
+    expect(err).toContain('renet rediaccfile: a: up failed (exit code 9)\nrenet rediaccfile: still running from earlier folders: . (down stops them)\n')
+  })
+
   it('fails a step at the first failing command inside the function', async () => {
     write('.', rediaccfile('.', {up: 'false\n  echo "not reached"'}))
     const summary = await run('up')

@@ -115,6 +115,8 @@ export async function runRediaccfiles(options: RunRediaccfilesOptions): Promise<
       if (result.status === 'failed') {
         summary.failed.push(file.folder)
         note(`${file.folder}: ${action} failed (${run.signal ?? `exit code ${run.exitCode}`})`)
+        const started = summary.steps.filter((step) => step.status === 'ok').map((step) => step.folder)
+        if (action === 'up' && started.length > 0) note(`still running from earlier folders: ${started.join(', ')} (down stops them)`)
       }
     }
   } finally {
