@@ -19,6 +19,7 @@ Output lines are prefixed with the Rediaccfile's folder; the last line on stderr
 
 const FLAGS: Record<string, keyof RepositoryFlags> = {
   '--path': 'repoPath',
+  '--repo-path': 'repoPath', // the name renet compose and its error messages use
   '--network-id': 'networkId',
   '--name': 'name',
   '--docker-host': 'dockerHost',
