@@ -9,9 +9,10 @@ const USAGE = `renet ${RENET_VERSION}
 Usage: renet <command> [options]
 
 Commands:
-  router     Run the route server (Traefik HTTP provider on 127.0.0.1:7111)
-  compose    Run docker compose for a repository with its IPs, slots and labels
-  version    Print the version
+  router       Run the route server (Traefik HTTP provider on 127.0.0.1:7111)
+  compose      Run docker compose for a repository with its IPs, slots and labels
+  rediaccfile  Run a repository's Rediaccfile steps (prep, up, down) with its environment
+  version      Print the version
 
 Run 'renet <command> --help' for a command's options.
 `
