@@ -16,6 +16,9 @@ export function setUdpPorts(machine: string, ports: readonly number[]): string {
   return `rdc context set-infra ${machine} --udp-ports ${ports.join(',')} && ${pushInfra(machine)}`
 }
 
+/** Docker sockets are root's: a login that is neither root nor allowed passwordless sudo cannot read them. */
+export const socketAccess = 'log in as root, or allow the SSH user passwordless sudo (diagnose reads the Docker sockets through sudo -n)'
+
 export function daemonPs(networkId: number | undefined): string {
   const host = networkId === undefined ? 'unix:///var/run/rediacc/docker-<id>.sock' : `unix:///var/run/rediacc/docker-${networkId}.sock`
   return `sudo DOCKER_HOST=${host} docker ps`

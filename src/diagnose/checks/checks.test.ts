@@ -209,6 +209,15 @@ describe('SSH, versions and the route server', () => {
     expect(only(newer, 'warn')).toMatchObject([{hop: 'versions', subject: 'renet'}])
   })
 
+  it('sockets the SSH user may not read say how to get access', () => {
+    const denied = {id: 'x', kind: 'http' as const, outcome: 'error' as const, error: 'EACCES', durationMs: 1}
+    const fails = only(run({...healthy(), server: server({proxy: {...denied, id: 'proxy'}, daemons: [{socket: '/var/run/rediacc/docker-2816.sock', version: denied}]})}), 'fail')
+    expect(fails.map((x) => [x.hop, x.fix])).toEqual([
+      ['versions', 'log in as root, or allow the SSH user passwordless sudo (diagnose reads the Docker sockets through sudo -n)'],
+      ['proxy', 'log in as root, or allow the SSH user passwordless sudo (diagnose reads the Docker sockets through sudo -n)'],
+    ])
+  })
+
   it('a repository daemon that does not answer names its unit', () => {
     const f = healthy()
     f.server = server({daemons: [{socket: '/var/run/rediacc/docker-2880.sock', version: httpDown('docker-2880')}]})

@@ -1,7 +1,7 @@
 import {entryPointsFor, type EntryPoint} from '../../net/entrypoints.js'
 import type {InfraView, ServerFacts} from '../facts.js'
 import {fail, ok, type Finding} from '../finding.js'
-import {proxyLogs, pushInfra} from '../fixes.js'
+import {proxyLogs, pushInfra, socketAccess} from '../fixes.js'
 import {parseContainer} from '../parse/docker.js'
 import {ParseError} from '../parse/router.js'
 import {parseSs, socketsFor, type ListeningSocket} from '../parse/ss.js'
@@ -63,7 +63,8 @@ export function checkProxy(facts: ServerFacts, infra: InfraView, machine: string
   const findings: Finding[] = []
   const p = facts.proxy
   if (p.outcome !== 'ok' || p.status === undefined) {
-    findings.push(fail('proxy', `the Docker API on /var/run/docker.sock does not answer (${p.error ?? p.outcome})`, 'sudo systemctl start docker', {subject: 'docker'}))
+    const fix = p.error === 'EACCES' ? socketAccess : 'sudo systemctl start docker'
+    findings.push(fail('proxy', `the Docker API on /var/run/docker.sock does not answer (${p.error ?? p.outcome})`, fix, {subject: 'docker'}))
     return findings
   }
   let state

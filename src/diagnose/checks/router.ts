@@ -16,7 +16,7 @@ function refusalFix(r: Refusal, machine: string, repo: string | undefined): stri
   const port = /\b(tcp|udp)-(\d+)\b/i.exec(r.reason)
   switch (r.kind) {
     case 'unknown-entrypoint': {
-      if (!port) return `use an entry point that exists (rdc context show-infra ${machine}), then ${redeploy.replace(/^fix/, 'fix')}`
+      if (!port) return `use an entry point that exists (see rdc context show-infra ${machine}) in the router's labels, then rdc repo up ${repo ?? '<repo>'}`
       const flag = port[1]!.toLowerCase() === 'tcp' ? '--tcp-ports' : '--udp-ports'
       return `register the port: rdc context set-infra ${machine} ${flag} <ports…,${port[2]}> && ${pushInfra(machine)}`
     }

@@ -1,6 +1,6 @@
 import type {ServerFacts} from '../facts.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
-import {pushInfra, restartRouter} from '../fixes.js'
+import {pushInfra, restartRouter, socketAccess} from '../fixes.js'
 import {parseDockerVersion} from '../parse/docker.js'
 import type {RouterHealth} from '../parse/router.js'
 import {compareVersions} from '../semver.js'
@@ -53,7 +53,7 @@ export function checkVersions(facts: ServerFacts, machine: string, health: Route
     const id = /docker-(\d+)/.exec(name)?.[1]
     const fix = `sudo systemctl restart rediacc-docker@${id ?? '<id>'} (logs: sudo journalctl -u rediacc-docker@${id ?? '<id>'} -n 50)`
     if (d.version.outcome !== 'ok' || d.version.status !== 200) {
-      findings.push(fail('versions', `Docker daemon ${name} does not answer: ${d.version.error ?? `HTTP ${d.version.status}`}`, fix, {subject: name}))
+      findings.push(fail('versions', `Docker daemon ${name} does not answer: ${d.version.error ?? `HTTP ${d.version.status}`}`, d.version.error === 'EACCES' ? socketAccess : fix, {subject: name}))
       continue
     }
     let v: {version?: string; apiVersion?: string}
