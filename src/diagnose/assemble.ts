@@ -99,6 +99,8 @@ export function diagnoseFacts(f: MachineFacts, now: Date): Finding[] {
         loadedEntryPoints: view.entryPoints,
         loadedRouters: view.routers,
         routerHealthy: router.answering && !router.findings.some((x) => x.hop === 'router' && x.status === 'fail'),
+        ...(local.infra.baseDomain === undefined ? {} : {intendedBaseDomain: local.infra.baseDomain}),
+        ...(router.health?.baseDomain === undefined ? {} : {servedBaseDomain: router.health.baseDomain}),
       },
       machine,
     ),

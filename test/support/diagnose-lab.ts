@@ -99,7 +99,7 @@ export async function startLab(o: LabOptions): Promise<Lab> {
     }))
     const byContainer = new Map(o.routes.map((r) => [r.container, r]))
     const router = createServer(((req, res) => {
-      if (req.url === '/health') json(res, 200, {...healthBody, version: o.version, daemons: [{networkId: 2816, socket: '/var/run/rediacc/docker-2816.sock', lastSync: null, error: null, stale: false, containers: routes.length}]})
+      if (req.url === '/health') json(res, 200, {...healthBody, version: o.version, baseDomain: o.infra.baseDomain ?? null, daemons: [{networkId: 2816, socket: '/var/run/rediacc/docker-2816.sock', lastSync: null, error: null, stale: false, containers: routes.length}]})
       else if (req.url === '/routes.json') json(res, 200, {routes})
       else json(res, 404, {})
     }) as Handler)

@@ -367,6 +367,19 @@ describe('proxy and the three-way comparison', () => {
     expect(only(run(f), 'fail')).toMatchObject([{hop: 'router', detail: "cannot ask systemd about rediacc-router: System has not been booted with systemd as init system (PID 1). Can't operate."}])
   })
 
+  it('a route server set up with another base domain than the settings (router.yaml not pushed)', () => {
+    const fails = only(run({...healthy(), server: server({health: http('health', 200, {...healthBody, baseDomain: 'old.example.net'})})}), 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'router',
+        status: 'fail',
+        subject: 'router.yaml',
+        detail: 'the route server uses base domain old.example.net, the infra settings say example.com: its settings are older than the context',
+        fix: 'rdc context push-infra server-1',
+      },
+    ])
+  })
+
   it('Traefik lacks an entry point rdc intends (static config older than the settings)', () => {
     const eps = traefikEntryPoints().filter((e) => (e as {name: string}).name !== 'tcp-25')
     const fails = only(run({...healthy(), server: server({traefikEntryPoints: http('entrypoints', 200, eps)})}), 'fail')

@@ -20,6 +20,9 @@ export interface ThreeWay {
   loadedRouters: TraefikRouter[] | undefined
   /** The route server answers /health with a usable status. */
   routerHealthy: boolean
+  /** Base domain: in the infra settings, and as the route server reports it (undefined = not known). */
+  intendedBaseDomain?: string
+  servedBaseDomain?: string | null
 }
 
 const key = (protocol: string, name: string): string => `${protocol}/${name}`
@@ -31,6 +34,16 @@ const key = (protocol: string, name: string): string => `${protocol}/${name}`
  */
 export function checkThreeWay(t: ThreeWay, machine: string): Finding[] {
   const findings: Finding[] = []
+  if (t.servedBaseDomain !== undefined && (t.servedBaseDomain ?? undefined) !== t.intendedBaseDomain) {
+    findings.push(
+      fail(
+        'router',
+        `the route server uses base domain ${t.servedBaseDomain ?? '(none)'}, the infra settings say ${t.intendedBaseDomain ?? '(none)'}: its settings are older than the context`,
+        pushInfra(machine),
+        {subject: 'router.yaml'},
+      ),
+    )
+  }
   if (t.loadedEntryPoints === undefined || t.loadedRouters === undefined) {
     findings.push(fail('proxy', "Traefik's API on 127.0.0.1:8082 does not answer, so what it loaded cannot be compared", `${proxyLogs}; ${pushInfra(machine)}`, {subject: 'traefik-api'}))
     return findings

@@ -92,6 +92,7 @@ describe('route server bodies (RoutesReport, HealthReport)', () => {
       routers: 3,
       services: 3,
       autoRoutes: false,
+      baseDomain: null,
       daemons: [
         {name: 'docker-2816', stale: true, error: 'EOF', containers: 2},
         {name: 'docker-2880', stale: false, lastSync: '2026-11-28T09:00:00Z', containers: 1},

@@ -61,6 +61,8 @@ export interface RouterHealth {
   routers?: number
   services?: number
   autoRoutes?: boolean
+  /** The base domain the route server was set up with; null when it has none. */
+  baseDomain?: string | null
   daemons: DaemonHealth[]
   refusals: Refusal[]
   skipped: Skipped[]
@@ -182,5 +184,6 @@ export function parseHealth(body: string): RouterHealth {
   const services = sum(counts.services)
   if (services !== undefined) health.services = services
   if (typeof doc.autoRoutes === 'boolean') health.autoRoutes = doc.autoRoutes
+  if (typeof doc.baseDomain === 'string' || doc.baseDomain === null) health.baseDomain = doc.baseDomain
   return health
 }
