@@ -7,14 +7,11 @@ export interface ProjectConfig {
   filepath: string
 }
 
-const cache = new Map<string, ProjectConfig | undefined>()
-
 /**
  * The nearest project config from `cwd` up to the project root (the folder with package.json). cosmiconfig is
  * loaded only here, so commands that get their context from a flag or the environment never pay for it.
  */
 export async function findProjectConfig(cwd = process.cwd()): Promise<ProjectConfig | undefined> {
-  if (cache.has(cwd)) return cache.get(cwd)
   const {cosmiconfig} = await import('cosmiconfig')
   const explorer = cosmiconfig('rdc', {
     searchStrategy: 'project',
@@ -44,6 +41,5 @@ export async function findProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     }
     result = {context: config.context as string | undefined, machine: config.machine as string | undefined, filepath: found.filepath}
   }
-  cache.set(cwd, result)
   return result
 }

@@ -55,7 +55,7 @@ export class ConfigStore {
     const doc = YAML.parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
     if (doc.errors.length > 0) {
       const err = doc.errors[0]
-      const line = err.linePos?.[0]?.line
+      const line = err.linePos?.[0]?.line ?? (err.pos ? lineCounter.linePos(err.pos[0]).line : undefined)
       throw this.invalid(`is not valid YAML${line ? ` (line ${line})` : ''}: ${err.message.split('\n')[0]}`)
     }
     const raw = doc.toJS() ?? {}
