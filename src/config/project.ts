@@ -1,3 +1,6 @@
+import {readdirSync, readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+
 import {ConfigError} from '../errors.js'
 
 /** What a project config (.rdcrc, .rdcrc.yaml, rdc.config.*, package.json#rdc) may choose. */
@@ -12,6 +15,7 @@ export interface ProjectConfig {
  * loaded only here, so commands that get their context from a flag or the environment never pay for it.
  */
 export async function findProjectConfig(cwd = process.cwd()): Promise<ProjectConfig | undefined> {
+  if (!mayHoldProjectConfig(cwd)) return undefined
   const {cosmiconfig} = await import('cosmiconfig')
   const explorer = cosmiconfig('rdc', {
     searchStrategy: 'project',
@@ -42,4 +46,28 @@ export async function findProjectConfig(cwd = process.cwd()): Promise<ProjectCon
     result = {context: config.context as string | undefined, machine: config.machine as string | undefined, filepath: found.filepath}
   }
   return result
+}
+
+const CANDIDATE = /^(\.rdcrc(\.(ya?ml|json))?|rdc\.config\.(ya?ml|json|js|mjs|cjs|ts))$/
+
+/**
+ * A cheap look for anything cosmiconfig would find, walking up as its "project" strategy does (to the folder with
+ * package.json). Most commands run where there is no project config; they then never load cosmiconfig.
+ */
+export function mayHoldProjectConfig(cwd: string): boolean {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    let names: string[] = []
+    try {
+      names = readdirSync(dir)
+    } catch {}
+    if (names.some((n) => CANDIDATE.test(n))) return true
+    if (names.includes('package.json')) {
+      try {
+        return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {rdc?: unknown}).rdc !== undefined
+      } catch {
+        return true
+      }
+    }
+    if (dirname(dir) === dir) return false
+  }
 }
