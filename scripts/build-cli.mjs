@@ -45,7 +45,6 @@ const result = await build({
   // Pure ASCII, so bin/run.js can read it as latin1 (no UTF-8 decoding) and V8 keeps it a one-byte string.
   charset: 'ascii',
   logLevel: 'warning',
-  banner: {js: "const __rdcUrl=(p)=>require('node:url').pathToFileURL(require('node:path').join(__dirname,p)).href;"},
   plugins: [
     {
       name: 'rdc-externals',
@@ -75,9 +74,15 @@ const result = await build({
   ],
 })
 // esbuild leaves raw characters inside some regular expressions; \uXXXX means the same there and in strings.
-const code = result.outputFiles[0].text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+// Dynamic import() calls go through __rdcImport: code compiled by vm.Script from a code cache loses Node 20's
+// import() callback, so bin/run.js passes a function that imports from its own (ESM) context.
+const code = result.outputFiles[0].text
+  .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  .replace(/(^|[^\w$.'"`\\])import\(/g, '$1__rdcImport(')
+// Loaded by plain require (oclif's own loader in tests), the bundle has no __rdcImport parameter: use import().
+const banner = "var __rdcImport=typeof __rdcImport==='function'?__rdcImport:(s)=>import(s);const __rdcUrl=(p)=>require('node:url').pathToFileURL(require('node:path').join(__dirname,p)).href;\n"
 mkdirSync(join(root, 'dist'), {recursive: true})
-writeFileSync(join(root, 'dist', 'cli.cjs'), code)
+writeFileSync(join(root, 'dist', 'cli.cjs'), banner + code)
 
 // Write the code cache from a representative run (reading a context file, parsing flags, printing JSON), so
 // the first real command already starts from it.

@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {open, readFile, rename, stat, unlink} from 'node:fs/promises'
 
 import {ConflictError} from '../errors.js'
@@ -9,6 +8,12 @@ import {ConflictError} from '../errors.js'
  * blocks the next one for long.
  */
 const STALE_MS = 60_000
+
+let counter = 0
+/** Unique among processes on this machine (pid) and within one (counter); node:crypto is not needed for that. */
+export function uniqueSuffix(): string {
+  return `${process.pid}-${process.hrtime.bigint().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+}
 
 export interface HeldLock {
   release(): Promise<void>
@@ -37,7 +42,7 @@ async function removeIfStale(lockPath: string): Promise<void> {
   const ownerGone = Number.isInteger(pid) && pid > 0 && !alive(pid)
   if (!ownerGone && age < STALE_MS) return
   // Move it aside first and check it is still the same lock, so two processes never both remove a fresh one.
-  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
+  const aside = `${lockPath}.stale-${uniqueSuffix()}`
   try {
     await rename(lockPath, aside)
     const moved = await readFile(aside, 'utf8')
@@ -49,7 +54,7 @@ async function removeIfStale(lockPath: string): Promise<void> {
 }
 
 export async function acquireLock(lockPath: string, timeoutMs = 20_000): Promise<HeldLock> {
-  const token = `${process.pid} ${randomBytes(8).toString('hex')}`
+  const token = `${process.pid} ${uniqueSuffix()}`
   const deadline = Date.now() + timeoutMs
   for (let attempt = 0; ; attempt++) {
     try {

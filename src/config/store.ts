@@ -1,10 +1,9 @@
-import {randomBytes} from 'node:crypto'
 import {mkdir, open, readFile, rename, unlink} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import {ConfigError} from '../errors.js'
 import {checkValues} from './file-checks.js'
-import {acquireLock} from './lock.js'
+import {acquireLock, uniqueSuffix} from './lock.js'
 import {migrate, MigrationError} from './migrations.js'
 import {CONFIG_VERSION, configSchema, type RdcConfig} from './schema.js'
 
@@ -91,7 +90,7 @@ export class ConfigStore {
   private async write(config: RdcConfig): Promise<void> {
     const YAML: YamlModule = await import('yaml')
     const text = YAML.stringify(config, {indent: 2, lineWidth: 0})
-    const temp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+    const temp = `${this.path}.${uniqueSuffix()}.tmp`
     const handle = await open(temp, 'wx', 0o600)
     try {
       await handle.writeFile(text)

@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {createRequire} from 'node:module'
 
 import {UsageError} from '../errors.js'
 
@@ -20,9 +20,13 @@ export function toOpenSshLine(blob: Buffer): string {
   return `${keyTypeOf(blob)} ${blob.toString('base64')}`
 }
 
+// node:crypto is loaded on first use: the bundled CLI evaluates this module at start-up for every command.
+let crypto: typeof import('node:crypto') | undefined
+
 /** "SHA256:…" exactly as `ssh-keygen -lf` prints it (unpadded base64 of the blob's SHA-256). */
 export function fingerprintOf(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
+  return `SHA256:${crypto.createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
 }
 
 /** Parses "TYPE BASE64 [comment]" and checks the blob really is a key of that type. */

@@ -9,7 +9,7 @@ import {configPath} from '../../src/config/paths.js'
 import {ConfigStore} from '../../src/config/store.js'
 import {ConnectionError, HostKeyError} from '../../src/errors.js'
 import {connectSsh, type SshTarget, sshTargetFor} from '../../src/remote/ssh-connect.js'
-import {rdc} from '../support/cli.js'
+import {rdc, ROOT} from '../support/cli.js'
 import {sshKeygen, sshKeygenFingerprint, startSshd, type TestSshd} from '../support/sshd.js'
 
 // A port of this branch's own (22xxx), on loopback only.
@@ -106,6 +106,10 @@ describe('host key pinning against a real sshd', () => {
     expect(await run(again, 'echo repinned-ok')).toBe('repinned-ok\n')
     again.end()
     expect((await rdc(['context', 'scan-keys', 'server-1', '--json'])).json).toMatchObject({changed: false})
+    // The same through the installed entry point, whose bundle imports ssh2 lazily.
+    const viaBin = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'context', 'scan-keys', 'server-1', '--json'], {cwd: dir, encoding: 'utf8', env: process.env})
+    expect(viaBin.status, viaBin.stderr).toBe(0)
+    expect(JSON.parse(viaBin.stdout)).toEqual({machine: 'server-1', oldFingerprint: sshKeygenFingerprint(`${hostB}.pub`), newFingerprint: sshKeygenFingerprint(`${hostB}.pub`), changed: false})
   })
 
   it('honours a ~/.ssh/config alias (HostName, User, Port, IdentityFile) and ssh-agent', async () => {
