@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 // Runs the bundled CLI (dist/cli.cjs, see scripts/build-cli.mjs). The bundle is compiled with a V8 code cache
 // kept beside it, so start-up skips most parsing and compiling; without a usable one (first run, another Node)
-// it is compiled normally and the cache is written on exit.
-import {readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
-import Module, {createRequire} from 'node:module'
-import {dirname} from 'node:path'
-import {fileURLToPath} from 'node:url'
-import vm from 'node:vm'
+// it is compiled normally and the cache is written on exit. This file is CommonJS (bin/package.json): an ES
+// module entry would start Node's ESM loader, which costs more than everything the bundle needs to run a command.
+'use strict'
+const {readFileSync, renameSync, unlinkSync, writeFileSync} = require('node:fs')
+const Module = require('node:module')
+const {dirname, join} = require('node:path')
+const vm = require('node:vm')
 
-const file = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url))
+const root = join(__dirname, '..')
+const file = join(root, 'dist', 'cli.cjs')
 
 function loadBundle() {
-  const require = createRequire(file)
   const cacheFile = `${file}.cache`
   let cachedData
   try {
@@ -23,13 +24,15 @@ function loadBundle() {
   const mod = new Module(file)
   mod.filename = file
   mod.paths = Module._nodeModulePaths(dirname(file))
-  script.runInThisContext()(mod.exports, require, mod, file, dirname(file), (specifier) => import(specifier))
+  // A script compiled from a code cache has no import() callback on Node 20: the bundle imports through this one.
+  const importFromHere = (specifier) => import(specifier)
+  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dirname(file), importFromHere)
   mod.loaded = true
   // oclif loads its command target (this file) by path: hand it this instance instead of a second copy.
   require.cache[file] = mod
   if (cachedData === undefined || script.cachedDataRejected) {
     process.once('exit', () => {
-      // Written beside and renamed, so a concurrent rdc never reads half a cache (a read-only install just skips it).
+      // Written beside and renamed, so a concurrent rdc never reads half a cache (a read-only install skips it).
       const temp = `${cacheFile}.${process.pid}`
       try {
         writeFileSync(temp, script.createCachedData())
@@ -45,10 +48,9 @@ function loadBundle() {
 }
 
 const {COMMANDS, execute} = loadBundle()
-const root = fileURLToPath(new URL('..', import.meta.url))
-const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 // The plugins (help, not-found, autocomplete) serve only `rdc help`, unknown commands and `rdc autocomplete`;
 // one of our own commands (whose --help oclif's core renders) runs without locating and loading them.
 const [a, b] = process.argv.slice(2)
 if (a && !a.startsWith('-') && (COMMANDS[a] || (b && COMMANDS[`${a}:${b}`]))) pjson.oclif.plugins = []
-await execute({dir: import.meta.url, loadOptions: {root, pjson}})
+execute({dir: __filename, loadOptions: {root, pjson}})
