@@ -1,4 +1,4 @@
-import Ajv from 'ajv'
+import {Ajv} from 'ajv'
 import fc from 'fast-check'
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
