@@ -58,15 +58,56 @@ const CHUNK = 32 * 1024
 /** Transport over one already-connected (and host-key-verified) ssh2 Client. */
 export class SshTransport implements Transport {
   #sftp?: Promise<SFTPWrapper>
+  /** Set once the connection is gone; every later call fails at once instead of waiting forever. */
+  #lost?: RemoteError
+  readonly #inFlight = new Set<(err: RemoteError) => void>()
 
   constructor(
     private readonly client: Client,
     private readonly host: string = 'server',
-  ) {}
+  ) {
+    const lost = (): void => {
+      this.#lost ??= new RemoteError(`The connection to ${host} was lost.`, {host}, {suggestion: 'Run the command again: a push converges from wherever the last one stopped.'})
+      for (const fail of this.#inFlight) fail(this.#lost)
+      this.#inFlight.clear()
+    }
+
+    client.on('close', lost)
+    client.on('end', lost)
+    client.on('error', lost)
+  }
+
+  /** Runs fn, failing it as soon as the connection is lost (ssh2 may otherwise never call back). */
+  private guard<T>(fn: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> {
+    if (this.#lost) return Promise.reject(this.#lost)
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: RemoteError): void => reject(err)
+      this.#inFlight.add(fail)
+      const done = (): void => {
+        this.#inFlight.delete(fail)
+      }
+
+      try {
+        fn(
+          (v) => {
+            done()
+            resolve(v)
+          },
+          (e) => {
+            done()
+            reject(e)
+          },
+        )
+      } catch (err) {
+        done()
+        reject(err)
+      }
+    })
+  }
 
   exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const command = shellCommand(argv)
-    return new Promise((resolve, reject) => {
+    return this.guard((resolve, reject) => {
       this.client.exec(command, (err, stream) => {
         if (err) {
           reject(new RemoteError(`Could not start '${argv[0]}' on ${this.host}: ${err.message}`, {host: this.host, command: argv[0]}, {cause: err}))
@@ -106,20 +147,20 @@ export class SshTransport implements Transport {
     const fail = (what: string, err: unknown): RemoteError =>
       new RemoteError(`Could not ${what} ${path} on ${this.host}: ${(err as Error).message}`, {host: this.host}, {cause: err})
     try {
-      const handle = await call<Buffer>((cb) => sftp.open(temp, 'w', {mode: opts.mode}, cb))
+      const handle = await this.call<Buffer>((cb) => sftp.open(temp, 'w', {mode: opts.mode}, cb))
       try {
         // Pipelined writes: one round trip for the whole file instead of one per chunk.
         const writes: Promise<void>[] = []
         for (let off = 0; off < data.length; off += CHUNK) {
           const len = Math.min(CHUNK, data.length - off)
-          writes.push(call<void>((cb) => sftp.write(handle, data, off, len, off, cb)))
+          writes.push(this.call<void>((cb) => sftp.write(handle, data, off, len, off, cb)))
         }
         await Promise.all(writes)
         // umask may have narrowed the mode given at open; set it exactly before the file becomes visible.
-        await call<void>((cb) => sftp.fchmod(handle, opts.mode, cb))
-        await call<void>((cb) => sftp.ext_openssh_fsync(handle, (err) => cb(err)))
+        await this.call<void>((cb) => sftp.fchmod(handle, opts.mode, cb))
+        await this.call<void>((cb) => sftp.ext_openssh_fsync(handle, (err) => cb(err)))
       } finally {
-        await call<void>((cb) => sftp.close(handle, cb)).catch(() => undefined)
+        await this.call<void>((cb) => sftp.close(handle, cb)).catch(() => undefined)
       }
 
       if (opts.owner) {
@@ -128,9 +169,9 @@ export class SshTransport implements Transport {
       }
 
       // posix-rename replaces the target in one step; plain SFTP rename refuses an existing target.
-      await call<void>((cb) => sftp.ext_openssh_rename(temp, path, cb))
+      await this.call<void>((cb) => sftp.ext_openssh_rename(temp, path, cb))
     } catch (err) {
-      await call<void>((cb) => sftp.unlink(temp, cb)).catch(() => undefined)
+      await this.call<void>((cb) => sftp.unlink(temp, cb)).catch(() => undefined)
       throw fail('write', err)
     }
   }
@@ -138,7 +179,7 @@ export class SshTransport implements Transport {
   async get(path: string): Promise<Buffer | null> {
     const sftp = await this.sftp()
     try {
-      return await call<Buffer>((cb) => sftp.readFile(path, cb))
+      return await this.call<Buffer>((cb) => sftp.readFile(path, cb))
     } catch (err) {
       if (isNoSuchFile(err)) return null
       throw new RemoteError(`Could not read ${path} on ${this.host}: ${(err as Error).message}`, {host: this.host}, {cause: err})
@@ -160,13 +201,11 @@ export class SshTransport implements Transport {
   }
 
   private sftp(): Promise<SFTPWrapper> {
-    this.#sftp ??= call<SFTPWrapper>((cb) => this.client.sftp(cb))
+    this.#sftp ??= this.call<SFTPWrapper>((cb) => this.client.sftp(cb))
     return this.#sftp
   }
-}
 
-function call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    fn((err, value) => (err ? reject(err) : resolve(value as T)))
-  })
+  private call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+    return this.guard((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))))
+  }
 }

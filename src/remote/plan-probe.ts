@@ -1,0 +1,139 @@
+import {RemoteError} from '../errors.js'
+import type {ServerCommands} from './plan-commands.js'
+import type {RemoteState, Service} from './plan-types.js'
+
+/**
+ * One remote command that reports everything a plan needs: tools present, service state, push-infra's pending
+ * actions, a hash (or link target) for every target path, and the listening sockets. One round trip, so a
+ * no-op push costs a single command.
+ */
+const PROBE_SCRIPT = String.raw`
+for t in docker dockerd systemctl node curl; do p=$(command -v "$t" 2>/dev/null) && printf 'tool\t%s\t%s\n' "$t" "$p"; done
+command -v node >/dev/null 2>&1 && printf 'node-version\t%s\n' "$(node --version 2>/dev/null)"
+if docker compose version >/dev/null 2>&1; then echo 'compose	v2'; elif command -v docker-compose >/dev/null 2>&1; then echo 'compose	v1'; else echo 'compose	none'; fi
+[ -d /run/systemd/system ] && echo 'systemd	running'
+printf 'router-enabled\t%s\n' "$(eval "$2")"
+printf 'router-active\t%s\n' "$(eval "$3")"
+printf 'proxy\t%s\n' "$(eval "$4")"
+[ -f "$1" ] && while read -r a; do printf 'pending\t%s\n' "$a"; done < "$1"
+shift 4
+for f in "$@"; do
+  if [ -L "$f" ]; then printf 'link\t%s\t%s\n' "$(readlink "$f")" "$f"
+  elif [ -f "$f" ]; then printf 'file\t%s\t%s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"
+  else printf 'missing\t-\t%s\n' "$f"; fi
+done
+echo 'ss'
+ss -Hltnup 2>/dev/null
+exit 0
+`
+
+export function probeArgv(pendingPath: string, commands: ServerCommands, paths: readonly string[]): string[] {
+  return ['sh', '-c', PROBE_SCRIPT, 'rdc-probe', pendingPath, commands.routerEnabledProbe, commands.routerActiveProbe, commands.proxyRunningProbe, ...paths]
+}
+
+const SERVICES = new Set<Service>(['units', 'router', 'proxy'])
+
+export function parseProbe(output: string): RemoteState {
+  const state: RemoteState = {
+    tools: {},
+    compose: 'none',
+    systemdRunning: false,
+    routerEnabled: '',
+    routerActive: '',
+    proxyRunning: 'missing',
+    pending: [],
+    hashes: new Map(),
+    listeners: '',
+  }
+  const lines = output.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    if (line === 'ss') {
+      state.listeners = lines.slice(i + 1).join('\n')
+      break
+    }
+
+    const [tag, a = '', ...rest] = line.split('\t')
+    const b = rest.join('\t')
+    switch (tag) {
+      case 'tool': {
+        if (a === 'docker' || a === 'dockerd' || a === 'systemctl' || a === 'node' || a === 'curl') state.tools[a] = b
+        break
+      }
+
+      case 'node-version': {
+        state.nodeVersion = a
+        break
+      }
+
+      case 'compose': {
+        if (a === 'v1' || a === 'v2') state.compose = a
+        break
+      }
+
+      case 'systemd': {
+        state.systemdRunning = true
+        break
+      }
+
+      case 'router-enabled': {
+        state.routerEnabled = a.trim()
+        break
+      }
+
+      case 'router-active': {
+        state.routerActive = a.trim()
+        break
+      }
+
+      case 'proxy': {
+        state.proxyRunning = a.trim() || 'missing'
+        break
+      }
+
+      case 'pending': {
+        if (SERVICES.has(a as Service) && !state.pending.includes(a as Service)) state.pending.push(a as Service)
+        break
+      }
+
+      case 'file': {
+        state.hashes.set(b, a)
+        break
+      }
+
+      case 'link': {
+        state.hashes.set(b, `link:${a}`)
+        break
+      }
+
+      case 'missing': {
+        state.hashes.set(b, null)
+        break
+      }
+
+      default:
+    }
+  }
+
+  return state
+}
+
+/** Major version of `v18.20.4`, or undefined. */
+export function nodeMajor(version: string | undefined): number | undefined {
+  const m = /^v?(\d+)\./.exec(version ?? '')
+  return m ? Number(m[1]) : undefined
+}
+
+export interface ProbeTarget {
+  exec: (argv: string[], opts?: {timeoutMs?: number}) => Promise<{code: number; stdout: string; stderr: string}>
+}
+
+/** Runs the probe (one command) and parses its report. */
+export async function readRemoteState(t: ProbeTarget, pendingPath: string, commands: ServerCommands, paths: readonly string[]): Promise<RemoteState> {
+  const r = await t.exec(probeArgv(pendingPath, commands, paths), {timeoutMs: 30_000})
+  if (r.code !== 0) {
+    throw new RemoteError(`The server check failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`, {command: 'sh', exitCode: r.code, stderr: r.stderr})
+  }
+
+  return parseProbe(r.stdout)
+}
