@@ -25,6 +25,7 @@ const FAKE = join(ROOT, 'fake')
  * the server side which services were reloaded, restarted or recreated, and make health checks fail on demand.
  */
 const fakeCommands: ServerCommands = {
+  systemdProbe: 'echo running',
   routerEnabledProbe: `cat ${FAKE}/enabled 2>/dev/null || echo disabled`,
   routerActiveProbe: `cat ${FAKE}/active 2>/dev/null || echo inactive`,
   proxyRunningProbe: `cat ${FAKE}/proxy 2>/dev/null || echo missing`,

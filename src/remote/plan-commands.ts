@@ -7,6 +7,8 @@ import {ROUTER_PORT} from '../net/entrypoints.js'
  * plan and executor run for real there.
  */
 export interface ServerCommands {
+  /** Prints `running` when systemd is PID 1's init. */
+  systemdProbe: string
   routerEnabledProbe: string
   routerActiveProbe: string
   proxyRunningProbe: string
@@ -32,6 +34,7 @@ export function defaultServerCommands(composeFile: string, compose: 'v2' | 'v1' 
   const composeArgv = compose === 'v1' ? ['docker-compose'] : ['docker', 'compose']
   const running = `[ "$(docker inspect -f '{{.State.Running}} {{.State.Restarting}}' ${PROXY_CONTAINER} 2>/dev/null)" = "true false" ]`
   return {
+    systemdProbe: '[ -d /run/systemd/system ] && echo running || echo absent',
     routerEnabledProbe: `systemctl is-enabled ${ROUTER_UNIT} 2>/dev/null || true`,
     routerActiveProbe: `systemctl is-active ${ROUTER_UNIT} 2>/dev/null || true`,
     proxyRunningProbe: `docker inspect -f '{{.State.Running}}' ${PROXY_CONTAINER} 2>/dev/null || echo missing`,

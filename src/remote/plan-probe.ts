@@ -11,12 +11,12 @@ const PROBE_SCRIPT = String.raw`
 for t in docker dockerd systemctl node curl; do p=$(command -v "$t" 2>/dev/null) && printf 'tool\t%s\t%s\n' "$t" "$p"; done
 command -v node >/dev/null 2>&1 && printf 'node-version\t%s\n' "$(node --version 2>/dev/null)"
 if docker compose version >/dev/null 2>&1; then echo 'compose	v2'; elif command -v docker-compose >/dev/null 2>&1; then echo 'compose	v1'; else echo 'compose	none'; fi
-[ -d /run/systemd/system ] && echo 'systemd	running'
+printf 'systemd\t%s\n' "$(eval "$5")"
 printf 'router-enabled\t%s\n' "$(eval "$2")"
 printf 'router-active\t%s\n' "$(eval "$3")"
 printf 'proxy\t%s\n' "$(eval "$4")"
 [ -f "$1" ] && while read -r a; do printf 'pending\t%s\n' "$a"; done < "$1"
-shift 4
+shift 5
 for f in "$@"; do
   if [ -L "$f" ]; then printf 'link\t%s\t%s\n' "$(readlink "$f")" "$f"
   elif [ -f "$f" ]; then printf 'file\t%s\t%s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"
@@ -28,7 +28,7 @@ exit 0
 `
 
 export function probeArgv(pendingPath: string, commands: ServerCommands, paths: readonly string[]): string[] {
-  return ['sh', '-c', PROBE_SCRIPT, 'rdc-probe', pendingPath, commands.routerEnabledProbe, commands.routerActiveProbe, commands.proxyRunningProbe, ...paths]
+  return ['sh', '-c', PROBE_SCRIPT, 'rdc-probe', pendingPath, commands.routerEnabledProbe, commands.routerActiveProbe, commands.proxyRunningProbe, commands.systemdProbe, ...paths]
 }
 
 const SERVICES = new Set<Service>(['units', 'router', 'proxy'])
@@ -72,7 +72,7 @@ export function parseProbe(output: string): RemoteState {
       }
 
       case 'systemd': {
-        state.systemdRunning = true
+        state.systemdRunning = a.trim() === 'running'
         break
       }
 
