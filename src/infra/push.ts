@@ -34,6 +34,8 @@ export interface PushOptions {
   installPrereqs?: boolean
   concurrency?: number
   onProgress?: (machineName: string, message: string) => void
+  /** Called as each machine finishes. */
+  onResult?: (result: MachinePushResult) => void
 }
 
 export interface MachinePushResult {
@@ -213,6 +215,7 @@ export async function pushInfra(options: PushOptions): Promise<PushSummary> {
     while (next < options.targets.length) {
       const i = next++
       results[i] = await pushMachine(options.targets[i]!, options)
+      options.onResult?.(results[i]!)
     }
   }
 
