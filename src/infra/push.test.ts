@@ -1,5 +1,5 @@
 import type {Client} from 'ssh2'
-import {mkdirSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -25,6 +25,7 @@ function fake(root: string): Partial<ServerCommands> {
     restartRouter: ['sh', '-c', `echo restart-router >> ${f}/log && echo active > ${f}/active`],
     recreateProxy: ['sh', '-c', `echo recreate-proxy >> ${f}/log && echo true > ${f}/proxy`],
     systemdProbe: 'echo running',
+    listenersProbe: 'true',
     waitRouter: ['true'],
     waitProxy: ['true'],
   }
@@ -141,6 +142,26 @@ describe('pushInfra service (real sshd, relocated roots)', () => {
     expect(summary.machines.map((m) => m.status)).toEqual(['failed', 'unchanged'])
     expect(summary.machines[0]!.error).toMatchObject({kind: 'usage'})
     expect(connections).toEqual(['m2'])
+  })
+
+  it('ports held by another process are reported before anything changes', async () => {
+    const root = join(BASE, 'm3')
+    mkdirSync(join(root, 'fake'), {recursive: true})
+    const ss = `udp UNCONN 0 0 127.0.0.53%lo:53 0.0.0.0:* users:(("systemd-resolve",pid=412,fd=13))`
+    const target: PushTarget = {
+      machineName: 'm3',
+      machine: machine({publicIPv4: '203.0.113.50'}),
+      root,
+      commands: {...fake(root), listenersProbe: `echo '${ss}'`},
+    }
+    const summary = await pushInfra(options({targets: [target]}))
+    const m3 = summary.machines[0]!
+    expect(m3.status).toBe('failed')
+    expect(m3.error).toMatchObject({kind: 'conflict', exitCode: 8})
+    expect(m3.error?.message).toContain('udp/53 (udp-53) is held by systemd-resolve (pid 412) on 127.0.0.53')
+    expect(m3.error?.suggestion).toContain('DNSStubListener=no')
+    expect(m3.conflicts).toHaveLength(1)
+    expect(existsSync(join(root, 'opt'))).toBe(false)
   })
 
   it('uses the RDC_CF_DNS_TOKEN value for machines that store none', async () => {

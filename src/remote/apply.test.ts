@@ -26,6 +26,8 @@ const FAKE = join(ROOT, 'fake')
  */
 const fakeCommands: ServerCommands = {
   systemdProbe: 'echo running',
+  // This machine's own listeners belong to other work on it, not to the server under test.
+  listenersProbe: 'true',
   routerEnabledProbe: `cat ${FAKE}/enabled 2>/dev/null || echo disabled`,
   routerActiveProbe: `cat ${FAKE}/active 2>/dev/null || echo inactive`,
   proxyRunningProbe: `cat ${FAKE}/proxy 2>/dev/null || echo missing`,

@@ -9,6 +9,8 @@ import {ROUTER_PORT} from '../net/entrypoints.js'
 export interface ServerCommands {
   /** Prints `running` when systemd is PID 1's init. */
   systemdProbe: string
+  /** Prints listening TCP and bound UDP sockets as `ss -Hltnup` does. */
+  listenersProbe: string
   routerEnabledProbe: string
   routerActiveProbe: string
   proxyRunningProbe: string
@@ -35,6 +37,7 @@ export function defaultServerCommands(composeFile: string, compose: 'v2' | 'v1' 
   const running = `[ "$(docker inspect -f '{{.State.Running}} {{.State.Restarting}}' ${PROXY_CONTAINER} 2>/dev/null)" = "true false" ]`
   return {
     systemdProbe: '[ -d /run/systemd/system ] && echo running || echo absent',
+    listenersProbe: 'ss -Hltnup 2>/dev/null',
     routerEnabledProbe: `systemctl is-enabled ${ROUTER_UNIT} 2>/dev/null || true`,
     routerActiveProbe: `systemctl is-active ${ROUTER_UNIT} 2>/dev/null || true`,
     proxyRunningProbe: `docker inspect -f '{{.State.Running}}' ${PROXY_CONTAINER} 2>/dev/null || echo missing`,

@@ -9,26 +9,38 @@ import type {RemoteState, Service} from './plan-types.js'
  */
 const PROBE_SCRIPT = String.raw`
 for t in docker dockerd systemctl node curl; do p=$(command -v "$t" 2>/dev/null) && printf 'tool\t%s\t%s\n' "$t" "$p"; done
-command -v node >/dev/null 2>&1 && printf 'node-version\t%s\n' "$(node --version 2>/dev/null)"
-if docker compose version >/dev/null 2>&1; then echo 'compose	v2'; elif command -v docker-compose >/dev/null 2>&1; then echo 'compose	v1'; else echo 'compose	none'; fi
 printf 'systemd\t%s\n' "$(eval "$5")"
 printf 'router-enabled\t%s\n' "$(eval "$2")"
-printf 'router-active\t%s\n' "$(eval "$3")"
+active=$(eval "$3")
+printf 'router-active\t%s\n' "$active"
+# A running route server proves a working Node; only otherwise pay for starting one to read its version.
+if [ "$active" = active ]; then printf 'node-version\trouter-active\n'; elif command -v node >/dev/null 2>&1; then printf 'node-version\t%s\n' "$(node --version 2>/dev/null)"; fi
+# Compose v2 is a CLI plugin: look for the plugin file before asking the docker CLI, which is slow to start.
+v2=
+for d in /usr/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins /usr/local/lib/docker/cli-plugins /usr/local/libexec/docker/cli-plugins "$HOME/.docker/cli-plugins"; do [ -x "$d/docker-compose" ] && v2=1; done
+if [ -n "$v2" ]; then c=v2; elif command -v docker-compose >/dev/null 2>&1; then c=v1; elif docker compose version >/dev/null 2>&1; then c=v2; else c=none; fi
+printf 'compose\t%s\n' "$c"
 printf 'proxy\t%s\n' "$(eval "$4")"
 [ -f "$1" ] && while read -r a; do printf 'pending\t%s\n' "$a"; done < "$1"
-shift 5
+listeners=$6
+shift 6
+# One sha256sum for all regular files (the paths are ours and never hold a newline).
+files=
 for f in "$@"; do
   if [ -L "$f" ]; then printf 'link\t%s\t%s\n' "$(readlink "$f")" "$f"
-  elif [ -f "$f" ]; then printf 'file\t%s\t%s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"
+  elif [ -f "$f" ]; then files=1
   else printf 'missing\t-\t%s\n' "$f"; fi
 done
-echo 'ss'
-ss -Hltnup 2>/dev/null
+if [ -n "$files" ]; then
+  for f in "$@"; do [ -f "$f" ] && [ ! -L "$f" ] && printf '%s\0' "$f"; done | xargs -0 sha256sum | while read -r h f; do printf 'file\t%s\t%s\n' "$h" "$f"; done
+fi
+echo ss
+eval "$listeners"
 exit 0
 `
 
 export function probeArgv(pendingPath: string, commands: ServerCommands, paths: readonly string[]): string[] {
-  return ['sh', '-c', PROBE_SCRIPT, 'rdc-probe', pendingPath, commands.routerEnabledProbe, commands.routerActiveProbe, commands.proxyRunningProbe, commands.systemdProbe, ...paths]
+  return ['sh', '-c', PROBE_SCRIPT, 'rdc-probe', pendingPath, commands.routerEnabledProbe, commands.routerActiveProbe, commands.proxyRunningProbe, commands.systemdProbe, commands.listenersProbe, ...paths]
 }
 
 const SERVICES = new Set<Service>(['units', 'router', 'proxy'])

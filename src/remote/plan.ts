@@ -47,7 +47,8 @@ export function missingPrerequisites(state: RemoteState): Prerequisite[] {
   if (!state.tools.docker || !state.tools.dockerd) missing.push('docker')
   if (state.compose === 'none') missing.push('compose')
   if (!state.tools.systemctl || !state.systemdRunning) missing.push('systemd')
-  const major = nodeMajor(state.nodeVersion)
+  // 'router-active': the probe skipped asking Node because the route server (a Node program) is running.
+  const major = state.nodeVersion === 'router-active' ? MIN_NODE_MAJOR : nodeMajor(state.nodeVersion)
   if (major === undefined || major < MIN_NODE_MAJOR) missing.push('node')
   if (!state.tools.curl) missing.push('curl')
   return missing
