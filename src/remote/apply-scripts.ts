@@ -53,3 +53,15 @@ fi
 rm -f "$pending"
 exit 0
 `
+
+/**
+ * After a successful switch: removes renet versions other than the current and the previous one (the previous
+ * stays so a later rollback has a program to return to). Arguments: libDir current previous.
+ */
+export const PRUNE_RENET_SCRIPT = String.raw`
+cd "$1" || exit 0
+for v in *; do
+  [ "$v" = current ] || [ "$v" = "$2" ] || [ "$v" = "$3" ] || [ -L "$v" ] || rm -rf -- "$v"
+done
+exit 0
+`

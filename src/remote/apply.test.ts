@@ -162,6 +162,18 @@ describe('plan + apply against a real sshd (server layout under a temp root)', (
     expect(r.ok).toBe(true)
     expect(serviceLog()).toEqual(['restart-router'])
     expect(readlinkSync(server('/usr/lib/rediacc/renet/current'))).toBe('0.2.0')
+    // The previous version stays for a rollback; nothing older is kept.
+    expect(readdirSync(server('/usr/lib/rediacc/renet')).sort()).toEqual(['0.1.0', '0.2.0', 'current'])
+  })
+
+  it('a third version prunes all but the current and the previous one', async () => {
+    const {t} = await connect()
+    const v25 = {...v2, renetVersion: '0.2.5', renetBundle: Buffer.from('console.log("renet 0.2.5")\n')}
+    expect((await applyPlan(t, await plan(t, v25))).ok).toBe(true)
+    expect(readdirSync(server('/usr/lib/rediacc/renet')).sort()).toEqual(['0.2.0', '0.2.5', 'current'])
+    expect((await applyPlan(t, await plan(t, v2))).ok).toBe(true)
+    expect(readdirSync(server('/usr/lib/rediacc/renet')).sort()).toEqual(['0.2.0', '0.2.5', 'current'])
+    expect(readlinkSync(server('/usr/lib/rediacc/renet/current'))).toBe('0.2.0')
   })
 
   it('a failed health check restores the previous set and restarts only what was restarted', async () => {

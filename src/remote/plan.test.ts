@@ -112,6 +112,7 @@ describe('buildPlan', () => {
       'recreate rediacc-proxy',
       'wait for rediacc-router /health',
       'wait for rediacc-proxy to run',
+      'remove renet versions older than the previous one',
       'clear pending actions',
     ])
     const find = (label: string) => p.steps.find((s) => s.label === label)

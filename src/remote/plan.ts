@@ -2,10 +2,10 @@ import {createHash, randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 
 import {Secret} from '../config/secret.js'
-import {PROXY_COMPOSE_PATH, PUSH_BACKUP_DIR, PUSH_PENDING_PATH, PUSH_STATE_DIR} from '../infra/layout.js'
+import {PROXY_COMPOSE_PATH, PUSH_BACKUP_DIR, PUSH_PENDING_PATH, PUSH_STATE_DIR, RENET_CURRENT_LINK, RENET_LIB_DIR} from '../infra/layout.js'
 import type {RenderedSet} from '../infra/rendered-file.js'
 import type {EntryPoint} from '../net/entrypoints.js'
-import {COMMIT_SCRIPT, ROLLBACK_SCRIPT} from './apply-scripts.js'
+import {COMMIT_SCRIPT, PRUNE_RENET_SCRIPT, ROLLBACK_SCRIPT} from './apply-scripts.js'
 import {defaultServerCommands, type ServerCommands} from './plan-commands.js'
 import {findPortConflicts, parseListeners, portNeeds} from './plan-ports.js'
 import {nodeMajor} from './plan-probe.js'
@@ -155,6 +155,16 @@ export function buildPlan(input: PlanInput): Plan {
   if (reasons.proxy) steps.push({kind: 'exec', label: 'recreate rediacc-proxy', argv: commands.recreateProxy, service: 'proxy', timeoutMs: 180_000})
   if (reasons.router) steps.push({kind: 'exec', label: 'wait for rediacc-router /health', argv: commands.waitRouter, timeoutMs: 60_000})
   if (reasons.proxy) steps.push({kind: 'exec', label: 'wait for rediacc-proxy to run', argv: commands.waitProxy, timeoutMs: 60_000})
+  const current = changing.find((f) => f.kind === 'link' && f.path === at(RENET_CURRENT_LINK))
+  if (current) {
+    const keep = (hash: string | null): string => (hash?.startsWith('link:') ? hash.slice('link:'.length) : '')
+    steps.push({
+      kind: 'exec',
+      label: 'remove renet versions older than the previous one',
+      argv: ['sh', '-c', PRUNE_RENET_SCRIPT, 'rdc-prune', at(RENET_LIB_DIR), keep(current.localHash), keep(current.remoteHash)],
+    })
+  }
+
   if (changing.length > 0 || input.state.pending.length > 0) {
     steps.push({kind: 'exec', label: 'clear pending actions', argv: ['rm', '-f', pendingPath]})
   }
