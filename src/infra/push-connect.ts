@@ -43,30 +43,44 @@ export async function connectForPush(target: PushTarget, ssh: Context['ssh'], ti
   const client = new Client()
   let offered: Buffer | undefined
   return new Promise<Transport>((resolve, reject) => {
-    client
-      .on('ready', () => resolve(new SshTransport(client, machineName)))
-      .on('error', (err: Error & {level?: string}) => {
-        if (offered && !offered.equals(pinned)) {
-          reject(
-            new HostKeyError(`${machineName} (${machine.host}) presented host key ${fingerprint(offered)}, not the pinned ${fingerprint(pinned)}. Nothing was run.`, {
-              suggestion: 'If the server was reinstalled, verify the new fingerprint out of band and pin it again; otherwise treat this as an attack.',
-            }),
-          )
-          return
-        }
+    try {
+      connect()
+    } catch (err) {
+      // ssh2 throws synchronously for a key it cannot parse (wrong format, or encrypted without a passphrase).
+      reject(
+        new UsageError(`Cannot use the SSH key ${keyPath ?? '(agent)'} for ${machineName}: ${(err as Error).message}.`, {
+          field: 'privateKeyPath',
+          suggestion: 'Point privateKeyPath at an OpenSSH private key, or load an encrypted key into ssh-agent and leave privateKeyPath unset.',
+        }),
+      )
+    }
 
-        reject(new ConnectionError(`Cannot connect to ${machineName} (${machine.user}@${machine.host}:${machine.port}): ${err.message}`, {cause: err}))
-      })
-      .connect({
-        host: machine.host,
-        port: machine.port,
-        username: machine.user,
-        ...(privateKey ? {privateKey} : {agent: process.env.SSH_AUTH_SOCK}),
-        readyTimeout: timeoutMs,
-        hostVerifier: (key: Buffer) => {
-          offered = key
-          return key.equals(pinned)
-        },
-      })
+    function connect(): void {
+      client
+        .on('ready', () => resolve(new SshTransport(client, machineName)))
+        .on('error', (err: Error & {level?: string}) => {
+          if (offered && !offered.equals(pinned)) {
+            reject(
+              new HostKeyError(`${machineName} (${machine.host}) presented host key ${fingerprint(offered)}, not the pinned ${fingerprint(pinned)}. Nothing was run.`, {
+                suggestion: 'If the server was reinstalled, verify the new fingerprint out of band and pin it again; otherwise treat this as an attack.',
+              }),
+            )
+            return
+          }
+
+          reject(new ConnectionError(`Cannot connect to ${machineName} (${machine.user}@${machine.host}:${machine.port}): ${err.message}`, {cause: err}))
+        })
+        .connect({
+          host: machine.host,
+          port: machine.port,
+          username: machine.user,
+          ...(privateKey ? {privateKey} : {agent: process.env.SSH_AUTH_SOCK}),
+          readyTimeout: timeoutMs,
+          hostVerifier: (key: Buffer) => {
+            offered = key
+            return key.equals(pinned)
+          },
+        })
+    }
   })
 }

@@ -1,5 +1,6 @@
 import {execa} from 'execa'
-import {mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {stringify} from 'yaml'
@@ -8,10 +9,28 @@ import {type LocalSshd, startLocalSshd} from '../../../test/support/local-sshd.j
 
 const PORT = 23_474
 const BASE = '/tmp/rdc-push-command'
-const CLI = new URL('../../../bin/dev.js', import.meta.url).pathname
+const REPO = new URL('../../..', import.meta.url).pathname
+// bin/run.js runs the built CLI (dist/), as users do; the suite builds first when the sources are newer.
+const CLI = join(REPO, 'bin/run.js')
+
+function newestMtime(dir: string): number {
+  let newest = 0
+  for (const e of readdirSync(dir, {withFileTypes: true})) {
+    const p = join(dir, e.name)
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+  }
+
+  return newest
+}
+
+function buildIfStale(): void {
+  const built = join(REPO, 'dist/commands/context/push-infra.js')
+  const stale = !existsSync(built) || !existsSync(join(REPO, 'dist/renet.cjs')) || newestMtime(join(REPO, 'src')) > statSync(built).mtimeMs
+  if (stale) execFileSync('npm', ['run', '--silent', 'build'], {cwd: REPO, stdio: 'inherit'})
+}
 
 async function rdc(args: string[], env: Record<string, string> = {}) {
-  return execa(CLI, args, {reject: false, cwd: new URL('../../..', import.meta.url).pathname, env: {RDC_CONFIG: join(BASE, 'config.yaml'), ...env}, extendEnv: true})
+  return execa(CLI, args, {reject: false, cwd: REPO, env: {RDC_CONFIG: join(BASE, 'config.yaml'), ...env}, extendEnv: true})
 }
 
 function writeConfig(hostKey: string, keyPath: string): void {
@@ -26,6 +45,7 @@ function writeConfig(hostKey: string, keyPath: string): void {
           machines: {
             'server-1': machine({infra: {publicIPv4: '203.0.113.50', baseDomain: 'example.com', certEmail: 'admin@example.com', cfDnsApiToken: 'cmd-secret-token', tcpPorts: [25]}}),
             'server-2': machine({infra: {publicIPv6: '2001:db8::1'}}),
+            'bad-key': machine({privateKeyPath: '/etc/hostname', infra: {publicIPv4: '203.0.113.52'}}),
             'wrong-key': machine({hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', infra: {publicIPv4: '203.0.113.51'}}),
           },
         },
@@ -39,6 +59,7 @@ describe('rdc context push-infra', () => {
   let sshd: LocalSshd
 
   beforeAll(async () => {
+    buildIfStale()
     rmSync(BASE, {recursive: true, force: true})
     mkdirSync(BASE, {recursive: true})
     sshd = await startLocalSshd({root: join(BASE, 'sshd'), port: PORT})
@@ -97,6 +118,14 @@ describe('rdc context push-infra', () => {
     expect(s1.status).toBe('failed')
     expect(s1.error.kind).toBe('usage')
     expect(r.stdout).not.toContain('cmd-secret-token')
+  })
+
+  it('an unusable private key is a usage error naming the field', async () => {
+    const r = await rdc(['context', 'push-infra', 'bad-key', '--json'])
+    expect(r.exitCode).toBe(1)
+    const m = JSON.parse(r.stdout).machines[0]
+    expect(m.error).toMatchObject({kind: 'usage', exitCode: 2})
+    expect(m.error.message).toContain('Cannot use the SSH key /etc/hostname for bad-key')
   })
 
   it('plain output names each machine and exits 1 when one failed', async () => {
