@@ -138,7 +138,7 @@ export function buildPlan(input: PlanInput): Plan {
     commitArgs.push('F', f.path, staged)
   }
 
-  const services = (Object.keys(reasons) as Service[]).filter((s) => s !== 'units' || changing.length > 0 || input.state.pending.includes('units'))
+  const services = Object.keys(reasons) as Service[]
   if (changing.length > 0) {
     const dirs = [...new Set([...changing.map((f) => posix.dirname(f.path)), at(PUSH_STATE_DIR)])].sort()
     steps.push({kind: 'exec', label: 'create folders', argv: ['mkdir', '-p', ...dirs]}, ...uploads, {

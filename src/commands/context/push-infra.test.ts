@@ -99,6 +99,12 @@ describe('rdc context push-infra', () => {
     expect(JSON.parse(r.stdout).error).toMatchObject({kind: 'usage', field: 'machines'})
   })
 
+  it('--out cannot be combined with --dry-run', async () => {
+    const r = await rdc(['context', 'push-infra', 'server-1', '--out', join(BASE, 'x'), '--dry-run'])
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/--dry-run=true cannot also be provided when using --out/)
+  })
+
   it('an unknown machine: exit 4', async () => {
     const r = await rdc(['context', 'push-infra', 'nope', '--json'])
     expect(r.exitCode).toBe(4)

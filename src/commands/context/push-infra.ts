@@ -21,7 +21,11 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
   static override flags = {
     all: Flags.boolean({description: 'Push to every machine of the context.'}),
     'dry-run': Flags.boolean({description: 'Show the plan and a diff (secrets masked); change nothing.'}),
-    out: Flags.string({description: "Write the rendered files under DIR in the server's layout; connect to nothing.", helpValue: 'DIR'}),
+    out: Flags.string({
+      description: "Write the rendered files under DIR in the server's layout (DIR/<machine>/… for several); connect to nothing.",
+      helpValue: 'DIR',
+      exclusive: ['dry-run', 'install-prereqs'],
+    }),
     'install-prereqs': Flags.boolean({description: 'Install missing Docker, docker-compose, Node.js and curl with apt.'}),
     concurrency: Flags.integer({description: 'Machines pushed in parallel.', default: 4, min: 1, max: 64}),
   }
