@@ -9,9 +9,11 @@ const USAGE = `renet ${RENET_VERSION}
 Usage: renet <command> [options]
 
 Commands:
-  router     Run the route server (Traefik HTTP provider on 127.0.0.1:7111)
-  compose    Run docker compose for a repository with its IPs, slots and labels
-  version    Print the version
+  router       Run the route server (Traefik HTTP provider on 127.0.0.1:7111)
+  compose      Run docker compose for a repository with its IPs, slots and labels
+  rediaccfile  Run a repository's Rediaccfile steps (prep, up, down) with its environment
+  probe        Check TCP/HTTP/TLS/UDP reachability from this server (used by rdc diagnose)
+  version      Print the version
 
 Run 'renet <command> --help' for a command's options.
 `
@@ -27,6 +29,16 @@ export async function main(argv: string[]): Promise<number> {
     case 'compose': {
       const {main: compose} = await import('./compose/cli.js')
       return compose(rest)
+    }
+
+    case 'rediaccfile': {
+      const {main: rediaccfile} = await import('./rediaccfile/cli.js')
+      return rediaccfile(rest)
+    }
+
+    case 'probe': {
+      const {main: probe} = await import('./probe/cli.js')
+      return probe(rest)
     }
 
     case 'version':
