@@ -37,6 +37,8 @@ export class PortAllocator {
   private readonly byKey = new Map<string, Stored>()
   /** Keys held during the current build; everything else is idle. */
   private held = new Set<string>()
+  /** Held-state of each allocation when last written, so going idle is persisted with its lastSeen. */
+  private readonly persisted = new Map<string, boolean>()
   private dirty = false
 
   constructor(private readonly options: PortAllocatorOptions) {
@@ -70,6 +72,18 @@ export class PortAllocator {
 
   /** Starts a build: allocations not claimed again before `endBuild` become idle. */
   beginBuild(): void {
+    // Release before claiming, so a port past its grace period is free for this very build.
+    // What the previous build held was held until now, however long ago that build ran.
+    const now = this.now()
+    for (const [k, a] of this.byKey) {
+      if (this.held.has(k)) {
+        a.lastSeen = now
+      } else if (now - a.lastSeen > this.options.graceMs) {
+        this.byKey.delete(k)
+        this.dirty = true
+      }
+    }
+
     this.held = new Set()
   }
 
@@ -94,19 +108,22 @@ export class PortAllocator {
     return null
   }
 
-  /** Ends a build: refreshes held allocations, releases idle ones past the grace period, persists changes. */
+  /** Ends a build: refreshes the allocations held, persists changes. */
   endBuild(): void {
     const now = this.now()
     for (const [k, a] of this.byKey) {
-      if (this.held.has(k)) {
-        // Persisting every refresh would write on every build; a minute of precision is plenty for the grace.
-        if (now - a.lastSeen > 60_000) this.dirty = true
-        a.lastSeen = now
-      } else if (now - a.lastSeen > this.options.graceMs) {
-        this.byKey.delete(k)
-        this.dirty = true
+      if (!this.held.has(k)) {
+        if (this.persisted.get(k) === true) this.dirty = true // just went idle: write when it was last held
+        continue
       }
+
+      // Persisting every refresh would write on every build; a minute of precision is plenty for the grace.
+      if (now - a.lastSeen > 60_000 || this.persisted.get(k) !== true) this.dirty = true
+      a.lastSeen = now
     }
+
+    for (const k of this.byKey.keys()) this.persisted.set(k, this.held.has(k))
+    for (const k of this.persisted.keys()) if (!this.byKey.has(k)) this.persisted.delete(k)
 
     if (this.dirty) this.save()
   }

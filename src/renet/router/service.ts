@@ -28,6 +28,7 @@ export class RouterService {
   private rescanTimer: NodeJS.Timeout | null = null
   private buildTimer: NodeJS.Timeout | null = null
   private readyTimer: NodeJS.Timeout | null = null
+  private tickTimer: NodeJS.Timeout | null = null
   private scanned = false
   private deadlinePassed = false
   private result: BuildResult | null = null
@@ -64,6 +65,8 @@ export class RouterService {
     }
 
     this.rescanTimer = setInterval(() => this.rescan(), this.settings.rescanMs)
+    // Dynamic ports are released by time, not by an event: look again every minute.
+    this.tickTimer = setInterval(() => this.scheduleBuild(), 60_000)
     this.readyTimer = setTimeout(() => {
       this.deadlinePassed = true
       this.scheduleBuild()
@@ -72,7 +75,7 @@ export class RouterService {
 
   stop(): void {
     this.watcher?.close()
-    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer]) if (t) clearTimeout(t)
+    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer]) if (t) clearTimeout(t)
     for (const d of this.daemons.values()) d.stop()
   }
 
