@@ -3,7 +3,7 @@
  * which is cheap and cannot drift), and resyncs at an interval. When it stops answering its last known
  * containers are kept and it is marked stale; routes only change when it answers again.
  */
-import {EventStream, followEvents, listContainers} from './docker.js'
+import {EventStream, followEvents, inspectCreated, listContainers} from './docker.js'
 import type {ContainerInfo, DaemonStatus} from './types.js'
 
 export interface DaemonOptions {
@@ -33,6 +33,8 @@ export class Daemon {
   private listAgain = false
   private stopped = false
   private signature = ''
+  /** Exact creation times by container id, kept only for containers still listed. */
+  private readonly created = new Map<string, number>()
 
   constructor(private readonly options: DaemonOptions) {}
 
@@ -97,6 +99,8 @@ export class Daemon {
     try {
       const containers = await listContainers(this.options.socket)
       if (this.stopped) return
+      await this.addCreationTimes(containers)
+      if (this.stopped) return
       const wasFailing = this.error !== null
       this.containers = containers.sort((a, b) => (a.id < b.id ? -1 : 1))
       this.lastSync = new Date()
@@ -117,6 +121,19 @@ export class Daemon {
         void this.list()
       }
     }
+  }
+
+  private async addCreationTimes(containers: ContainerInfo[]): Promise<void> {
+    const unknown = containers.filter((c) => !this.created.has(c.id))
+    for (let i = 0; i < unknown.length; i += 8) {
+      const batch = unknown.slice(i, i + 8)
+      const times = await Promise.all(batch.map((c) => inspectCreated(this.options.socket, c.id)))
+      batch.forEach((c, j) => this.created.set(c.id, times[j] ?? c.created))
+    }
+
+    const live = new Set(containers.map((c) => c.id))
+    for (const id of this.created.keys()) if (!live.has(id)) this.created.delete(id)
+    for (const c of containers) c.created = this.created.get(c.id) ?? c.created
   }
 
   private fail(error: Error): void {

@@ -58,6 +58,40 @@ export function listContainers(socket: string, timeoutMs = 5000): Promise<Contai
   })
 }
 
+/** Docker's RFC 3339 time with nanoseconds → Unix seconds, keeping the sub-second part. */
+export function parseDockerTime(value: string): number | null {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(value)
+  if (!m) return null
+  const whole = Date.parse(`${m[1]}${m[3]}`)
+  if (Number.isNaN(whole)) return null
+  return whole / 1000 + Number(`0.${m[2] ?? '0'}`)
+}
+
+/**
+ * The exact creation time of a container. The list gives whole seconds only, and "who had a hostname first"
+ * must not be decided by chance between two containers created in the same second.
+ */
+export function inspectCreated(socket: string, id: string, timeoutMs = 5000): Promise<number | null> {
+  return new Promise((resolve) => {
+    const req = request({socketPath: socket, path: `/containers/${encodeURIComponent(id)}/json`, method: 'GET', timeout: timeoutMs}, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', () => resolve(null))
+      res.on('end', () => {
+        try {
+          const created = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as {Created?: string}).Created
+          resolve(res.statusCode === 200 && typeof created === 'string' ? parseDockerTime(created) : null)
+        } catch {
+          resolve(null)
+        }
+      })
+    })
+    req.on('timeout', () => req.destroy())
+    req.on('error', () => resolve(null))
+    req.end()
+  })
+}
+
 export interface EventStream {
   close(): void
 }

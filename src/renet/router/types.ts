@@ -14,7 +14,7 @@ export interface ContainerInfo {
   /** Container name without the leading slash. */
   name: string
   labels: Record<string, string>
-  /** Unix seconds; orders "who had it first" and survives router restarts. */
+  /** Unix seconds with the sub-second part; orders "who had it first" and survives router restarts. */
   created: number
   /** `starting`, `healthy`, `unhealthy` or '' when the image has no health check. */
   health: string
