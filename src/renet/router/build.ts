@@ -51,8 +51,9 @@ export class ConfigBuilder {
       for (const c of d.containers) {
         const key = `${d.networkId}/${c.id}`
         live.add(key)
-        const sig = signature(c, d.networkId)
         let entry = this.cache.get(key)
+        // The daemon hands over the same object while a container is unchanged: no need to compare labels.
+        const sig = entry?.plan.container === c ? entry.sig : signature(c, d.networkId)
         if (entry === undefined || entry.sig !== sig) {
           entry = {sig, plan: planContainer(c, d.networkId, this.settings)}
           this.cache.set(key, entry)

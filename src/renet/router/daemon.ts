@@ -102,7 +102,14 @@ export class Daemon {
       await this.addCreationTimes(containers)
       if (this.stopped) return
       const wasFailing = this.error !== null
-      this.containers = containers.sort((a, b) => (a.id < b.id ? -1 : 1))
+      // Keep the previous object of an unchanged container: the builder then reuses its plan at once.
+      const previous = new Map(this.containers.map((c) => [c.id, c]))
+      this.containers = containers
+        .map((c) => {
+          const old = previous.get(c.id)
+          return old !== undefined && JSON.stringify(old) === JSON.stringify(c) ? old : c
+        })
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
       this.lastSync = new Date()
       this.error = null
       this.attempted = true

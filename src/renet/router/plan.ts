@@ -157,7 +157,8 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   const servicePort = portsLabel(c.labels['rediacc.service_port'])[0] ?? tcpPorts[0]
   if (!enabled) autoPlan(plan, service!, ip, servicePort, settings)
   else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, refuse)
-  if (plan.skipped === null) {
+  // Automatic routes are made here from a fixed shape (tested against the schema); label routes are checked.
+  if (plan.skipped === null && plan.source === 'labels') {
     const error = schemaError(fragment(plan))
     if (error !== null) {
       return {...plan, routers: [], services: {http: {}, tcp: {}, udp: {}}, middlewares: {http: {}, tcp: {}}, skipped: `labels make a configuration Traefik's schema rejects (${error})`}

@@ -1,0 +1,242 @@
+/**
+ * `npm run bench:router`: figures for the route server.
+ *   1. configuration build time for 1,000 synthetic containers across 20 daemons (target ≤ 20 ms)
+ *   2. /traefik latency p50/p99 under a steady, bounded load on loopback (server in a child process)
+ *   3. container-start-to-route latency on a real private dockerd with the built router (target ≤ 500 ms)
+ *   4. resident memory of the router processes (target ≤ 80 MB)
+ */
+import {ChildProcess, execFileSync, spawn} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {Agent, request} from 'node:http'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {performance} from 'node:perf_hooks'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {ConfigBuilder} from '../src/renet/router/build.js'
+import {PortAllocator} from '../src/renet/router/ports.js'
+import {RouterService} from '../src/renet/router/service.js'
+import {listen} from '../src/renet/router/server.js'
+import {toYaml} from '../src/renet/router/yaml.js'
+import {DOCKER_CLI, removeDockerdState, startPrivateDockerd} from '../test/support/dockerd.js'
+import {BUSYBOX_IMAGE, importBusyboxImage} from '../test/support/images.js'
+import {ip, syntheticDaemons} from './router-synthetic.js'
+
+const SERVE_PORT = 17_120
+const ROUTER_PORT = 17_121
+const BENCH_ROOT = '/tmp/rdc-router-bench'
+const REPO = join(import.meta.dirname, '..')
+const SETTINGS = {
+  baseDomain: 'example.com',
+  entrypoints: ['web', 'websecure', 'websecure-v6', 'tcp-5432', ...Array.from({length: 11}, (_, i) => `tcp-${10_000 + i}`), 'udp-53'],
+  httpsEntrypoints: ['websecure', 'websecure-v6'],
+  certResolver: 'letsencrypt',
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(2)} ms`
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : Number.NaN
+}
+
+function benchBuild(): void {
+  const daemons = syntheticDaemons()
+  const state = mkdtempSync(join(tmpdir(), 'rdc-router-bench-'))
+  try {
+    const cold: number[] = []
+    const render: number[] = []
+    let bytes = 0
+    let routers = 0
+    for (let i = 0; i < 15; i++) {
+      const builder = new ConfigBuilder(SETTINGS, new PortAllocator({stateDir: state, ranges: {tcp: {from: 10_000, to: 10_010}, udp: null}, graceMs: 60_000}))
+      const t0 = performance.now()
+      const r = builder.build(daemons)
+      const t1 = performance.now()
+      const body = toYaml(r.config)
+      const t2 = performance.now()
+      cold.push(t1 - t0)
+      render.push(t2 - t1)
+      bytes = body.length
+      routers = r.counts.routers.http + r.counts.routers.tcp
+    }
+
+    const builder = new ConfigBuilder(SETTINGS, new PortAllocator({stateDir: state, ranges: {tcp: {from: 10_000, to: 10_010}, udp: null}, graceMs: 60_000}))
+    builder.build(daemons)
+    const warm: number[] = []
+    for (let i = 0; i < 50; i++) {
+      // One container changes (as after one docker event); the other 999 plans come from the cache.
+      daemons[i % 20].containers[0] = {...daemons[i % 20].containers[0], labels: {...daemons[i % 20].containers[0].labels, 'rediacc.tcp_ports': String(8000 + i)}}
+      const t0 = performance.now()
+      toYaml(builder.build(daemons).config)
+      warm.push(performance.now() - t0)
+    }
+
+    const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50)
+    // The first cold build also compiles the schema validator once per process.
+    const steadyCold = median(cold.slice(1))
+    console.log('1. configuration build, 1,000 containers / 20 daemons')
+    console.log(`   routers: ${routers}, body: ${(bytes / 1024).toFixed(0)} KiB`)
+    console.log(`   first build (includes compiling the schema validator): ${fmt(cold[0])}`)
+    console.log(`   cold build (every container decoded + validated), median: ${fmt(steadyCold)}  → target ≤ 20 ms: ${steadyCold <= 20 ? 'met' : 'MISSED'} (${(steadyCold / 20).toFixed(2)}× of budget)`)
+    console.log(`   YAML render, median: ${fmt(median(render))}`)
+    console.log(`   rebuild after one container changed (build + render), median: ${fmt(median(warm))}, p99: ${fmt(percentile([...warm].sort((a, b) => a - b), 99))}`)
+  } finally {
+    rmSync(state, {recursive: true, force: true})
+  }
+}
+
+/** Child mode: serve /traefik for the synthetic 1,000 containers. */
+async function serve(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), 'rdc-router-bench-serve-'))
+  const service = new RouterService(
+    {
+      machine: 'bench',
+      baseDomain: 'example.com',
+      listen: {host: '127.0.0.1', port: SERVE_PORT},
+      socketDir: join(state, 'none'),
+      stateDir: state,
+      certResolver: 'letsencrypt',
+      entrypoints: SETTINGS.entrypoints,
+      dynamicPorts: {tcp: {from: 10_000, to: 10_010}, udp: null},
+      resyncMs: 60_000,
+      portGraceMs: 60_000,
+      rescanMs: 60_000,
+    },
+    () => undefined,
+  )
+  // Feed the synthetic daemons through the same code path the real discovery uses.
+  const builder = new ConfigBuilder(SETTINGS, service.ports)
+  const body = toYaml(builder.build(syntheticDaemons()).config)
+  Object.assign(service, {traefikBody: () => body})
+  await listen(service, '127.0.0.1', SERVE_PORT)
+  process.send?.('ready')
+  process.on('message', (m) => {
+    if (m === 'rss') process.send?.(process.memoryUsage().rss)
+  })
+}
+
+function get(agent: Agent, port: number, path: string): Promise<{status: number; body: string}> {
+  return new Promise((resolve, reject) => {
+    const req = request({host: '127.0.0.1', port, path, agent}, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (body += c))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, body}))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+async function benchLatency(): Promise<void> {
+  const child = spawn(process.execPath, [...process.execArgv, join(REPO, 'bench', 'router.ts'), '--serve'], {stdio: ['ignore', 'inherit', 'inherit', 'ipc']})
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve())
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
+    })
+    const agent = new Agent({keepAlive: true, maxSockets: 4})
+    const rate = 200 // requests per second, a steady load far above Traefik's one poll every 5 s
+    const seconds = 5
+    const latencies: number[] = []
+    let bytes = 0
+    const start = performance.now()
+    const inflight: Array<Promise<void>> = []
+    for (let i = 0; i < rate * seconds; i++) {
+      const due = start + (i * 1000) / rate
+      const wait = due - performance.now()
+      if (wait > 0) await sleep(wait)
+      inflight.push(
+        (async () => {
+          const t0 = performance.now()
+          const r = await get(agent, SERVE_PORT, '/traefik')
+          latencies.push(performance.now() - t0)
+          if (r.status !== 200) throw new Error(`/traefik answered ${r.status}`)
+          bytes = r.body.length
+        })(),
+      )
+    }
+
+    await Promise.all(inflight)
+    agent.destroy()
+    const rss = await new Promise<number>((resolve) => {
+      child.once('message', (m) => resolve(Number(m)))
+      child.send('rss')
+    })
+    latencies.sort((a, b) => a - b)
+    console.log('2. /traefik latency, body for 1,000 containers, steady load')
+    console.log(`   ${rate} req/s for ${seconds} s over ≤ 4 keep-alive connections, body ${(bytes / 1024).toFixed(0)} KiB`)
+    console.log(`   p50: ${fmt(percentile(latencies, 50))}, p99: ${fmt(percentile(latencies, 99))}, max: ${fmt(latencies.at(-1)!)}`)
+    console.log(`   server RSS with 1,000 containers after the load: ${(rss / 1024 / 1024).toFixed(1)} MB → target ≤ 80 MB: ${rss / 1024 / 1024 <= 80 ? 'met' : 'MISSED'}`)
+  } finally {
+    child.kill('SIGTERM')
+  }
+}
+
+async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, pollMs = 2): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (performance.now() < deadline) {
+    if (await probe().catch(() => false)) return
+    await sleep(pollMs)
+  }
+
+  throw new Error('timed out')
+}
+
+async function benchStartToRoute(): Promise<void> {
+  removeDockerdState(BENCH_ROOT)
+  mkdirSync(join(BENCH_ROOT, 'sock'), {recursive: true})
+  execFileSync(process.execPath, [join(REPO, 'scripts', 'build-renet.mjs')], {cwd: REPO})
+  const dockerd = await startPrivateDockerd({root: join(BENCH_ROOT, 'd'), socket: join(BENCH_ROOT, 'sock', 'docker-2816.sock'), execRoot: join(BENCH_ROOT, 'x')})
+  let router: ChildProcess | undefined
+  try {
+    importBusyboxImage(dockerd.host)
+    router = spawn(process.execPath, [join(REPO, 'dist', 'renet.cjs'), 'router', '--socket-dir', join(BENCH_ROOT, 'sock'), '--state-dir', join(BENCH_ROOT, 'state'),
+      '--listen', `127.0.0.1:${ROUTER_PORT}`, '--base-domain', 'example.com', '--entrypoints', 'websecure'], {stdio: 'ignore'})
+    const agent = new Agent({keepAlive: true, maxSockets: 1})
+    await waitFor(async () => (await get(agent, ROUTER_PORT, '/traefik')).status === 200, 15_000, 50)
+    const env = {...process.env, DOCKER_HOST: dockerd.host}
+    const samples: number[] = []
+    for (let i = 0; i < 10; i++) {
+      const name = `bench${i}`
+      execFileSync(DOCKER_CLI, ['create', '--network', 'host', '--name', name, '-l', `rediacc.service_name=${name}`, '-l', `rediacc.service_ip=${ip(2816 + 2 + i)}`,
+        '-l', 'rediacc.network_id=2816', '-l', 'rediacc.tcp_ports=8080', BUSYBOX_IMAGE, 'sleep', '3600'], {env, stdio: 'ignore'})
+      // The clock starts when the start request is sent: the daemon's own start time is part of the figure.
+      const t0 = performance.now()
+      execFileSync(DOCKER_CLI, ['start', name], {env, stdio: 'ignore'})
+      const started = performance.now()
+      await waitFor(async () => (await get(agent, ROUTER_PORT, '/traefik')).body.includes(`${name}-2816:`), 5000)
+      samples.push(performance.now() - started)
+      if (i === 0) console.log(`   (docker start itself took ${fmt(started - t0)})`)
+    }
+
+    const rss = rssMb(router.pid!)
+    for (let i = 0; i < 10; i++) execFileSync(DOCKER_CLI, ['rm', '-f', `bench${i}`], {env, stdio: 'ignore'})
+    agent.destroy()
+    samples.sort((a, b) => a - b)
+    console.log('3. container start → route on /traefik, real dockerd, built router (10 containers)')
+    console.log(`   p50: ${fmt(percentile(samples, 50))}, max: ${fmt(samples.at(-1)!)} → target ≤ 500 ms: ${samples.at(-1)! <= 500 ? 'met' : 'MISSED'}`)
+    console.log('4. router process RSS (real discovery, 1 daemon, after the run)')
+    console.log(`   ${rss.toFixed(1)} MB → target ≤ 80 MB: ${rss <= 80 ? 'met' : 'MISSED'}`)
+  } finally {
+    router?.kill('SIGTERM')
+    await dockerd.stop()
+    removeDockerdState(join(BENCH_ROOT, 'd'))
+    removeDockerdState(BENCH_ROOT)
+  }
+}
+
+if (process.argv.includes('--serve')) {
+  await serve()
+} else {
+  benchBuild()
+  await benchLatency()
+  await benchStartToRoute()
+}
