@@ -318,6 +318,25 @@ describe('isolation', () => {
   })
 })
 
+describe('schema checks at run time', () => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['a middleware with two types', {'traefik.http.middlewares.m.headers.stsPreload': 'true', 'traefik.http.middlewares.m.buffering.maxRequestBodyBytes': '1'}, /exactly one middleware type/],
+    ['a middleware with none', {'traefik.http.middlewares.m.compress': 'false'}, /exactly one middleware type, has 0/],
+    ['retry without attempts', {'traefik.http.middlewares.m.retry.initialInterval': '1s'}, /attempts/],
+    ['plugin settings that are not an object', {'traefik.http.middlewares.m.plugin.p': 'x'}, /must be an object/],
+    ['a negative priority', {'traefik.http.routers.r.rule': 'Host(`p.example.com`)', 'traefik.http.routers.r.priority': '-1'}, /priority: must be >= 0/],
+  ]
+  for (const [name, labels, reason] of cases) {
+    it(`skips ${name}, which the schema rejects too`, () => {
+      const {b} = builder()
+      const c = container(2816, 0, {'traefik.enable': 'true', 'rediacc.tcp_ports': '80', ...labels})
+      const r = b.build([{networkId: 2816, containers: [c]}])
+      expect(r.config).toEqual({})
+      expect(r.skipped.map((x) => x.reason)).toEqual([expect.stringMatching(reason)])
+    })
+  }
+})
+
 describe('dynamic ports', () => {
   const tcp = (router: string) => ({
     'traefik.enable': 'true',
@@ -383,6 +402,7 @@ describe('properties', () => {
     'middlewares', 'priority', 'tls', 'certresolver', 'passthrough', 'domains[0]', 'main', 'sans', 'loadbalancer',
     'server', 'port', 'scheme', 'headers', 'stsSeconds', 'customrequestheaders', 'X-A', 'buffering', 'maxRequestBodyBytes',
     'compress', 'chain', 'redirectscheme', 'permanent', 'sticky', 'cookie', 'name', 'plugin', 'p', 'x', '', '[1]', 'options',
+    'retry', 'attempts', 'ratelimit', 'average', 'ipallowlist', 'sourcerange', 'contenttype', 'errors', 'status', 'query',
   )
   const key = fc.array(segment, {minLength: 1, maxLength: 7}).map((parts) => ['traefik', ...parts].join('.'))
   const value = fc.oneof(
@@ -402,7 +422,7 @@ describe('properties', () => {
         ])
         expectValid(r.config)
       }),
-      {numRuns: 300},
+      {numRuns: 500},
     )
   })
 })

@@ -12,7 +12,6 @@ import {RouterSettings, httpsEntrypoints} from './config.js'
 import {Daemon} from './daemon.js'
 import {PortAllocator} from './ports.js'
 import type {HealthReport, PortsReport, RoutesReport} from './types.js'
-import {schemaError} from './validate.js'
 import {toYaml} from './yaml.js'
 
 const SOCKET_PATTERN = /^docker-(\d+)\.sock$/
@@ -54,8 +53,6 @@ export class RouterService {
   }
 
   start(): void {
-    // Compile the schema validator before the first container arrives, so the first route is not late.
-    schemaError({})
     this.rescan()
     try {
       this.watcher = watch(this.settings.socketDir, () => this.rescan())
