@@ -33,7 +33,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 export class ConfigBuilder {
   /** Plans by container id; pruned on every build to the containers that exist, so it never outgrows them. */
-  private readonly cache = new Map<string, {sig: string; plan: Plan}>()
+  private readonly cache = new Map<string, {sig: string | null; plan: Plan}>()
 
   constructor(
     private readonly settings: PlanSettings,
@@ -53,9 +53,14 @@ export class ConfigBuilder {
         live.add(key)
         let entry = this.cache.get(key)
         // The daemon hands over the same object while a container is unchanged: no need to compare labels.
-        const sig = entry?.plan.container === c ? entry.sig : signature(c, d.networkId)
-        if (entry === undefined || entry.sig !== sig) {
-          entry = {sig, plan: planContainer(c, d.networkId, this.settings)}
+        // A signature is only computed when a different object arrives for a known container.
+        if (entry === undefined) {
+          entry = {sig: null, plan: planContainer(c, d.networkId, this.settings)}
+          this.cache.set(key, entry)
+        } else if (entry.plan.container !== c) {
+          entry.sig ??= signature(entry.plan.container, d.networkId)
+          const sig = signature(c, d.networkId)
+          entry = sig === entry.sig ? {sig, plan: {...entry.plan, container: c}} : {sig, plan: planContainer(c, d.networkId, this.settings)}
           this.cache.set(key, entry)
         }
 

@@ -13,6 +13,8 @@ interface Node {
   name: string
   value: string
   children: Node[]
+  /** Children by lower-case name: siblings merge case-insensitively. */
+  index?: Map<string, Node>
 }
 
 const FILTERS = ['traefik.http', 'traefik.tcp', 'traefik.udp', 'traefik.tls']
@@ -27,10 +29,12 @@ function byteOrder(a: string, b: string): number {
 
 function child(node: Node, name: string): Node {
   const lower = name.toLowerCase()
-  let found = node.children.find((c) => c.name.toLowerCase() === lower)
+  node.index ??= new Map()
+  let found = node.index.get(lower)
   if (!found) {
     found = {name, value: '', children: []}
     node.children.push(found)
+    node.index.set(lower, found)
   }
 
   return found
