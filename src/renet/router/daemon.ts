@@ -10,6 +10,8 @@ export interface DaemonOptions {
   networkId: number
   socket: string
   resyncMs: number
+  /** Containers it had when the router last ran (containers.json): served until the daemon answers. */
+  initial?: ContainerInfo[]
   /** Called whenever the container set may have changed. */
   onChange(): void
   log(event: string, fields: Record<string, unknown>): void
@@ -24,6 +26,10 @@ export class Daemon {
   error: string | null = null
   /** True once a list has succeeded (or failed) at least once: discovery of this daemon has been attempted. */
   attempted = false
+  /** True while the containers come from the saved snapshot rather than from the daemon itself. */
+  fromSnapshot = false
+  /** Goes up whenever the container set changes (for saving the snapshot). */
+  version = 0
   private stream: EventStream | null = null
   private resyncTimer: NodeJS.Timeout | null = null
   private retryTimer: NodeJS.Timeout | null = null
@@ -36,7 +42,13 @@ export class Daemon {
   /** Exact creation times by container id, kept only for containers still listed. */
   private readonly created = new Map<string, number>()
 
-  constructor(private readonly options: DaemonOptions) {}
+  constructor(private readonly options: DaemonOptions) {
+    if (options.initial !== undefined) {
+      this.containers = options.initial
+      this.fromSnapshot = true
+      for (const c of options.initial) this.created.set(c.id, c.created)
+    }
+  }
 
   get networkId(): number {
     return this.options.networkId
@@ -47,7 +59,12 @@ export class Daemon {
   }
 
   get stale(): boolean {
-    return this.error !== null && this.lastSync !== null
+    return this.error !== null && (this.lastSync !== null || this.fromSnapshot)
+  }
+
+  /** Its containers are known: it answered, or it failed and the snapshot stands in for it. */
+  get known(): boolean {
+    return this.lastSync !== null || (this.attempted && this.fromSnapshot)
   }
 
   start(): void {
@@ -112,10 +129,12 @@ export class Daemon {
         .sort((a, b) => (a.id < b.id ? -1 : 1))
       this.lastSync = new Date()
       this.error = null
+      this.fromSnapshot = false
       this.attempted = true
       const signature = JSON.stringify(this.containers)
       if (wasFailing) this.options.log('daemon answers', {networkId: this.networkId, containers: containers.length})
       if (signature !== this.signature || wasFailing) {
+        if (signature !== this.signature) this.version++
         this.signature = signature
         this.options.onChange()
       }

@@ -11,6 +11,7 @@ import {BuildResult, ConfigBuilder} from './build.js'
 import {RouterSettings, httpsEntrypoints} from './config.js'
 import {Daemon} from './daemon.js'
 import {PortAllocator} from './ports.js'
+import {SnapshotEntry, readSnapshot, writeSnapshot} from './snapshot.js'
 import type {HealthReport, PortsReport, RoutesReport} from './types.js'
 import {toYaml} from './yaml.js'
 
@@ -35,11 +36,15 @@ export class RouterService {
   private body: string | null = null
   private lastChange: Date | null = null
   private invalidSockets = new Set<string>()
+  private readonly snapshot: Map<string, SnapshotEntry>
+  private savedVersions = new Map<string, number>()
+  private snapshotTimer: NodeJS.Timeout | null = null
 
   constructor(
     readonly settings: RouterSettings,
     private readonly log: Logger,
   ) {
+    this.snapshot = readSnapshot(settings.stateDir)
     this.ports = new PortAllocator({stateDir: settings.stateDir, ranges: settings.dynamicPorts, graceMs: settings.portGraceMs})
     this.builder = new ConfigBuilder(
       {
@@ -74,8 +79,9 @@ export class RouterService {
   }
 
   stop(): void {
+    if (this.snapshotTimer) this.saveSnapshot()
     this.watcher?.close()
-    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer]) if (t) clearTimeout(t)
+    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer]) if (t) clearTimeout(t)
     for (const d of this.daemons.values()) d.stop()
   }
 
@@ -113,7 +119,15 @@ export class RouterService {
 
     for (const [socket, networkId] of found) {
       if (this.daemons.has(socket)) continue
-      const daemon = new Daemon({networkId, socket, resyncMs: this.settings.resyncMs, onChange: () => this.scheduleBuild(), log: this.log})
+      const saved = this.snapshot.get(socket)
+      const daemon = new Daemon({
+        networkId,
+        socket,
+        resyncMs: this.settings.resyncMs,
+        initial: saved?.networkId === networkId ? saved.containers : undefined,
+        onChange: () => this.scheduleBuild(),
+        log: this.log,
+      })
       this.daemons.set(socket, daemon)
       this.log('daemon found', {networkId, socket})
       daemon.start()
@@ -130,7 +144,7 @@ export class RouterService {
   get ready(): boolean {
     if (!this.scanned) return false
     if (this.deadlinePassed) return true
-    return [...this.daemons.values()].every((d) => d.lastSync !== null)
+    return [...this.daemons.values()].every((d) => d.known)
   }
 
   private scheduleBuild(): void {
@@ -146,6 +160,7 @@ export class RouterService {
     if (!this.ready) return
     const result = this.builder.build([...this.daemons.values()].map((d) => ({networkId: d.networkId, containers: d.containers})))
     const body = toYaml(result.config)
+    this.scheduleSnapshot()
     const before = this.result
     this.result = result
     if (body !== this.body) {
@@ -159,6 +174,31 @@ export class RouterService {
       })
       const known = new Set((before?.refusals ?? []).map((r) => `${r.containerId}/${r.object ?? ''}/${r.reason}`))
       for (const r of result.refusals) if (!known.has(`${r.containerId}/${r.object ?? ''}/${r.reason}`)) this.log('refused', {...r})
+    }
+  }
+
+  /** Saves the daemons' containers when a set changed, at most every 2 s. */
+  private scheduleSnapshot(): void {
+    const daemons = [...this.daemons.values()]
+    const changed = daemons.length !== this.savedVersions.size || daemons.some((d) => this.savedVersions.get(d.socket) !== d.version)
+    if (!changed || this.snapshotTimer) return
+    this.snapshotTimer = setTimeout(() => this.saveSnapshot(), 2000)
+  }
+
+  private saveSnapshot(): void {
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer)
+    this.snapshotTimer = null
+    const entries = new Map<string, SnapshotEntry>()
+    this.savedVersions = new Map()
+    for (const d of this.daemons.values()) {
+      entries.set(d.socket, {networkId: d.networkId, containers: d.containers})
+      this.savedVersions.set(d.socket, d.version)
+    }
+
+    try {
+      writeSnapshot(this.settings.stateDir, entries)
+    } catch (error) {
+      this.log('snapshot not saved', {error: (error as Error).message})
     }
   }
 
