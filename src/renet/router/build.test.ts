@@ -292,6 +292,13 @@ describe('isolation', () => {
     expectValid(r.config)
   })
 
+  it("refuses names that carry a provider ('@')", () => {
+    const c = container(2816, 0, {'traefik.enable': 'true', 'traefik.http.routers.x@file.rule': 'Host(`x.example.com`)', 'rediacc.tcp_ports': '80'})
+    const {r, kinds} = refusalsFor([{networkId: 2816, containers: [c]}])
+    expect(kinds).toEqual([[2816, 'foreign-reference']])
+    expect(r.config).toEqual({})
+  })
+
   it('refuses a second UDP router on one entry point and a second TCP catch-all on one port', () => {
     const dns = (slot: number, nid: number) =>
       container(nid, slot, {'traefik.enable': 'true', 'traefik.udp.routers.dns.entrypoints': 'udp-53', 'traefik.udp.services.dns.loadbalancer.server.port': '53'})

@@ -277,6 +277,15 @@ function labelPlan(
     return
   }
 
+  // '@' separates a name from its provider in Traefik: a name carrying one would pose as another provider's.
+  for (const [kind, group] of [['router', {...http.routers, ...tcp.routers, ...udp.routers}], ['service', {...http.services, ...tcp.services, ...udp.services}], ['middleware', {...http.middlewares, ...tcp.middlewares}]] as const) {
+    const bad = Object.keys(group).find((n) => n.includes('@'))
+    if (bad !== undefined) {
+      refuse('foreign-reference', `${kind} name ${bad} contains '@', which names another provider`, bad)
+      return
+    }
+  }
+
   // References: other providers are refused; names are made unique for the repository.
   const rename = (n: string) => uniqueName(n, nid)
   const foreign = (refs: unknown[]) => refs.find((x) => typeof x === 'string' && x.includes('@')) as string | undefined

@@ -172,9 +172,11 @@ export class RouterService {
         refusals: result.refusals.length,
         bytes: body.length,
       })
-      const known = new Set((before?.refusals ?? []).map((r) => `${r.containerId}/${r.object ?? ''}/${r.reason}`))
-      for (const r of result.refusals) if (!known.has(`${r.containerId}/${r.object ?? ''}/${r.reason}`)) this.log('refused', {...r})
     }
+
+    // A refused container often changes nothing in the body: its refusal is logged on its own.
+    const known = new Set((before?.refusals ?? []).map((r) => `${r.containerId}/${r.object ?? ''}/${r.reason}`))
+    for (const r of result.refusals) if (!known.has(`${r.containerId}/${r.object ?? ''}/${r.reason}`)) this.log('refused', {...r})
   }
 
   /** Saves the daemons' containers when a set changed, at most every 2 s. */
