@@ -13,14 +13,15 @@ interface Node {
   name: string
   value: string
   children: Node[]
-  /** Children by lower-case name: siblings merge case-insensitively. */
-  index?: Map<string, Node>
+  /** Lower-case name: siblings merge case-insensitively. */
+  lower: string
 }
 
 const FILTERS = ['traefik.http', 'traefik.tcp', 'traefik.udp', 'traefik.tls']
 
 function matchesFilter(key: string): boolean {
-  return FILTERS.some((f) => key.length >= f.length && key.slice(0, f.length).toLowerCase() === f)
+  const head = key.slice(0, 12).toLowerCase()
+  return FILTERS.some((f) => head.startsWith(f))
 }
 
 function byteOrder(a: string, b: string): number {
@@ -29,21 +30,16 @@ function byteOrder(a: string, b: string): number {
 
 function child(node: Node, name: string): Node {
   const lower = name.toLowerCase()
-  node.index ??= new Map()
-  let found = node.index.get(lower)
-  if (!found) {
-    found = {name, value: '', children: []}
-    node.children.push(found)
-    node.index.set(lower, found)
-  }
-
+  for (const c of node.children) if (c.lower === lower) return c
+  const found: Node = {name, lower, value: '', children: []}
+  node.children.push(found)
   return found
 }
 
 function toTree(labels: Record<string, string>): Node | null {
   const keys = Object.keys(labels).filter(matchesFilter).sort(byteOrder)
   if (keys.length === 0) return null
-  const root: Node = {name: 'traefik', value: '', children: []}
+  const root: Node = {name: 'traefik', lower: 'traefik', value: '', children: []}
   for (const key of keys) {
     const split = key.split('.')
     if (split[0] !== 'traefik') throw new LabelDecodeError(`invalid label root ${split[0]}`)

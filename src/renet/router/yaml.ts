@@ -25,9 +25,10 @@ function scalar(v: unknown): string {
 }
 
 function isEmptyContainer(v: unknown): string | null {
-  if (Array.isArray(v) && v.length === 0) return '[]'
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) return '{}'
-  return null
+  if (v === null || typeof v !== 'object') return null
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : null
+  for (const _ in v) return null
+  return '{}'
 }
 
 function write(v: unknown, indent: string, out: string[]): void {
