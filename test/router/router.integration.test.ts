@@ -332,4 +332,17 @@ describe('renet router with two real dockerd daemons', () => {
     expect(after.skipped.length).toBe(baseline.skipped.length)
     expect(after.counts.routers).toEqual(baseline.counts.routers)
   }, 60_000)
+
+  it('drops a daemon whose socket is gone, with its routes', async () => {
+    run(2816, 'last', 30, {'rediacc.tcp_ports': '80'})
+    await waitFor('the last route', async () => (await traefik()).http?.routers?.['last-2816'])
+    await daemons[2816].stop()
+    const h = await waitFor('daemon 2816 to be dropped', async () => {
+      const report = await health()
+      return report.daemons.some((d) => d.networkId === 2816) ? undefined : report
+    }, 10_000)
+    expect(h.daemons.map((d) => d.networkId)).toEqual([2880])
+    expect((await traefik()).http?.routers?.['last-2816']).toBeUndefined()
+    expect(router.output()).toContain('"event":"daemon removed"')
+  }, 30_000)
 })

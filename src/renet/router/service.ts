@@ -18,6 +18,8 @@ import {toYaml} from './yaml.js'
 const SOCKET_PATTERN = /^docker-(\d+)\.sock$/
 /** After this long, serve what is known even if a daemon never answered (its routes are unknown anyway). */
 const READY_DEADLINE_MS = 20_000
+/** How long a socket must be gone before its daemon and its routes are dropped. */
+const SOCKET_GONE_MS = 1500
 
 export type Logger = (event: string, fields?: Record<string, unknown>) => void
 
@@ -36,6 +38,8 @@ export class RouterService {
   private body: string | null = null
   private lastChange: Date | null = null
   private invalidSockets = new Set<string>()
+  private readonly missingSince = new Map<string, number>()
+  private goneTimer: NodeJS.Timeout | null = null
   private readonly snapshot: Map<string, SnapshotEntry>
   private savedVersions = new Map<string, number>()
   private snapshotTimer: NodeJS.Timeout | null = null
@@ -81,7 +85,7 @@ export class RouterService {
   stop(): void {
     if (this.snapshotTimer) this.saveSnapshot()
     this.watcher?.close()
-    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer]) if (t) clearTimeout(t)
+    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer, this.goneTimer]) if (t) clearTimeout(t)
     for (const d of this.daemons.values()) d.stop()
   }
 
@@ -108,13 +112,30 @@ export class RouterService {
     }
 
     let changed = false
+    const now = Date.now()
     for (const [socket, daemon] of this.daemons) {
-      if (!found.has(socket)) {
-        daemon.stop()
-        this.daemons.delete(socket)
-        this.log('daemon removed', {networkId: daemon.networkId, socket})
-        changed = true
+      if (found.has(socket)) {
+        this.missingSince.delete(socket)
+        continue
       }
+
+      // A restarting dockerd unlinks and recreates its socket: only a socket gone for a while means the
+      // daemon (and with it its containers) is gone.
+      const since = this.missingSince.get(socket) ?? now
+      this.missingSince.set(socket, since)
+      if (now - since < SOCKET_GONE_MS) {
+        this.goneTimer ??= setTimeout(() => {
+          this.goneTimer = null
+          this.rescan()
+        }, SOCKET_GONE_MS)
+        continue
+      }
+
+      this.missingSince.delete(socket)
+      daemon.stop()
+      this.daemons.delete(socket)
+      this.log('daemon removed', {networkId: daemon.networkId, socket})
+      changed = true
     }
 
     for (const [socket, networkId] of found) {
