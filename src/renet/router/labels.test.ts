@@ -234,6 +234,43 @@ const ok: Array<[string, Record<string, string>, unknown]> = [
       },
     },
   ],
+  [
+    "Traefik's documented middleware examples (headers, redirect, strip prefix, rate limit, allow list, plugin)",
+    {
+      'traefik.http.middlewares.testHeader.headers.customrequestheaders.X-Script-Name': 'test',
+      'traefik.http.middlewares.testHeader.headers.accesscontrolallowmethods': 'GET,OPTIONS,PUT',
+      'traefik.http.middlewares.testHeader.headers.accesscontrolalloworiginlist': 'https://foo.bar.org,https://example.org',
+      'traefik.http.middlewares.testHeader.headers.accesscontrolmaxage': '100',
+      'traefik.http.middlewares.testHeader.headers.addvaryheader': 'true',
+      'traefik.http.middlewares.test-redirectregex.redirectregex.regex': '^http://localhost/(.*)',
+      'traefik.http.middlewares.test-redirectregex.redirectregex.replacement': 'http://mydomain/${1}',
+      'traefik.http.middlewares.test-stripprefix.stripprefix.prefixes': '/foobar,/fiibar',
+      'traefik.http.middlewares.test-ratelimit.ratelimit.average': '100',
+      'traefik.http.middlewares.test-ratelimit.ratelimit.burst': '200',
+      'traefik.http.middlewares.test-ipallowlist.ipallowlist.sourcerange': '127.0.0.1/32, 192.168.1.7',
+      'traefik.http.middlewares.my-plugin.plugin.plugindemo.Headers.X-Demo': 'test',
+    },
+    {
+      http: {
+        middlewares: {
+          testHeader: {
+            headers: {
+              customRequestHeaders: {'X-Script-Name': 'test'},
+              accessControlAllowMethods: ['GET', 'OPTIONS', 'PUT'],
+              accessControlAllowOriginList: ['https://foo.bar.org', 'https://example.org'],
+              accessControlMaxAge: 100,
+              addVaryHeader: true,
+            },
+          },
+          'test-redirectregex': {redirectRegex: {regex: '^http://localhost/(.*)', replacement: 'http://mydomain/${1}'}},
+          'test-stripprefix': {stripPrefix: {prefixes: ['/foobar', '/fiibar']}},
+          'test-ratelimit': {rateLimit: {average: 100, burst: 200}},
+          'test-ipallowlist': {ipAllowList: {sourceRange: ['127.0.0.1/32', '192.168.1.7']}},
+          'my-plugin': {plugin: {plugindemo: {Headers: {'X-Demo': 'test'}}}},
+        },
+      },
+    },
+  ],
   ['only traefik.enable: nothing to decode', {'traefik.enable': 'true'}, {}],
 ]
 
