@@ -51,11 +51,11 @@ export function instanceContainers(layout: InstanceLayout): string[] {
  * dockerd data (which holds the imported image) and its test key are kept.
  */
 export function cleanupInstance(layout: InstanceLayout): CleanupReport {
+  // Veths first: a container's death would take its pair along anyway, but asynchronously, racing the count.
+  const veths = removeVeths(layout.vethPrefix)
   const containers = instanceContainers(layout)
   const env = {...process.env, DOCKER_HOST: `unix://${layout.dockerdSocket}`}
   if (containers.length > 0) runSync(DOCKER_CLI, ['rm', '-f', '-v', ...containers], env)
-  // A container's death takes its veth end (and so the pair) with it; this catches pairs of a half-started host.
-  const veths = removeVeths(layout.vethPrefix)
   const pid = dockerdPid(layout)
   if (pid !== undefined) {
     process.kill(pid, 'SIGTERM')

@@ -12,6 +12,7 @@ export type {TestHost, OuterDocker, LoadImageOptions} from './host.js'
 export {fingerprintOf, sshBanner} from './host.js'
 export {cleanupInstance} from './cleanup.js'
 export {instanceLayout} from './instance.js'
+export {dockerdPid, instanceContainers} from './cleanup.js'
 export {BUSYBOX_IMAGE, loadBusyboxImage, loadProxyStandinImage, PROXY_STANDIN_IMAGE, PROXY_STANDIN_PING} from './images.js'
 
 export interface StartOptions {
@@ -26,6 +27,8 @@ export interface StartOptions {
    * must outlive it.
    */
   teardownOnExit?: boolean
+  /** Phase timings of the start (dockerd, each host's create/seed/start/address/ready). */
+  trace?: (line: string) => void
 }
 
 export interface TestHostSession {
@@ -93,14 +96,16 @@ export async function startTestHostSession(n: number, options: StartOptions = {}
     const subnet = claimSubnet(layout.id)
     await ensureTestKey(layout)
     mkdirSync(layout.hostsDir, {recursive: true})
+    const t0 = performance.now()
     dockerd = await startPrivateDockerd({root: layout.dockerdRoot, socket: layout.dockerdSocket, execRoot: layout.dockerdExecRoot})
+    options.trace?.(`outer dockerd answered after ${Math.round(performance.now() - t0)} ms`)
     const docker = {host: dockerd.host, env: dockerd.env}
     const image = await ensureHostImage(docker.env, cache.tarPath)
     if (image.imported) log(`imported ${image.name} into the outer dockerd`)
     const readyTimeoutMs = options.readyTimeoutMs ?? 120_000
     const hosts = await Promise.all(
       Array.from({length: n}, (_, i) =>
-        startHost({layout, index: i + 1, image: image.name, veth: vethPlan(layout.vethPrefix, subnet, i + 1), docker, readyTimeoutMs}),
+        startHost({layout, index: i + 1, image: image.name, veth: vethPlan(layout.vethPrefix, subnet, i + 1), docker, readyTimeoutMs, trace: options.trace}),
       ),
     )
     const session: TestHostSession = {layout, subnet, dockerd, hosts, image: image.name, stop: stopTestHosts}

@@ -14,12 +14,12 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 const INSTANCE_PATTERN = /^[a-z0-9]{1,6}$/
 
 /**
- * Who owns a set of hosts: the test suite, or a person with `npm run testhost` / `npm run demo`. They get
- * different instance ids, so a suite's cleanup never removes hosts someone brought up by hand.
+ * Who owns a set of hosts: the test suite, a person with `npm run testhost` / `npm run demo`, or the benchmark.
+ * They get different instance ids, so a suite's cleanup never removes hosts someone brought up by hand.
  */
-export type InstanceRole = 'test' | 'cli'
+export type InstanceRole = 'test' | 'cli' | 'bench'
 
-/** RDC_TESTHOST_INSTANCE, else the first 6 hex digits of sha256(repository root path [+ "#cli"]). */
+/** RDC_TESTHOST_INSTANCE, else the first 6 hex digits of sha256(repository root path [+ "#cli" / "#bench"]). */
 export function instanceId(env: NodeJS.ProcessEnv = process.env, role: InstanceRole = 'test', repoRoot = REPO_ROOT): string {
   const given = env.RDC_TESTHOST_INSTANCE
   if (given !== undefined && given !== '') {
@@ -28,7 +28,7 @@ export function instanceId(env: NodeJS.ProcessEnv = process.env, role: InstanceR
     return given
   }
 
-  return createHash('sha256').update(role === 'test' ? repoRoot : `${repoRoot}#cli`).digest('hex').slice(0, 6)
+  return createHash('sha256').update(role === 'test' ? repoRoot : `${repoRoot}#${role}`).digest('hex').slice(0, 6)
 }
 
 const REAL_FILESYSTEMS_REJECTED = new Set(['overlayfs', 'overlay', 'tmpfs', 'ramfs', 'aufs', 'fuseblk', 'fuse'])
