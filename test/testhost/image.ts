@@ -39,9 +39,10 @@ export interface ImageMeta {
   versions: Record<string, string>
 }
 
-export function imageKey(): string {
+/** Cache key: the suite, the package list (order does not matter) and the recipe version. */
+export function imageKey(packages: readonly string[] = PACKAGES, recipeVersion = RECIPE_VERSION): string {
   return createHash('sha256')
-    .update(JSON.stringify({suite: SUITE, packages: [...PACKAGES].sort(), recipe: RECIPE_VERSION}))
+    .update(JSON.stringify({suite: SUITE, packages: [...packages].sort(), recipe: recipeVersion}))
     .digest('hex')
     .slice(0, 12)
 }
