@@ -14,12 +14,12 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 const INSTANCE_PATTERN = /^[a-z0-9]{1,6}$/
 
 /**
- * Who owns a set of hosts: the test suite, a person with `npm run testhost` / `npm run demo`, or the benchmark.
+ * Who owns a set of hosts: the test suite, a person with `npm run testhost`, the demo, or the benchmark.
  * They get different instance ids, so a suite's cleanup never removes hosts someone brought up by hand.
  */
-export type InstanceRole = 'test' | 'cli' | 'bench'
+export type InstanceRole = 'test' | 'cli' | 'bench' | 'demo'
 
-/** RDC_TESTHOST_INSTANCE, else the first 6 hex digits of sha256(repository root path [+ "#cli" / "#bench"]). */
+/** RDC_TESTHOST_INSTANCE, else the first 6 hex digits of sha256(repository root path [+ "#cli" / "#bench" / "#demo"]). */
 export function instanceId(env: NodeJS.ProcessEnv = process.env, role: InstanceRole = 'test', repoRoot = REPO_ROOT): string {
   const given = env.RDC_TESTHOST_INSTANCE
   if (given !== undefined && given !== '') {
