@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {dockerPing} from '../support/docker-api.js'
+import {writeBusyboxRootfs} from '../support/images.js'
 import {cleanupInstance, dockerdPid, instanceContainers} from './cleanup.js'
 import {
   BUSYBOX_IMAGE,
@@ -106,6 +107,22 @@ describe('test hosts', () => {
     expect(body).toBe(`hello from ${a.name}`)
     // Each host has its own loopback: the same address on the other host has nothing behind it.
     expect((await b.exec(['curl', '-sf', '--max-time', '2', 'http://127.0.11.2:8080/'])).code).not.toBe(0)
+  })
+
+  it('loads an image from a tar file as well as from a folder', async () => {
+    const b = hosts[1]!
+    const dir = mkdtempSync(join(tmpdir(), 'rdc-th-tar-'))
+    try {
+      writeBusyboxRootfs(join(dir, 'rootfs'))
+      writeFileSync(join(dir, 'rootfs/etc/flavour'), 'from-a-tar\n')
+      execFileSync('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'rootfs.tar'), '.'])
+      expect(await b.loadImage('rdc-test/from-tar:local', join(dir, 'rootfs.tar'), {changes: ['CMD ["/bin/cat", "/etc/flavour"]']})).toBe('rdc-test/from-tar:local')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+
+    const out = await b.exec(['docker', 'run', '--rm', 'rdc-test/from-tar:local'])
+    expect(out).toMatchObject({code: 0, stdout: 'from-a-tar\n'})
   })
 
   it('runs a per-repository dockerd at /var/run/rediacc/docker-2816.sock with data on a real filesystem', async () => {
