@@ -24,6 +24,8 @@ import {vethsWithPrefix} from './network.js'
 
 const TSX = join(REPO_ROOT, 'node_modules/.bin/tsx')
 const HOLD = join(REPO_ROOT, 'test/testhost/fixtures/hold-hosts.ts')
+/** These tests start hosts inside the test itself; the first run of their instance also imports the image. */
+const START_TIMEOUT_MS = 180_000
 
 function ssh(host: TestHost, knownHostsLine: string, command: string): {code: number; stdout: string; stderr: string} {
   const dir = mkdtempSync(join(tmpdir(), 'rdc-th-kh-'))
@@ -232,7 +234,7 @@ describe('test hosts of an interrupted or killed run', () => {
     expect(vethsWithPrefix(layout.vethPrefix)).toEqual([])
     expect(dockerdPid(layout)).toBeUndefined()
     expect(existsSync(layout.dockerdSocket)).toBe(false)
-  })
+  }, START_TIMEOUT_MS)
 
   it('leaves hosts behind when SIGKILLed, and the next cleanup of the same instance removes them', async () => {
     const {child, hosts} = await holdHosts(instance)
@@ -247,5 +249,5 @@ describe('test hosts of an interrupted or killed run', () => {
     expect(dockerdPid(layout)).toBeUndefined()
     expect(vethsWithPrefix(layout.vethPrefix)).toEqual([])
     expect(existsSync(layout.hostsDir)).toBe(false)
-  })
+  }, START_TIMEOUT_MS)
 })
