@@ -6,10 +6,10 @@
 import {spawnSync} from 'node:child_process'
 
 import {DOCKER_CLI} from '../test/support/dockerd.js'
-import {cleanupInstance, dockerdPid, instanceContainers} from '../test/testhost/cleanup.js'
+import {cleanupInstance, dockerdPid, instanceContainers, purgeInstance} from '../test/testhost/cleanup.js'
 import {ensureImageCache, imageCacheDir, readImageMeta} from '../test/testhost/image.js'
 import {startTestHostSession, sshBanner} from '../test/testhost/index.js'
-import {instanceLayout} from '../test/testhost/instance.js'
+import {auxiliaryInstanceIds, instanceLayout} from '../test/testhost/instance.js'
 import {forgetSavedHosts, knownHostsFile, readSavedHosts, saveHosts, SavedHost} from '../test/testhost/saved-hosts.js'
 
 const USAGE = `usage: npm run testhost -- <command>
@@ -18,6 +18,8 @@ const USAGE = `usage: npm run testhost -- <command>
   status [--json]    show them and whether each answers SSH
   ssh N [command…]   SSH into host N as root, pinning its host key
   build              build (or show) the cached test-host image
+  purge              remove every instance of this worktree (suite, testhost, demo, bench) with its kept state
+                     (imported image, key, subnet claim); the shared image cache stays
 env: RDC_TESTHOST_INSTANCE, RDC_TESTHOST_STATE, RDC_TESTHOST_CACHE, RDC_TESTHOST_MIRROR (see test/testhost/README.md)`
 
 const layout = instanceLayout('cli')
@@ -88,6 +90,20 @@ async function main(argv: string[]): Promise<number> {
         ? `built ${imageCacheDir()} in ${((Date.now() - started) / 1000).toFixed(1)} s`
         : `cached: ${imageCacheDir()} (built ${result.meta.builtAt} in ${result.meta.buildSeconds} s)`)
       console.log(JSON.stringify(result.meta.versions))
+      return 0
+    }
+
+    case 'purge': {
+      const aux = auxiliaryInstanceIds()
+      const layouts = [
+        ...(['test', 'cli', 'demo', 'bench'] as const).map((role) => instanceLayout(role)),
+        ...[aux.killed, aux.neighbour].map((id) => instanceLayout('test', {...process.env, RDC_TESTHOST_INSTANCE: id})),
+      ]
+      for (const l of layouts) {
+        const report = purgeInstance(l)
+        console.log(`purged instance ${l.id} (${l.dir}): ${report.containers.length} host(s) removed`)
+      }
+
       return 0
     }
 

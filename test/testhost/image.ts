@@ -249,5 +249,9 @@ export async function ensureHostImage(dockerEnv: NodeJS.ProcessEnv, tarPath: str
     ['import', '--change', 'ENV container=docker', '--change', 'CMD ["/lib/systemd/systemd"]', tarPath, name],
     {env: dockerEnv},
   )
+  // Images of earlier package lists only take space in this instance's data root (about 600 MB each).
+  const tags = (await runOk(DOCKER_CLI, ['images', 'rdc-testhost', '--format', '{{.Repository}}:{{.Tag}}'], {env: dockerEnv})).split('\n')
+  const old = tags.filter((t) => t !== '' && t !== name)
+  if (old.length > 0) await run(DOCKER_CLI, ['rmi', ...old], {env: dockerEnv})
   return {name, imported: true}
 }

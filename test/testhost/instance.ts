@@ -65,6 +65,15 @@ export function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
   return env.RDC_TESTHOST_CACHE || '/var/cache/rdc-testhost'
 }
 
+/**
+ * Extra instances the harness's own tests run beside the suite's (a run that gets killed, a neighbour): derived
+ * from the suite's id so they stay unique to this worktree.
+ */
+export function auxiliaryInstanceIds(env: NodeJS.ProcessEnv = process.env): {killed: string; neighbour: string} {
+  const base = instanceId(env, 'test').slice(0, 5)
+  return {killed: `${base}k`, neighbour: `${base}n`}
+}
+
 export interface InstanceLayout {
   id: string
   /** <state>/<id>: everything this instance keeps. */

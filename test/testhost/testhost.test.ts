@@ -19,7 +19,7 @@ import {
   stopTestHosts,
   TestHost,
 } from './index.js'
-import {instanceId, REPO_ROOT} from './instance.js'
+import {auxiliaryInstanceIds, REPO_ROOT} from './instance.js'
 import {vethsWithPrefix} from './network.js'
 
 const TSX = join(REPO_ROOT, 'node_modules/.bin/tsx')
@@ -217,11 +217,13 @@ function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
 
 describe('test hosts of an interrupted or killed run', () => {
   // Its own instance id, derived from this suite's, so it never touches another worktree's hosts.
-  const instance = `${instanceId().slice(0, 5)}k`
+  const {killed: instance, neighbour: otherInstance} = auxiliaryInstanceIds()
   const layout = instanceLayout('test', {...process.env, RDC_TESTHOST_INSTANCE: instance})
+  const otherLayout = instanceLayout('test', {...process.env, RDC_TESTHOST_INSTANCE: otherInstance})
 
   afterAll(() => {
     cleanupInstance(layout)
+    cleanupInstance(otherLayout)
   })
 
   it.each(['SIGTERM', 'SIGINT'] as const)('removes its hosts when the test process gets %s', async (signal) => {
@@ -236,18 +238,26 @@ describe('test hosts of an interrupted or killed run', () => {
     expect(existsSync(layout.dockerdSocket)).toBe(false)
   }, START_TIMEOUT_MS)
 
-  it('leaves hosts behind when SIGKILLed, and the next cleanup of the same instance removes them', async () => {
+  it('leaves hosts behind when SIGKILLed; the next cleanup of the same instance removes them and nothing else', async () => {
+    // Another instance running side by side, as another worktree's suite would.
+    const neighbour = await holdHosts(otherInstance)
     const {child, hosts} = await holdHosts(instance)
     child.kill('SIGKILL')
     await exited(child)
     expect(dockerdPid(layout)).toBeDefined()
     expect(instanceContainers(layout)).toEqual([hosts[0]!.name])
     expect(vethsWithPrefix(layout.vethPrefix)).toHaveLength(1)
+    expect(hosts[0]!.address).not.toBe(neighbour.hosts[0]!.address)
 
     const report = cleanupInstance(layout)
     expect(report.containers).toEqual([hosts[0]!.name])
     expect(dockerdPid(layout)).toBeUndefined()
     expect(vethsWithPrefix(layout.vethPrefix)).toEqual([])
     expect(existsSync(layout.hostsDir)).toBe(false)
+
+    expect(instanceContainers(otherLayout)).toEqual([neighbour.hosts[0]!.name])
+    expect(await sshBanner(neighbour.hosts[0]!.address)).toBe(true)
+    neighbour.child.kill('SIGTERM')
+    expect(await exited(neighbour.child)).toBe(143)
   }, START_TIMEOUT_MS)
 })
