@@ -27,6 +27,16 @@ const HOLD = join(REPO_ROOT, 'test/testhost/fixtures/hold-hosts.ts')
 /** These tests start hosts inside the test itself; the first run of their instance also imports the image. */
 const START_TIMEOUT_MS = 180_000
 
+/** Polls READ until it gives a non-empty string or TIMEOUT passes; returns the last value ('' on timeout). */
+async function poll(read: () => Promise<string>, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (value !== '' || Date.now() > deadline) return value
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 function ssh(host: TestHost, knownHostsLine: string, command: string): {code: number; stdout: string; stderr: string} {
   const dir = mkdtempSync(join(tmpdir(), 'rdc-th-kh-'))
   try {
@@ -100,15 +110,21 @@ describe('test hosts', () => {
     const run = await a.exec(['docker', 'run', '-d', '--name', 'web', '--network', 'host', BUSYBOX_IMAGE, 'sh', '-c',
       'mkdir -p /srv && echo "hello from $(hostname)" > /srv/index.html && exec httpd -f -p 127.0.11.2:8080 -h /srv'])
     expect(run.code).toBe(0)
-    let body = ''
-    for (let i = 0; i < 50 && body === ''; i++) {
-      body = (await a.exec(['curl', '-sf', 'http://127.0.11.2:8080/'])).stdout.trim()
-      if (body === '') await new Promise((r) => setTimeout(r, 100))
-    }
+    const body = await poll(async () => (await a.exec(['curl', '-sf', 'http://127.0.11.2:8080/'])).stdout.trim())
 
     expect(body).toBe(`hello from ${a.name}`)
     // Each host has its own loopback: the same address on the other host has nothing behind it.
     expect((await b.exec(['curl', '-sf', '--max-time', '2', 'http://127.0.11.2:8080/'])).code).not.toBe(0)
+  })
+
+  it('publishes a port of a bridge-network container (the system dockerd runs without iptables rules)', async () => {
+    const a = hosts[0]!
+    await loadBusyboxImage(a)
+    expect((await a.exec(['docker', 'run', '-d', '--name', 'published', '-p', '127.0.0.1:18080:8080', BUSYBOX_IMAGE, 'sh', '-c',
+      'mkdir -p /srv && echo published > /srv/index.html && exec httpd -f -p 8080 -h /srv'])).code).toBe(0)
+    const body = await poll(async () => (await a.exec(['curl', '-sf', 'http://127.0.0.1:18080/'])).stdout.trim())
+
+    expect(body).toBe('published')
   })
 
   it('loads an image from a tar file as well as from a folder', async () => {
@@ -135,26 +151,19 @@ describe('test hosts', () => {
       '--exec-root', '/var/run/rediacc/exec-2816', '--pidfile', '/var/run/rediacc/docker-2816.pid', '--iptables=false', '--bridge=none'])
     expect(started.code).toBe(0)
     const d = ['docker', '-H', 'unix:///var/run/rediacc/docker-2816.sock']
-    let info = ''
-    for (let i = 0; i < 150 && info === ''; i++) {
-      info = (await a.exec([...d, 'info', '--format', '{{.Driver}}'])).stdout.trim()
-      if (info === '') await new Promise((r) => setTimeout(r, 100))
-    }
+    const info = await poll(async () => (await a.exec([...d, 'info', '--format', '{{.Driver}}'])).stdout.trim())
 
-    expect(info).toBe('overlay2')
+    const journal = info === '' ? (await a.exec(['journalctl', '-u', 'rdc-test-docker-2816', '--no-pager', '-n', '20'])).stdout : ''
+    expect(info, journal).toBe('overlay2')
     const load = await a.exec(`docker save ${BUSYBOX_IMAGE} | ${d.join(' ')} load`)
     expect(load.code).toBe(0)
     expect((await a.exec([...d, 'run', '-d', '--network', 'host', BUSYBOX_IMAGE, 'sh', '-c',
       'mkdir -p /srv && echo repo-2816 > /srv/index.html && exec httpd -f -p 127.0.11.3:8080 -h /srv'])).code).toBe(0)
-    let body = ''
-    for (let i = 0; i < 50 && body === ''; i++) {
-      body = (await a.exec(['curl', '-sf', 'http://127.0.11.3:8080/'])).stdout.trim()
-      if (body === '') await new Promise((r) => setTimeout(r, 100))
-    }
+    const body = await poll(async () => (await a.exec(['curl', '-sf', 'http://127.0.11.3:8080/'])).stdout.trim())
 
     expect(body).toBe('repo-2816')
     expect(existsSync(join(a.dataDir, 'rediacc/docker-2816'))).toBe(true)
-  })
+  }, 90_000)
 
   it('has Node 18 and docker-compose 1.29 for renet and compose', async () => {
     const a = hosts[0]!
@@ -166,11 +175,7 @@ describe('test hosts', () => {
     const b = hosts[1]!
     expect(await loadProxyStandinImage(b)).toBe(PROXY_STANDIN_IMAGE)
     expect((await b.exec(['docker', 'run', '-d', '--name', 'rediacc-proxy', '--network', 'host', PROXY_STANDIN_IMAGE, '--configFile=/etc/traefik/traefik.yml'])).code).toBe(0)
-    let body = ''
-    for (let i = 0; i < 50 && body === ''; i++) {
-      body = (await b.exec(['curl', '-sf', 'http://127.0.0.1:8082/ping'])).stdout
-      if (body === '') await new Promise((r) => setTimeout(r, 100))
-    }
+    const body = await poll(async () => (await b.exec(['curl', '-sf', 'http://127.0.0.1:8082/ping'])).stdout)
 
     expect(body).toBe('OK')
     await new Promise((r) => setTimeout(r, 1500))
