@@ -103,11 +103,16 @@ export async function startTestHostSession(n: number, options: StartOptions = {}
     const image = await ensureHostImage(docker.env, cache.tarPath)
     if (image.imported) log(`imported ${image.name} into the outer dockerd`)
     const readyTimeoutMs = options.readyTimeoutMs ?? 120_000
-    const hosts = await Promise.all(
+    // allSettled, not all: when one host fails, the others must finish their steps before the cleanup below runs,
+    // or a late `ip link add` could leave a veth pair behind it.
+    const results = await Promise.allSettled(
       Array.from({length: n}, (_, i) =>
         startHost({layout, index: i + 1, image: image.name, veth: vethPlan(layout.vethPrefix, subnet, i + 1), docker, readyTimeoutMs, trace: options.trace}),
       ),
     )
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failure) throw failure.reason
+    const hosts = results.map((r) => (r as PromiseFulfilledResult<TestHost>).value)
     const session: TestHostSession = {layout, subnet, dockerd, hosts, image: image.name, stop: stopTestHosts}
     current = session
     return session

@@ -266,3 +266,16 @@ describe('test hosts of an interrupted or killed run', () => {
     expect(await exited(neighbour.child)).toBe(143)
   }, START_TIMEOUT_MS)
 })
+
+describe('a start that fails', () => {
+  afterAll(() => stopTestHosts())
+
+  it('throws with what it saw and leaves no container, veth pair or dockerd behind', async () => {
+    const layout = instanceLayout('test')
+    await expect(startTestHosts(2, {readyTimeoutMs: 1})).rejects.toThrow(/not ready after 0 s \(systemd says/)
+    expect(currentTestHosts()).toBeUndefined()
+    expect(dockerdPid(layout)).toBeUndefined()
+    expect(vethsWithPrefix(layout.vethPrefix)).toEqual([])
+    expect(existsSync(layout.hostsDir)).toBe(false)
+  }, START_TIMEOUT_MS)
+})
