@@ -1,0 +1,241 @@
+import {ChildProcess, spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {connect} from 'node:net'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {dockerRequest} from '../support/docker-api.js'
+import {DOCKER_CLI} from '../support/dockerd.js'
+import {InstanceLayout} from './instance.js'
+import {attachVeth, VethPlan} from './network.js'
+import {run, RunResult, runOk} from './run.js'
+
+/** Every capability docker 20.10 knows except SYS_RESOURCE, BPF, PERFMON and CHECKPOINT_RESTORE (withheld here). */
+export const HOST_CAPABILITIES = [
+  'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND', 'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER',
+  'FSETID', 'IPC_LOCK', 'IPC_OWNER', 'KILL', 'LEASE', 'LINUX_IMMUTABLE', 'MAC_ADMIN', 'MAC_OVERRIDE', 'MKNOD',
+  'NET_ADMIN', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_RAW', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_ADMIN',
+  'SYS_BOOT', 'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT', 'SYS_PTRACE', 'SYS_RAWIO', 'SYS_TIME',
+  'SYS_TTY_CONFIG', 'SYSLOG', 'WAKE_ALARM',
+]
+
+export interface OuterDocker {
+  /** DOCKER_HOST of the private outer dockerd that runs the test hosts. */
+  host: string
+  /** Environment for /usr/bin/docker aimed at it. */
+  env: NodeJS.ProcessEnv
+}
+
+export interface LoadImageOptions {
+  /** Dockerfile-style instructions for `docker import --change` (CMD, ENTRYPOINT, ENV, …). */
+  changes?: string[]
+}
+
+export interface TestHost {
+  /** Container name, unique on the machine: rdc-th-<instance>-<n>. Also the host's hostname. */
+  name: string
+  /** 1-based number within this run. */
+  index: number
+  /** The host's own address (its end of the veth pair); SSH and test traffic go here. */
+  address: string
+  port: 22
+  user: 'root'
+  /** Private key whose public half is in the host's /root/.ssh/authorized_keys. */
+  privateKeyPath: string
+  /** The host's SSH host key as an OpenSSH line: "ssh-ed25519 AAAA…", read from the host itself. */
+  hostKey: string
+  /** OpenSSH-style fingerprint of hostKey: "SHA256:…" (base64 without padding). */
+  fingerprint: string
+  /** Where this host's /var/lib/docker and /var/lib/rediacc live on this machine. */
+  dataDir: string
+  docker: OuterDocker
+  /** Runs a command inside the host via `docker exec` (independent of SSH); a string goes to `sh -c`. */
+  exec(cmd: string[] | string, options?: {input?: string | Buffer; timeoutMs?: number}): Promise<RunResult>
+  /** Imports a root filesystem (a folder or a tar file) as image NAME into the host's own dockerd. */
+  loadImage(name: string, source: string, options?: LoadImageOptions): Promise<string>
+}
+
+export interface HostSpec {
+  layout: InstanceLayout
+  index: number
+  image: string
+  veth: VethPlan
+  docker: OuterDocker
+  readyTimeoutMs: number
+  /** Phase timings, for the benchmark and for finding out why a start is slow. */
+  trace?: (line: string) => void
+}
+
+export function fingerprintOf(hostKey: string): string {
+  const blob = Buffer.from(hostKey.trim().split(/\s+/)[1] ?? '', 'base64')
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
+}
+
+export function containerName(layout: InstanceLayout, index: number): string {
+  return `${layout.containerPrefix}${index}`
+}
+
+/** The instance's test key pair, made once and kept (it only ever opens this instance's hosts). */
+export async function ensureTestKey(layout: InstanceLayout): Promise<string> {
+  if (!existsSync(layout.privateKeyPath)) {
+    mkdirSync(layout.dir, {recursive: true})
+    rmSync(`${layout.privateKeyPath}.pub`, {force: true})
+    await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `rdc-testhost-${layout.id}`, '-f', layout.privateKeyPath])
+  }
+
+  chmodSync(layout.privateKeyPath, 0o600)
+  return layout.privateKeyPath
+}
+
+/** Creates, seeds, starts and addresses one host, then waits until systemd is running and sshd answers. */
+export async function startHost(spec: HostSpec): Promise<TestHost> {
+  const {layout, index, docker} = spec
+  const t0 = performance.now()
+  const mark = (phase: string) => spec.trace?.(`host ${index}: ${phase} at ${Math.round(performance.now() - t0)} ms`)
+  const name = containerName(layout, index)
+  const dataDir = join(layout.hostsDir, name)
+  rmSync(dataDir, {recursive: true, force: true})
+  // Docker (outer and nested) needs its data on a real filesystem: overlay on overlay fails.
+  mkdirSync(join(dataDir, 'docker'), {recursive: true})
+  mkdirSync(join(dataDir, 'rediacc'), {recursive: true})
+  await writeAuthorizedKeys(join(dataDir, 'ssh'), layout)
+
+  const args = ['run', '--detach', '--name', name, '--hostname', name, '--label', layout.label, '--network', 'none', '--stop-signal', 'SIGRTMIN+3']
+  for (const cap of HOST_CAPABILITIES) args.push('--cap-add', cap)
+  args.push(
+    '--security-opt', 'seccomp=unconfined',
+    '--security-opt', 'apparmor=unconfined',
+    '--tmpfs', '/run',
+    '--tmpfs', '/run/lock',
+    '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
+    '-v', `${join(dataDir, 'docker')}:/var/lib/docker`,
+    '-v', `${join(dataDir, 'rediacc')}:/var/lib/rediacc`,
+    // Bound rather than copied in: one docker call less per host; still writable, as on a real machine.
+    '-v', `${join(dataDir, 'ssh')}:/root/.ssh`,
+    spec.image,
+    '/lib/systemd/systemd',
+  )
+  await runOk(DOCKER_CLI, args, {env: docker.env})
+  mark('started')
+  // The API rather than `docker inspect`: one Go process less per host while the hosts boot and compete for CPU.
+  const inspected = await dockerRequest(docker.host.replace(/^unix:\/\//, ''), 'GET', `/containers/${name}/json`, 10_000)
+  const pid = Number((JSON.parse(inspected.body) as {State?: {Pid?: number}}).State?.Pid)
+  if (!(pid > 0)) throw new Error(`${name}: no pid after start (${inspected.status} ${inspected.body.slice(0, 200)})`)
+  await attachVeth(pid, spec.veth)
+  mark('addressed')
+
+  const exec: TestHost['exec'] = (cmd, options = {}) =>
+    run(DOCKER_CLI, ['exec', ...(options.input === undefined ? [] : ['-i']), name, ...(typeof cmd === 'string' ? ['sh', '-c', cmd] : cmd)], {
+      env: docker.env,
+      input: options.input,
+      timeoutMs: options.timeoutMs,
+    })
+
+  const hostKey = await waitUntilReady(name, spec.veth.inner, exec, spec.readyTimeoutMs)
+  mark('ready')
+
+  return {
+    name,
+    index,
+    address: spec.veth.inner,
+    port: 22,
+    user: 'root',
+    privateKeyPath: layout.privateKeyPath,
+    hostKey,
+    fingerprint: fingerprintOf(hostKey),
+    dataDir,
+    docker,
+    exec,
+    loadImage: (image, source, options) => loadImageInto(name, docker, image, source, options),
+  }
+}
+
+/** /root/.ssh of a host (bind-mounted): the instance's public key in authorized_keys, modes sshd accepts. */
+async function writeAuthorizedKeys(dir: string, layout: InstanceLayout): Promise<void> {
+  mkdirSync(dir, {recursive: true, mode: 0o700})
+  chmodSync(dir, 0o700)
+  const pub = await runOk('ssh-keygen', ['-y', '-f', layout.privateKeyPath])
+  writeFileSync(join(dir, 'authorized_keys'), pub, {mode: 0o600})
+}
+
+/**
+ * One `systemctl is-system-running --wait` per host (it returns when boot has finished) instead of polling with
+ * many `docker exec`s, which would cost the CPU the parallel boots need; retried only while systemd's bus is not up.
+ * The same exec reads the host key (made at boot, before sshd starts). Returns it as "ssh-ed25519 AAAA…".
+ */
+async function waitUntilReady(name: string, address: string, exec: TestHost['exec'], timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  let state = ''
+  let hostKey = ''
+  while (Date.now() < deadline) {
+    const out = await exec('systemctl is-system-running --wait; cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null', {
+      timeoutMs: Math.max(1000, deadline - Date.now()),
+    })
+    const lines = out.stdout.trim().split('\n')
+    state = lines[0]?.trim() ?? ''
+    hostKey = (lines[1] ?? '').trim().split(/\s+/).slice(0, 2).join(' ')
+    if (state === 'running' || state === 'degraded') break
+    await sleep(200)
+  }
+
+  while (state === 'running' && Date.now() < deadline) {
+    if (!hostKey.startsWith('ssh-ed25519 ')) throw new Error(`${name}: running, but no ed25519 host key ("${hostKey}")`)
+    if (await sshBanner(address)) return hostKey
+    await sleep(100)
+  }
+
+  const failed = (await exec(['systemctl', '--failed', '--no-legend', '--plain'])).stdout.trim()
+  throw new Error(`${name}: not ready after ${Math.round(timeoutMs / 1000)} s (systemd says "${state}"; failed units: ${failed || 'none'}; sshd ${(await sshBanner(address)) ? 'answers' : 'does not answer'} on ${address}:22)`)
+}
+
+/** True when something at ADDRESS:22 greets with an SSH banner. */
+export function sshBanner(address: string, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({host: address, port: 22, timeout: timeoutMs})
+    let seen = ''
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      seen += chunk
+      if (seen.includes('\n')) done(seen.startsWith('SSH-2.0-'))
+    })
+    socket.on('timeout', () => done(false))
+    socket.on('error', () => done(false))
+  })
+}
+
+/** Runs `a | b` without a shell; fails if either side fails. */
+export async function pipe(a: string[], b: string[], env: NodeJS.ProcessEnv, aEnv: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+  const first = spawn(a[0]!, a.slice(1), {env: aEnv, stdio: ['ignore', 'pipe', 'pipe']})
+  const second = spawn(b[0]!, b.slice(1), {env, stdio: ['pipe', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  first.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  second.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+  second.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  second.stdin.on('error', () => {})
+  first.stdout.pipe(second.stdin)
+  const closed = (child: ChildProcess) =>
+    new Promise<number>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('close', (code) => resolve(code ?? 1))
+    })
+  const [codeA, codeB] = await Promise.all([closed(first), closed(second)])
+  const code = codeA !== 0 ? codeA : codeB
+  if (code !== 0) throw new Error(`${a.join(' ')} | ${b.join(' ')} exited with ${code}: ${stderr.trim()}`)
+  return {code, stdout, stderr}
+}
+
+/** `docker import` a folder or tar file into the dockerd inside host NAME. */
+export async function loadImageInto(name: string, docker: OuterDocker, image: string, source: string, options: LoadImageOptions = {}): Promise<string> {
+  const changes = (options.changes ?? []).flatMap((c) => ['--change', c])
+  const importer = [DOCKER_CLI, 'exec', '-i', name, 'docker', 'import', ...changes, '-', image]
+  const producer = statSync(source).isDirectory() ? ['tar', '--numeric-owner', '-C', source, '-c', '.'] : ['cat', source]
+  await pipe(producer, importer, docker.env)
+  return image
+}

@@ -1,0 +1,57 @@
+import {hostAddresses} from './instance.js'
+import {runOk, runSync} from './run.js'
+
+export interface VethPlan {
+  /** Stays in this machine's namespace, holds the outer address. */
+  outerName: string
+  /** Moved into the host's namespace and renamed eth0 there. */
+  innerName: string
+  outer: string
+  inner: string
+  cidr: number
+}
+
+/** Names (≤ 15 bytes: "rth" + ≤6-char id + ≤2-digit n + side) and addresses of host n's veth pair. */
+export function vethPlan(vethPrefix: string, subnet: string, n: number): VethPlan {
+  const outerName = `${vethPrefix}${n}a`
+  if (outerName.length > 15) throw new Error(`veth name ${outerName} is longer than the kernel's 15 bytes`)
+  return {outerName, innerName: `${vethPrefix}${n}b`, ...hostAddresses(subnet, n)}
+}
+
+/** Gives the container whose init is PID its own address: a veth pair, one end moved into its namespace. */
+export async function attachVeth(pid: number, plan: VethPlan): Promise<void> {
+  const ns = (args: string[]) => runOk('nsenter', ['-t', String(pid), '-n', 'ip', ...args])
+  await runOk('ip', ['link', 'add', plan.outerName, 'type', 'veth', 'peer', 'name', plan.innerName])
+  try {
+    await runOk('ip', ['link', 'set', plan.innerName, 'netns', String(pid)])
+    await runOk('ip', ['addr', 'add', `${plan.outer}/${plan.cidr}`, 'dev', plan.outerName])
+    await runOk('ip', ['link', 'set', plan.outerName, 'up'])
+    await ns(['link', 'set', plan.innerName, 'name', 'eth0'])
+    await ns(['addr', 'add', `${plan.inner}/${plan.cidr}`, 'dev', 'eth0'])
+    await ns(['link', 'set', 'eth0', 'up'])
+    await ns(['link', 'set', 'lo', 'up'])
+  } catch (error) {
+    runSync('ip', ['link', 'del', plan.outerName])
+    throw error
+  }
+}
+
+/** Host-side veth names on this machine that start with PREFIX (this instance's, live or left behind). */
+export function vethsWithPrefix(prefix: string): string[] {
+  const out = runSync('ip', ['-o', 'link', 'show']).stdout
+  const names: string[] = []
+  for (const line of out.split('\n')) {
+    // "12: rthab12c1a@if11: <…>" — the name is before "@" or ":".
+    const m = /^\d+:\s+([^:@\s]+)/.exec(line)
+    if (m && m[1]!.startsWith(prefix)) names.push(m[1]!)
+  }
+
+  return names
+}
+
+/** Deleting one end of a veth pair deletes both. */
+export function removeVeths(prefix: string): string[] {
+  const names = vethsWithPrefix(prefix)
+  for (const name of names) runSync('ip', ['link', 'del', name])
+  return names
+}
