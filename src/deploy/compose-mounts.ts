@@ -75,7 +75,7 @@ function namedBindVolumes(volumes: unknown): Map<string, string> {
 
 function writableBindSource(volume: unknown, bindVolumes: Map<string, string>): string | null {
   if (typeof volume === 'string') {
-    const parts = volume.split(':')
+    const parts = splitVolume(volume)
     if (parts.length < 2) return null
     const [source, , options = ''] = parts
     const readOnly = options.split(',').includes('ro')
@@ -87,6 +87,27 @@ function writableBindSource(volume: unknown, bindVolumes: Map<string, string>): 
   if (volume.type === 'volume' && bindVolumes.has(volume.source)) return bindVolumes.get(volume.source) ?? null
   if (volume.type !== 'bind' || volume.read_only === true) return null
   return volume.source
+}
+
+/** `SRC:DST[:OPTS]`, where a `:` inside `${…}` (`${DIR:-./data}`) does not separate. */
+function splitVolume(volume: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let current = ''
+  for (let i = 0; i < volume.length; i++) {
+    const c = volume[i]
+    if (c === '$' && volume[i + 1] === '{') depth++
+    else if (c === '}' && depth > 0) depth--
+    if (c === ':' && depth === 0) {
+      parts.push(current)
+      current = ''
+    } else {
+      current += c
+    }
+  }
+
+  parts.push(current)
+  return parts
 }
 
 /** Compose reads a short-syntax source as a path only when it starts with `.`, `/` or `~` (else a named volume). */
