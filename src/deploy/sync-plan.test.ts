@@ -1,14 +1,15 @@
-import {chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import fc from 'fast-check'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {applyStream} from '../renet/sync/apply.js'
-import {compilePatterns} from './sync-glob.js'
+import {compilePatterns, patternForPath} from './sync-glob.js'
 import {encodePlan, headerOf, isEmptyPlan, planSync, scanLocal, type SyncPlan} from './sync-plan.js'
 import {scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from './sync-tree.js'
-import {patternForPath} from './sync-glob.js'
 
 const NAMES = ['a', 'b', 'data', 'pg', 'x.txt', '.rediacc.json', 'node_modules', '.rediacc-compose.override.yml']
 const FILE_MODES = [0o644, 0o755, 0o600]
@@ -182,6 +183,42 @@ describe('planSync', () => {
   })
 })
 
+describe('scanLocal', () => {
+  it('hashes files, records modes and link targets, and leaves out .git, node_modules, .rdcignore paths, server state and special files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rdc-sync-scan-'))
+    try {
+      writeFileSync(join(dir, '.rdcignore'), '# build output\n/build\n*.log\n\ncache/\n')
+      for (const folder of ['.git', 'node_modules/x', 'api/node_modules', 'build', 'src/build', 'cache', 'data/pg']) mkdirSync(join(dir, folder), {recursive: true})
+      for (const file of ['.git/HEAD', 'node_modules/x/i.js', 'api/node_modules/y', 'build/out', 'src/build/kept', 'cache/c', 'a.log', 'src/b.log', 'data/pg/db', '.rediacc.json']) {
+        writeFileSync(join(dir, file), 'x')
+      }
+
+      writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\n')
+      chmodSync(join(dir, 'run.sh'), 0o750)
+      writeFileSync(join(dir, 'cache.txt'), 'a file named like the folder pattern')
+      symlinkSync('run.sh', join(dir, 'start'))
+      execFileSync('mkfifo', [join(dir, 'pipe')])
+      const {tree, ignore} = await scanLocal(dir, {exclude: [patternForPath('data/pg')]})
+      expect(ignore).toEqual(['.git', 'node_modules', '/build', '*.log', 'cache/'])
+      expect(Object.keys(tree)).toEqual(['.rdcignore', 'api', 'cache.txt', 'data', 'run.sh', 'src', 'src/build', 'src/build/kept', 'start'])
+      expect(tree['run.sh']).toEqual({type: 'file', size: 10, mode: 0o750, sha256: createHash('sha256').update('#!/bin/sh\n').digest('hex')})
+      expect(tree.start).toEqual({type: 'symlink', target: 'run.sh'})
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('refuses a .rdcignore line it cannot read as a pattern, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rdc-sync-scan-'))
+    try {
+      writeFileSync(join(dir, '.rdcignore'), '!keep.me\n')
+      await expect(scanLocal(dir)).rejects.toThrow(".rdcignore line '!keep.me' is not supported")
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
 describe('planSync + renet sync apply on real folders', () => {
   const roots: string[] = []
   afterAll(() => {
@@ -232,7 +269,6 @@ describe('planSync + renet sync apply on real folders', () => {
         const kept = new Set(Object.keys(after.tree).filter((p) => leftOut.some((q) => q.startsWith(`${p}/`))))
         expect(Object.fromEntries(Object.entries(after.tree).filter(([p]) => !kept.has(p) || expected[p] !== undefined))).toEqual(expected)
 
-        const {readFileSync} = await import('node:fs')
         for (const [path, content] of serverOnly) expect(readFileSync(join(dir, 'server', path), 'utf8'), path).toBe(content)
 
         const second = planSync(local.tree, after.tree, {protected: protectedPaths, ignore: local.ignore, remoteExcluded: after.excluded})

@@ -69,6 +69,8 @@ export async function readIgnorePatterns(dir: string): Promise<string[]> {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'))
+  // Refuse a line the server would refuse too, naming the file it came from.
+  compilePatterns(lines, `${IGNORE_FILE} line`)
   return [...ALWAYS_IGNORED, ...lines]
 }
 
