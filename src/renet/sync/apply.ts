@@ -4,10 +4,10 @@
  * protected path (server state, `--exclude`) refuses the stream. While applying, every folder on the way to a
  * path is checked with lstat and must be a real folder inside the root, so nothing is ever written or removed
  * through a symlink. Files are written to a temporary file beside the target, checked against their sha256,
- * given their mode (and the replaced file's owner), then renamed over the target.
+ * given their mode (and the replaced file's owner), flushed to disk, then renamed over the target.
  */
 import {createHash, randomBytes} from 'node:crypto'
-import {constants} from 'node:fs'
+import {closeSync, constants, fchmodSync, fchownSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, type Stats, writeSync} from 'node:fs'
 import {lstat, mkdir, open, realpath, rename, rmdir, symlink, unlink} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
@@ -48,14 +48,11 @@ export async function applyStream(rootPath: string, input: AsyncIterable<Buffer 
       current = join(current, segment)
       sofar = sofar === '' ? segment : `${sofar}/${segment}`
       if (verified.has(sofar)) continue
-      let st = await lstat(current).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return null
-        throw error
-      })
+      let st = lstatOrNull(current)
       if (st === null) {
         if (!create) return null
-        await mkdir(current, {mode: 0o755})
-        st = await lstat(current)
+        mkdirSync(current, {mode: 0o755})
+        st = lstatSync(current)
       }
 
       if (st.isSymbolicLink()) throw new EscapeError(`${sofar} is a symlink on the server; refusing to go through it`)
@@ -123,6 +120,10 @@ export async function applyStream(rootPath: string, input: AsyncIterable<Buffer 
     }
   }
 
+  // Files are staged (content written and checked beside their targets), flushed to disk together, then all
+  // renamed into place: one flush instead of one per file, and the new set lands at once at the end.
+  const staged: Staged[] = []
+  let truncated = false
   for (const file of header.files) {
     const consumed = {bytes: 0}
     let parent: string | null = null
@@ -133,11 +134,7 @@ export async function applyStream(rootPath: string, input: AsyncIterable<Buffer 
     }
 
     try {
-      if (parent !== null) {
-        await writeFile(reader, join(parent, basename(file.path)), file, consumed)
-        result.written++
-      }
-
+      if (parent !== null) staged.push(await stageFile(reader, join(parent, basename(file.path)), file, consumed))
       // Read past whatever of the content was not used, so the next file starts where it should.
       for await (const chunk of reader.take(file.size - consumed.bytes)) consumed.bytes += chunk.length
     } catch (error) {
@@ -154,16 +151,37 @@ export async function applyStream(rootPath: string, input: AsyncIterable<Buffer 
       if (error instanceof TruncatedError) {
         fail(file.path, error)
         result.errors.push({path: '', message: 'the stream ended early; the files after this one were not written'})
-        result.bytes += consumed.bytes
-        return finish(result)
+        truncated = true
       }
     }
 
     result.bytes += consumed.bytes
+    if (truncated) break
   }
 
-  const trailer = (await reader.rest(WIRE_TRAILER.length)).toString('latin1')
-  if (trailer !== WIRE_TRAILER) result.errors.push({path: '', message: 'the stream does not end with its trailer (truncated or extra data)'})
+  try {
+    await flushToDisk(staged)
+  } catch (error) {
+    for (const {temp, path} of staged.splice(0)) {
+      rmSync(temp, {force: true})
+      fail(path, error)
+    }
+  }
+
+  for (const {temp, target, path} of staged) {
+    try {
+      renameSync(temp, target)
+      result.written++
+    } catch (error) {
+      rmSync(temp, {force: true})
+      fail(path, error)
+    }
+  }
+
+  if (!truncated) {
+    const trailer = (await reader.rest(WIRE_TRAILER.length)).toString('latin1')
+    if (trailer !== WIRE_TRAILER) result.errors.push({path: '', message: 'the stream does not end with its trailer (truncated or extra data)'})
+  }
 
   // Modes last, deepest first, so a read-only folder does not stop the files going into it.
   const modes = [...header.chmod, ...header.dirs].sort((a, b) => b.path.split('/').length - a.path.split('/').length)
@@ -193,31 +211,68 @@ function finish(result: ApplyResult): ApplyResult {
   return result
 }
 
-async function writeFile(reader: ByteReader, target: string, file: ApplyHeader['files'][number], consumed: {bytes: number}): Promise<void> {
+interface Staged {
+  temp: string
+  target: string
+  path: string
+}
+
+/**
+ * Writes one file's content to a temporary file beside `target`, checks its sha256 and gives it its mode (and, as
+ * root, the owner of the file it will replace). Synchronous file calls on purpose: this process does one thing at
+ * a time, and each promise-based call costs a thread-pool round trip.
+ */
+async function stageFile(reader: ByteReader, target: string, file: ApplyHeader['files'][number], consumed: {bytes: number}): Promise<Staged> {
   const temp = join(dirname(target), tempName(target))
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
   const hash = createHash('sha256')
-  let renamed = false
+  let ok = false
   try {
     for await (const chunk of reader.take(file.size)) {
       consumed.bytes += chunk.length
       hash.update(chunk)
-      await handle.write(chunk)
+      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset)
     }
 
     if (hash.digest('hex') !== file.sha256) throw new Error('content does not match its sha256 (changed on the workstation while sent?); run the sync again')
-    await handle.chmod(file.mode & MODE_MASK)
-    const previous = await lstat(target).catch(() => null)
-    if (previous !== null && previous.isFile() && process.getuid?.() === 0) await handle.chown(previous.uid, previous.gid)
-    await handle.datasync()
-    await handle.close()
-    await rename(temp, target)
-    renamed = true
+    fchmodSync(fd, file.mode & MODE_MASK)
+    const previous = lstatOrNull(target)
+    if (previous !== null && previous.isFile() && process.getuid?.() === 0) fchownSync(fd, previous.uid, previous.gid)
+    ok = true
+    return {temp, target, path: file.path}
   } finally {
-    if (!renamed) {
-      await handle.close().catch(() => undefined)
-      await unlink(temp).catch(() => undefined)
+    closeSync(fd)
+    if (!ok) rmSync(temp, {force: true})
+  }
+}
+
+/**
+ * Gets the staged files' content onto the disk before they replace anything, so a crash never leaves a renamed
+ * but empty file (the hash cache could otherwise trust it). Per file (a syncfs would also flush everything
+ * else on the datastore, databases included), several at a time so the journal commits them together.
+ */
+async function flushToDisk(staged: readonly Staged[]): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < staged.length) {
+      const handle = await open(staged[next++].temp, constants.O_RDONLY | constants.O_NOFOLLOW)
+      try {
+        await handle.datasync()
+      } finally {
+        await handle.close()
+      }
     }
+  }
+
+  await Promise.all(Array.from({length: Math.min(8, staged.length)}, worker))
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
   }
 }
 
