@@ -162,7 +162,15 @@ export function headerOf(plan: SyncPlan): ApplyHeader {
 
 /** The `renet sync apply` stream for `plan`, reading file content from the local folder `dir`. */
 export function encodePlan(plan: SyncPlan, dir: string): AsyncGenerator<Buffer> {
-  return encodeApplyStream(headerOf(plan), (path) => createReadStream(join(dir, path)))
+  const sizes = new Map(plan.upload.map((u) => [u.path, u.size]))
+  // Small files in one read (a read stream per file costs more than the read itself).
+  return encodeApplyStream(headerOf(plan), (path) =>
+    (sizes.get(path) ?? Infinity) <= 1 << 20 ? readWhole(join(dir, path)) : createReadStream(join(dir, path), {highWaterMark: 1 << 20}),
+  )
+}
+
+async function* readWhole(path: string): AsyncGenerator<Buffer> {
+  yield await readFile(path)
 }
 
 function depth(path: string): number {
