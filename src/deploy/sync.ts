@@ -67,7 +67,13 @@ export async function syncRepository(options: SyncOptions): Promise<SyncReport> 
 
   const manifestRun = await options.exec([...renet, 'sync', 'manifest', '--path', options.remoteDir, ...excludeArgs], {timeoutMs: options.timeoutMs})
   if (manifestRun.code !== 0) throw remoteFailure('could not list the repository folder on the server', 'renet sync manifest', manifestRun)
-  const manifest = JSON.parse(manifestRun.stdout) as Manifest
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(manifestRun.stdout) as Manifest
+  } catch {
+    throw remoteFailure('the server did not list the repository folder (is renet on the server as new as rdc?)', 'renet sync manifest', manifestRun)
+  }
+
   const plan = planSync(local.tree, manifest.entries, {protected: protectedPaths, ignore: local.ignore, remoteExcluded: manifest.excluded})
   const report: SyncReport = {plan, protected: protectedPaths, streamBytes: 0, manifestMs: manifest.stats.ms, apply: null}
   if (isEmptyPlan(plan)) return report
