@@ -9,9 +9,10 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {applyStream} from '../renet/sync/apply.js'
 import {compilePatterns, patternForPath} from './sync-glob.js'
 import {encodePlan, headerOf, isEmptyPlan, planSync, scanLocal, type SyncPlan} from './sync-plan.js'
-import {scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from './sync-tree.js'
+import {entryAt, scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from './sync-tree.js'
 
-const NAMES = ['a', 'b', 'data', 'pg', 'x.txt', '.rediacc.json', 'node_modules', '.rediacc-compose.override.yml']
+// `__proto__` and `constructor`: file names that must not be read as properties of the trees' objects.
+const NAMES = ['a', 'b', 'data', 'pg', 'x.txt', '.rediacc.json', 'node_modules', '.rediacc-compose.override.yml', '__proto__', 'constructor']
 const FILE_MODES = [0o644, 0o755, 0o600]
 const DIR_MODES = [0o755, 0o700]
 
@@ -27,13 +28,13 @@ const entryArb: fc.Arbitrary<TreeEntry> = fc.oneof(
 const treeArb: fc.Arbitrary<Tree> = fc
   .array(fc.tuple(fc.array(fc.constantFrom(...NAMES), {minLength: 1, maxLength: 3}), entryArb), {maxLength: 14})
   .map((items) => {
-    const tree: Tree = {}
+    const tree: Tree = Object.create(null) as Tree
     for (const [segments, entry] of items) {
       const path = segments.join('/')
       const parents = segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).join('/'))
-      if (parents.some((p) => tree[p] !== undefined && tree[p].type !== 'dir')) continue
-      if (tree[path] !== undefined) continue
-      for (const p of parents) tree[p] ??= {type: 'dir', mode: 0o755}
+      if (parents.some((p) => entryAt(tree, p) !== undefined && tree[p].type !== 'dir')) continue
+      if (entryAt(tree, path) !== undefined) continue
+      for (const p of parents) if (entryAt(tree, p) === undefined) tree[p] = {type: 'dir', mode: 0o755}
       tree[path] = entry
     }
 
@@ -43,38 +44,41 @@ const treeArb: fc.Arbitrary<Tree> = fc
 const protectedArb = fc.subarray(['data/pg', 'b', 'a/data'], {maxLength: 2})
 
 /** What applying the plan's header does to a tree, as `renet sync apply` does it (the model). */
-function applyModel(remote: Tree, plan: SyncPlan, local: Tree): Tree {
-  const out: Tree = {...remote}
-  const under = (path: string) => Object.keys(out).filter((p) => p.startsWith(`${path}/`))
+function applyModel(remote: Tree, plan: SyncPlan, local: Tree): Map<string, TreeEntry> {
+  const out = new Map(Object.entries(remote))
+  const under = (path: string) => [...out.keys()].filter((p) => p.startsWith(`${path}/`))
   for (const path of plan.delete) {
-    if (out[path]?.type === 'dir' && under(path).length > 0) continue
-    delete out[path]
+    if (out.get(path)?.type === 'dir' && under(path).length > 0) continue
+    out.delete(path)
   }
 
   const ensureParents = (path: string) => {
     const segments = path.split('/')
-    for (let i = 1; i < segments.length; i++) out[segments.slice(0, i).join('/')] ??= {type: 'dir', mode: 0o755}
+    for (let i = 1; i < segments.length; i++) {
+      const parent = segments.slice(0, i).join('/')
+      if (!out.has(parent)) out.set(parent, {type: 'dir', mode: 0o755})
+    }
   }
 
   for (const dir of plan.dirs) {
     ensureParents(dir.path)
-    out[dir.path] ??= {type: 'dir', mode: 0o755}
+    if (!out.has(dir.path)) out.set(dir.path, {type: 'dir', mode: 0o755})
   }
 
   for (const link of plan.links) {
     ensureParents(link.path)
-    out[link.path] = {type: 'symlink', target: link.target}
+    out.set(link.path, {type: 'symlink', target: link.target})
   }
 
   for (const file of plan.upload) {
     ensureParents(file.path)
     // The content comes from the local file: the model's "sha256" is the content itself.
-    out[file.path] = {...(local[file.path] as TreeEntry & {type: 'file'}), mode: file.mode}
+    out.set(file.path, {...(entryAt(local, file.path) as TreeEntry & {type: 'file'}), mode: file.mode})
   }
 
   for (const {path, mode} of [...plan.chmod, ...plan.dirs]) {
-    const entry = out[path]
-    if (entry !== undefined && entry.type !== 'symlink') out[path] = {...entry, mode}
+    const entry = out.get(path)
+    if (entry !== undefined && entry.type !== 'symlink') out.set(path, {...entry, mode})
   }
 
   return out
@@ -93,6 +97,7 @@ describe('planSync', () => {
         const ignore = ignoreNodeModules ? ['node_modules'] : []
         const plan = planSync(local, remote, {protected: protectedPaths, ignore})
         const after = applyModel(remote, plan, local)
+        const afterTree = Object.fromEntries(after) as Tree
         const leftAlone = leftAloneFn(protectedPaths, ignore)
         const holds = (path: string) =>
           protectedPaths.some((p) => p.startsWith(`${path}/`)) || Object.entries(remote).some(([p, e]) => p.startsWith(`${path}/`) && leftAlone(p, e))
@@ -101,28 +106,28 @@ describe('planSync', () => {
         // Every local path that is synced is on the server exactly as it is locally.
         for (const [path, entry] of Object.entries(local)) {
           if (leftAlone(path, entry) || conflict(path)) continue
-          expect(after[path], path).toEqual(entry)
+          expect(after.get(path), path).toEqual(entry)
         }
 
         // Nothing else is left on the server except what is left alone (and the folders holding it).
-        for (const [path, entry] of Object.entries(after)) {
-          if (local[path] !== undefined && !conflict(path)) continue
+        for (const [path, entry] of after) {
+          if (entryAt(local, path) !== undefined && !conflict(path)) continue
           expect(leftAlone(path, entry) || holds(path), `${path} should have been deleted`).toBe(true)
         }
 
         // Protected and server-state paths of the server are exactly as they were.
         for (const [path, entry] of Object.entries(remote)) {
-          if (leftAlone(path, entry)) expect(after[path], path).toEqual(entry)
+          if (leftAlone(path, entry)) expect(after.get(path), path).toEqual(entry)
         }
 
         // The plan never names a path that is left alone.
         for (const path of [...plan.delete, ...plan.upload.map((u) => u.path), ...plan.links.map((l) => l.path), ...plan.chmod.map((c) => c.path)]) {
-          const entry = local[path] ?? remote[path]
+          const entry = (entryAt(local, path) ?? entryAt(remote, path)) as TreeEntry
           expect(leftAlone(path, entry), path).toBe(false)
         }
 
         // Applying it again changes nothing and sends nothing.
-        const again = planSync(local, after, {protected: protectedPaths, ignore})
+        const again = planSync(local, afterTree, {protected: protectedPaths, ignore})
         expect(again.bytes).toBe(0)
         expect(again.upload).toEqual([])
         expect(again.links).toEqual([])
@@ -264,10 +269,10 @@ describe('planSync + renet sync apply on real folders', () => {
         expect(result.bytes).toBe(plan.bytes)
 
         const after = await scanTree(join(dir, 'server'), {exclude: [...exclude, ...local.ignore]})
-        const expected = Object.fromEntries(Object.entries(local.tree).filter(([p]) => !plan.conflicts.some((c) => p === c || p.startsWith(`${c}/`))))
+        const expected = Object.fromEntries(Object.entries(local.tree).filter(([p]) => !plan.conflicts.some((c) => p === c || p.startsWith(`${c}/`)))) as Tree
         const leftOut = [...protectedPaths, ...after.excluded]
         const kept = new Set(Object.keys(after.tree).filter((p) => leftOut.some((q) => q.startsWith(`${p}/`))))
-        expect(Object.fromEntries(Object.entries(after.tree).filter(([p]) => !kept.has(p) || expected[p] !== undefined))).toEqual(expected)
+        expect(Object.fromEntries(Object.entries(after.tree).filter(([p]) => !kept.has(p) || entryAt(expected, p) !== undefined))).toEqual(expected)
 
         for (const [path, content] of serverOnly) expect(readFileSync(join(dir, 'server', path), 'utf8'), path).toBe(content)
 

@@ -9,7 +9,7 @@ import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {compilePatterns} from './sync-glob.js'
-import {scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from './sync-tree.js'
+import {entryAt, scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from './sync-tree.js'
 import {type ApplyHeader, encodeApplyStream} from './sync-wire.js'
 
 /** The file at the repository root listing more paths to leave out (sync-glob syntax, `#` comments). */
@@ -107,7 +107,7 @@ export function planSync(local: Tree, remote: Tree, options: PlanOptions = {}): 
 
   for (const [path, theirs] of Object.entries(remote)) {
     if (leftAlone(path, theirs)) continue
-    const ours = local[path]
+    const ours = entryAt(local, path)
     if (ours !== undefined && !leftAlone(path, ours) && ours.type === theirs.type) continue
     if (theirs.type === 'dir' && held.has(path)) {
       // A data folder (or other left-alone path) lives below: the folder stays, and a local file or symlink of
@@ -126,7 +126,7 @@ export function planSync(local: Tree, remote: Tree, options: PlanOptions = {}): 
       continue
     }
 
-    const theirs = deletions.has(path) ? undefined : remote[path]
+    const theirs = deletions.has(path) ? undefined : entryAt(remote, path)
     if (ours.type === 'file') {
       if (theirs?.type === 'file' && theirs.sha256 === ours.sha256 && theirs.size === ours.size) {
         if (theirs.mode === ours.mode) plan.unchanged++

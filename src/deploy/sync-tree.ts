@@ -64,6 +64,11 @@ export interface ScanOptions {
 }
 
 /** Checks a relative path from the other side: `/`-separated, no empty, `.` or `..` segment, no NUL. */
+/** The entry at `path`, never a property inherited from Object.prototype. */
+export function entryAt(tree: Tree, path: string): TreeEntry | undefined {
+  return Object.hasOwn(tree, path) ? tree[path] : undefined
+}
+
 export function isSafeRelativePath(path: unknown): path is string {
   if (typeof path !== 'string' || path === '' || path.length > 4096 || path.includes('\0') || path.startsWith('/')) return false
   return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
@@ -86,7 +91,8 @@ export async function scanTree(
 ): Promise<{tree: Tree; excluded: string[]; stats: Omit<Manifest['stats'], 'ms'>}> {
   const isExcluded = protectedMatcher(options.exclude)
   const excluded: string[] = []
-  const tree: Tree = {}
+  // No prototype: a file may be called `__proto__` or `constructor`.
+  const tree: Tree = Object.create(null) as Tree
   const stats = {files: 0, dirs: 0, symlinks: 0, hashed: 0, cached: 0, skipped: [] as string[]}
   const toHash: Array<{path: string; stat: FileStat; mode: number}> = []
 
