@@ -4,8 +4,7 @@
  * hash, so equal content always gives equal entries.
  */
 import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
-import {lstat, readdir, readFile, readlink} from 'node:fs/promises'
+import {createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {compilePatterns, type PathMatcher} from './sync-glob.js'
@@ -96,12 +95,13 @@ export async function scanTree(
   const stats = {files: 0, dirs: 0, symlinks: 0, hashed: 0, cached: 0, skipped: [] as string[]}
   const toHash: Array<{path: string; stat: FileStat; mode: number}> = []
 
-  async function walk(dir: string, prefix: string): Promise<void> {
-    const names = (await readdir(dir)).sort()
+  // Synchronous walk and small reads: a promise per lstat costs a thread-pool round trip, several times the call.
+  function walk(dir: string, prefix: string): void {
+    const names = readdirSync(dir).sort()
     for (const name of names) {
       const path = prefix === '' ? name : `${prefix}/${name}`
       const full = join(dir, name)
-      const st = await lstat(full, {bigint: true})
+      const st = lstatSync(full, {bigint: true})
       if (st.isDirectory()) {
         if (isExcluded.matches(path, true)) {
           excluded.push(path)
@@ -110,12 +110,12 @@ export async function scanTree(
 
         stats.dirs++
         tree[path] = {type: 'dir', mode: Number(st.mode) & MODE_MASK}
-        await walk(full, path)
+        walk(full, path)
       } else if (isExcluded.matches(path, false)) {
         excluded.push(path)
       } else if (st.isSymbolicLink()) {
         stats.symlinks++
-        tree[path] = {type: 'symlink', target: await readlink(full)}
+        tree[path] = {type: 'symlink', target: readlinkSync(full)}
       } else if (st.isFile()) {
         stats.files++
         const stat = {dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs}
@@ -135,7 +135,7 @@ export async function scanTree(
     }
   }
 
-  await walk(root, '')
+  walk(root, '')
   let next = 0
   const worker = async () => {
     while (next < toHash.length) {
@@ -156,7 +156,7 @@ export async function scanTree(
 export async function hashFile(path: string, sizeHint: number): Promise<{sha256: string; size: number}> {
   const hash = createHash('sha256')
   if (sizeHint <= SMALL_FILE) {
-    const data = await readFile(path)
+    const data = readFileSync(path)
     hash.update(data)
     return {sha256: hash.digest('hex'), size: data.length}
   }
