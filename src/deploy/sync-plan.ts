@@ -12,6 +12,8 @@ import {compilePatterns} from './sync-glob.js'
 import {entryAt, scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from './sync-tree.js'
 import {type ApplyHeader, encodeApplyStream} from './sync-wire.js'
 
+export {type ComposeSource, protectedPathsFromCompose} from './compose-mounts.js'
+
 /** The file at the repository root listing more paths to leave out (sync-glob syntax, `#` comments). */
 export const IGNORE_FILE = '.rdcignore'
 
