@@ -12,6 +12,7 @@ Commands:
   router       Run the route server (Traefik HTTP provider on 127.0.0.1:7111)
   compose      Run docker compose for a repository with its IPs, slots and labels
   rediaccfile  Run a repository's Rediaccfile steps (prep, up, down) with its environment
+  probe        Check TCP/HTTP/TLS/UDP reachability from this server (used by rdc diagnose)
   sync         Describe (manifest) or update (apply) a repository folder for rdc repo up's file sync
   version      Print the version
 
@@ -34,6 +35,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'rediaccfile': {
       const {main: rediaccfile} = await import('./rediaccfile/cli.js')
       return rediaccfile(rest)
+    }
+
+    case 'probe': {
+      const {main: probe} = await import('./probe/cli.js')
+      return probe(rest)
     }
 
     case 'sync': {

@@ -1,0 +1,62 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {EXIT_CODES, FailureError} from '../../errors.js'
+import type {PushSummary} from '../../infra/push.js'
+
+export default class PushInfra extends BaseCommand<typeof PushInfra> {
+  static override summary = "Render each machine's Traefik and route server setup and push it over SSH."
+  static override description =
+    'Compares the rendered files with what each server has and uploads only what changed (atomically, with backups), restarts only the services whose files changed, waits for them to be healthy and restores the previous set if they are not. --dry-run shows the plan and a diff; --out writes the files locally without connecting.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> server-1',
+    '<%= config.bin %> <%= command.id %> --all --concurrency 8',
+    '<%= config.bin %> <%= command.id %> server-1 --dry-run',
+    '<%= config.bin %> <%= command.id %> server-1 --out ./rendered',
+  ]
+
+  static override strict = false
+  static override args = {machines: Args.string({description: 'Machines to push to (or --all).'})}
+  static override flags = {
+    all: Flags.boolean({description: 'Push to every machine of the context.'}),
+    'dry-run': Flags.boolean({description: 'Show the plan and a diff (secrets masked); change nothing.'}),
+    out: Flags.string({
+      description: "Write the rendered files under DIR in the server's layout (DIR/<machine>/… for several); connect to nothing.",
+      helpValue: 'DIR',
+      exclusive: ['dry-run', 'install-prereqs'],
+    }),
+    'install-prereqs': Flags.boolean({description: 'Install missing Docker, docker-compose, Node.js and curl with apt.'}),
+    concurrency: Flags.integer({description: 'Machines pushed in parallel.', default: 4, min: 1, max: 64}),
+  }
+
+  async run(): Promise<unknown> {
+    const {runPushInfra} = await import('../../infra/push-command.js')
+    const {argv} = await this.parse(PushInfra)
+    const machines = argv as string[]
+    const result = await runPushInfra({
+      machines,
+      all: this.flags.all,
+      dryRun: this.flags['dry-run'],
+      out: this.flags.out,
+      installPrereqs: this.flags['install-prereqs'],
+      concurrency: this.flags.concurrency,
+      configPath: this.flags.config,
+      contextName: this.flags.context,
+      json: this.jsonEnabled(),
+      log: (line) => this.log(line),
+    })
+    if ('machines' in result && !(result as PushSummary).ok) {
+      const failed = (result as PushSummary).machines.filter((m) => m.status === 'failed').map((m) => m.machine)
+      if (this.jsonEnabled()) {
+        // The summary is the JSON answer; the exit code still says a machine failed.
+        process.exitCode = EXIT_CODES.failure.code
+        return result
+      }
+
+      throw new FailureError(`${failed.length} of ${(result as PushSummary).machines.length} machine(s) failed: ${failed.join(', ')}.`)
+    }
+
+    return result
+  }
+}

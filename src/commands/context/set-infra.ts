@@ -1,0 +1,45 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {INFRA_FIELDS, type InfraField, type InfraView, setInfra, validateInfraInput} from '../../config/infra.js'
+import {resolveMachine} from '../../config/resolve.js'
+import {readSecretFlag} from '../../config/stdin.js'
+
+export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra> {
+  static override summary = 'Set a machine’s infrastructure settings; only the flags given change.'
+  static override description =
+    'Give the Cloudflare token as "--cf-dns-token -" to read it from standard input, or leave it out of the file and set RDC_CF_DNS_TOKEN when pushing. ' +
+    'Run "rdc context push-infra" afterwards to apply the settings.'
+  static override examples = [
+    '<%= config.bin %> context set-infra server-1 --public-ipv4 198.51.100.7 --base-domain example.com --cert-email admin@example.com',
+    'printf %s "$CF_TOKEN" | <%= config.bin %> context set-infra server-1 --cf-dns-token -',
+    '<%= config.bin %> context set-infra server-1 --tcp-ports 25,143,465,587,993 --udp-ports 53',
+    '<%= config.bin %> context set-infra server-1 --unset public-ipv6',
+  ]
+  static override args = {machine: Args.string({description: 'Machine name (default: RDC_MACHINE or the project config).'})}
+  static override flags = {
+    'public-ipv4': Flags.string({description: 'Public IPv4 address; HTTPS binds it (entry point websecure).'}),
+    'public-ipv6': Flags.string({description: 'Public IPv6 address; HTTPS binds it (entry point websecure-v6).'}),
+    'base-domain': Flags.string({description: 'Domain for automatic hostnames ({service}-{networkId}.<domain>).'}),
+    'cert-email': Flags.string({description: 'E-mail for the Let’s Encrypt account.'}),
+    'cf-dns-token': Flags.string({description: 'Cloudflare API token for DNS-01; "-" reads it from stdin. Stored in the file, shown as ***.'}),
+    'tcp-ports': Flags.string({description: 'Extra TCP ports, comma-separated (replaces the list).'}),
+    'udp-ports': Flags.string({description: 'Extra UDP ports, comma-separated (replaces the list).'}),
+    unset: Flags.string({description: 'Clear a setting.', multiple: true, options: Object.keys(INFRA_FIELDS)}),
+    'allow-private': Flags.boolean({description: 'Accept private, loopback or documentation addresses as public (labs, tests).'}),
+  }
+
+  async run(): Promise<{machine: string; context: string; changed: InfraField[]; infra: InfraView}> {
+    const f = this.flags
+    const changes = validateInfraInput({
+      publicIPv4: f['public-ipv4'], publicIPv6: f['public-ipv6'], baseDomain: f['base-domain'], certEmail: f['cert-email'],
+      cfDnsApiToken: await readSecretFlag(f['cf-dns-token'], '--cf-dns-token'),
+      tcpPorts: f['tcp-ports'], udpPorts: f['udp-ports'], unset: f.unset as InfraField[] | undefined, allowPrivate: f['allow-private'],
+    })
+    const {store, contextName, machineName} = await resolveMachine({configPath: f.config, context: f.context, machine: this.args.machine})
+    const result = await setInfra({store, contextName, machineName, changes})
+    this.log(result.changed.length ? `Updated ${machineName}: ${result.changed.join(', ')}.` : `No change for ${machineName}: the values were already set.`)
+    if (result.changed.length) this.log(`Apply with: rdc context push-infra ${machineName}${result.infra.cfDnsApiToken ? '' : ' (no Cloudflare token yet: HTTPS certificates need one)'}`)
+    return {machine: machineName, context: contextName, ...result}
+  }
+}

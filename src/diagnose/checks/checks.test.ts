@@ -1,0 +1,530 @@
+import {describe, expect, it} from 'vitest'
+
+import {
+  CLI_VERSION,
+  NOW,
+  cert,
+  healthBody,
+  healthy,
+  http,
+  httpDown,
+  local,
+  routeFacts,
+  routesBody,
+  server,
+  ssOutput,
+  tcp,
+  tls,
+  traefikEntryPoints,
+  traefikRoutersBody,
+} from '../../../test/support/diagnose-fixtures.js'
+import {diagnoseFacts, type MachineFacts} from '../assemble.js'
+import type {Finding} from '../finding.js'
+import {checkDns} from './dns.js'
+import {advertisedAddresses} from './relay.js'
+
+function run(f: MachineFacts): Finding[] {
+  return diagnoseFacts(f, NOW)
+}
+
+function only(findings: Finding[], status: 'warn' | 'fail'): Finding[] {
+  return findings.filter((x) => x.status === status)
+}
+
+describe('a healthy machine', () => {
+  it('gives only ok findings, one per hop and per route hop', () => {
+    const findings = run(healthy())
+    expect(findings.filter((f) => f.status !== 'ok')).toEqual([])
+    expect(findings.map((f) => `${f.hop}:${f.subject ?? ''}`)).toEqual([
+      'local:server-1',
+      'ssh:deploy@203.0.113.50:22',
+      'versions:renet',
+      'versions:docker-2816',
+      'router:rediacc-router',
+      'proxy:rediacc-proxy',
+      'entrypoint:',
+      'proxy:traefik-api',
+      'route:app.example.com',
+      'backend:app.example.com',
+      'dns:app.example.com',
+      'tls:app.example.com @ 203.0.113.50',
+      'tls:app.example.com @ 2001:db8::1',
+      'route:tcp router my-app-mail-smtp',
+      'backend:tcp router my-app-mail-smtp',
+      'route:udp router my-app-turn',
+      'backend:udp router my-app-turn',
+      'relay:my-app-coturn-1',
+    ])
+    expect(findings.find((f) => f.hop === 'tls')!.detail).toBe("Let's Encrypt R11, valid until 2027-01-30 (62 days)")
+    expect(findings.find((f) => f.hop === 'proxy' && f.subject === 'traefik-api')!.detail).toBe(
+      'rdc, the route server and Traefik agree: 24 entry points, 3 routers',
+    )
+  })
+})
+
+describe('the networking guide’s troubleshooting table, row by row', () => {
+  it('service missing from routes: --host names a hostname no route serves', () => {
+    const f = healthy()
+    f.local = local({askedHost: 'shop.example.com'})
+    f.routes = []
+    const [finding] = only(run(f), 'fail')
+    expect(finding).toMatchObject({
+      hop: 'route',
+      subject: 'shop.example.com',
+      detail: 'no route serves shop.example.com: its container is not running or lacks the labels',
+    })
+    expect(finding!.fix).toContain('sudo DOCKER_HOST=unix:///var/run/rediacc/docker-<id>.sock docker ps')
+    expect(finding!.fix).toContain('traefik.enable=true and traefik.http.routers.<name>.rule=Host(`shop.example.com`)')
+  })
+
+  it('service missing from routes: the route server’s skipped containers give the reason', () => {
+    const f = healthy()
+    f.local = local({askedHost: 'api-2816.example.com'})
+    f.server = server({health: http('health', 200, {...healthBody, skipped: [{container: 'my-app-api-1', containerId: 'c9', networkId: 2816, reason: 'no port: neither rediacc.service_port nor rediacc.tcp_ports'}, {container: 'other-1', containerId: 'c8', networkId: 2880, reason: 'unhealthy'}]})})
+    f.routes = []
+    const [finding] = only(run(f), 'fail')
+    expect(finding!.detail).toBe(
+      'no route serves api-2816.example.com: the automatic route of service api in network 2816 is missing (its container is not running, or has no rediacc.* labels / no port) (my-app-api-1 gives no route: no port: neither rediacc.service_port nor rediacc.tcp_ports)',
+    )
+  })
+
+  it('service missing from routes: an automatic route names its service and daemon', () => {
+    const f = healthy()
+    f.local = local({askedHost: 'api-2880.example.com'})
+    f.routes = []
+    const [finding] = only(run(f), 'fail')
+    expect(finding!.detail).toBe(
+      'no route serves api-2880.example.com: the automatic route of service api in network 2880 is missing (its container is not running, or has no rediacc.* labels / no port)',
+    )
+    expect(finding!.fix).toContain('sudo DOCKER_HOST=unix:///var/run/rediacc/docker-2880.sock docker ps')
+    expect(finding!.fix).toContain('rediacc.service_name=api')
+  })
+
+  it('certificate not issued: Traefik still serves its default certificate', () => {
+    const f = healthy()
+    f.routes![0]!.tls = [tls('203.0.113.50', cert({subjectCN: 'TRAEFIK DEFAULT CERT', issuerCN: 'TRAEFIK DEFAULT CERT', issuerO: '', sans: ['x.traefik.default'], selfSigned: true, traefikDefault: true, matchesName: false}))]
+    const fails = only(run(f), 'fail')
+    expect(fails).toHaveLength(1)
+    expect(fails[0]).toMatchObject({
+      hop: 'tls',
+      subject: 'app.example.com @ 203.0.113.50',
+      detail: 'certificate not issued: Traefik serves its default self-signed certificate for app.example.com',
+    })
+    expect(fails[0]!.fix).toContain('DNS points the name at this machine')
+    expect(fails[0]!.fix).toContain('Zone:Zone:Read and Zone:DNS:Edit')
+    expect(fails[0]!.fix).toContain('rdc context set-infra server-1 --cf-dns-token - && rdc context push-infra server-1')
+  })
+
+  it('502 Bad Gateway: the backend refuses at its service IP and port; later hops are not judged', () => {
+    const f = healthy()
+    f.routes![0]!.backends = [{backend: 'http://127.0.11.2:3000', result: tcp('backend:127.0.11.2:3000', 'refused')}]
+    const findings = run(f)
+    const fails = only(findings, 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'backend',
+        status: 'fail',
+        subject: 'app.example.com',
+        durationMs: 1,
+        detail: '502 Bad Gateway: nothing listens on 127.0.11.2:3000 (connection refused)',
+        fix:
+          'make the app listen on ${WEBAPP_IP}:3000 (bind to WEBAPP_IP, not 127.0.0.1 or localhost) and keep ' +
+          'traefik.http.services.<name>.loadbalancer.server.port=3000 equal to the port it listens on; is it running? ' +
+          'sudo DOCKER_HOST=unix:///var/run/rediacc/docker-2816.sock docker ps',
+      },
+    ])
+    expect(findings.filter((x) => x.subject?.startsWith('app.example.com') && (x.hop === 'dns' || x.hop === 'tls'))).toEqual([])
+  })
+
+  it('TCP port unreachable: the route uses a port the infra settings do not register', () => {
+    const f = healthy()
+    const body = structuredClone(routesBody)
+    body.routes[1]!.entryPoints = ['tcp-2525']
+    f.server = server({routes: http('routes', 200, body)})
+    f.routes![1]!.route = {...f.routes![1]!.route, entryPoints: ['tcp-2525']}
+    const fails = only(run(f), 'fail')
+    expect(fails).toContainEqual({
+      hop: 'port',
+      status: 'fail',
+      subject: 'tcp router my-app-mail-smtp',
+      detail: 'TCP port 2525 is not registered in the infra settings, so entry point tcp-2525 does not exist: the port is unreachable',
+      fix: 'rdc context set-infra server-1 --tcp-ports 25,2525 && rdc context push-infra server-1',
+    })
+  })
+
+  it('route server running an old version: installed renet is current, the running one is not', () => {
+    const f = healthy()
+    f.server = server({health: http('health', 200, {...healthBody, version: '0.0.9'})})
+    const fails = only(run(f), 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'versions',
+        status: 'fail',
+        subject: 'rediacc-router',
+        detail: 'the route server is still running renet 0.0.9; 0.1.0 is installed (the service was not restarted after the update)',
+        fix: 'sudo systemctl restart rediacc-router',
+      },
+    ])
+  })
+
+  it('STUN/TURN relay with a stale address: the container advertises the old public IP', () => {
+    const f = healthy()
+    f.routes![2]!.container = {...f.routes![2]!.container!, startedAt: '2026-11-01T00:00:00Z', env: ['EXTERNAL_IP=198.51.100.9'], cmd: ['turnserver', '--relay-ip=10.0.0.5']}
+    const fails = only(run(f), 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'relay',
+        status: 'fail',
+        subject: 'my-app-coturn-1',
+        detail:
+          "the STUN/TURN relay advertises 198.51.100.9 (read when it started at 2026-11-01T00:00:00Z), but the machine's public address is 203.0.113.50, 2001:db8::1",
+        fix: 'update the address in its settings if it is written there, then recreate the service so it reads the new network config: rdc repo up my-app (on the server: renet compose -- up -d --force-recreate coturn)',
+      },
+    ])
+  })
+})
+
+describe('SSH, versions and the route server', () => {
+  it('a changed host key stops the walk at SSH with the re-pin command', () => {
+    const f = healthy()
+    f.ssh = {target: 'deploy@203.0.113.50:22', outcome: 'host-key-mismatch', durationMs: 40, pinned: 'SHA256:old', presented: 'SHA256:new'}
+    const findings = run(f)
+    expect(findings.map((x) => x.hop)).toEqual(['local', 'ssh'])
+    expect(findings[1]).toMatchObject({
+      status: 'fail',
+      detail: 'host key changed: pinned SHA256:old, server presented SHA256:new; nothing was run',
+    })
+    expect(findings[1]!.fix).toContain('rdc context scan-keys server-1')
+  })
+
+  it('the server’s renet older than the CLI → push-infra; missing → push-infra; newer → warn', () => {
+    const older = run({...healthy(), server: server({renetVersion: {code: 0, stdout: '0.0.9\n', stderr: ''}, health: http('health', 200, {...healthBody, version: '0.0.9'})})})
+    expect(only(older, 'fail')).toEqual([
+      {hop: 'versions', status: 'fail', subject: 'renet', detail: `the server's renet 0.0.9 is older than this CLI (${CLI_VERSION})`, fix: 'rdc context push-infra server-1'},
+    ])
+    const missing = run({...healthy(), server: server({renetVersion: {code: 127, stdout: '', stderr: 'renet: command not found'}})})
+    expect(only(missing, 'fail')).toMatchObject([{hop: 'versions', detail: 'renet is not installed', fix: 'rdc context push-infra server-1'}])
+    const newer = run({...healthy(), server: server({renetVersion: {code: 0, stdout: '0.2.0\n', stderr: ''}, health: http('health', 200, {...healthBody, version: '0.2.0'})})})
+    expect(only(newer, 'fail')).toEqual([])
+    expect(only(newer, 'warn')).toMatchObject([{hop: 'versions', subject: 'renet'}])
+  })
+
+  it('sockets the SSH user may not read say how to get access', () => {
+    const denied = {id: 'x', kind: 'http' as const, outcome: 'error' as const, error: 'EACCES', durationMs: 1}
+    const fails = only(run({...healthy(), server: server({proxy: {...denied, id: 'proxy'}, daemons: [{socket: '/var/run/rediacc/docker-2816.sock', version: denied}]})}), 'fail')
+    expect(fails.map((x) => [x.hop, x.fix])).toEqual([
+      ['versions', 'log in as root, or allow the SSH user passwordless sudo (diagnose reads the Docker sockets through sudo -n)'],
+      ['proxy', 'log in as root, or allow the SSH user passwordless sudo (diagnose reads the Docker sockets through sudo -n)'],
+    ])
+  })
+
+  it('a repository daemon that does not answer names its unit', () => {
+    const f = healthy()
+    f.server = server({daemons: [{socket: '/var/run/rediacc/docker-2880.sock', version: httpDown('docker-2880')}]})
+    expect(only(run(f), 'fail')).toEqual([
+      {
+        hop: 'versions',
+        status: 'fail',
+        subject: 'docker-2880',
+        detail: 'Docker daemon docker-2880 does not answer: ECONNREFUSED',
+        fix: 'sudo systemctl restart rediacc-docker@2880 (logs: sudo journalctl -u rediacc-docker@2880 -n 50)',
+      },
+    ])
+  })
+
+  it('router stopped: unit inactive, /health refused, and Traefik serving its last configuration is named stale', () => {
+    const f = healthy()
+    f.server = server({
+      routerUnit: {code: 3, stdout: 'inactive\n', stderr: ''},
+      health: httpDown('health'),
+      routes: httpDown('routes'),
+    })
+    const fails = only(run(f), 'fail')
+    expect(fails.map((x) => [x.hop, x.detail, x.fix])).toEqual([
+      ['router', 'rediacc-router is inactive', 'sudo systemctl start rediacc-router (why it stopped: sudo journalctl -u rediacc-router -n 50)'],
+      ['router', '/health on 127.0.0.1:7111 does not answer (refused: ECONNREFUSED)', 'sudo systemctl restart rediacc-router (then: sudo journalctl -u rediacc-router -n 50)'],
+    ])
+    // /routes.json is unknown while the router is down, so the routes are not compared (nor walked).
+    expect(run(f).some((x) => x.hop === 'backend')).toBe(false)
+  })
+
+  it('a route server still starting is a warning, not a failure', () => {
+    const f = healthy()
+    f.server = server({health: http('health', 503, {...healthBody, status: 'starting'}), routes: http('routes', 503, 'starting')})
+    const findings = run(f)
+    expect(only(findings, 'fail')).toEqual([])
+    expect(only(findings, 'warn').map((x) => x.detail)).toEqual([
+      'the route server has not finished its first discovery yet (503): Traefik keeps its last configuration',
+      '/routes.json is not ready (503): the route server is still starting',
+    ])
+  })
+
+  it('stale configuration: Traefik keeps routers the route server no longer serves', () => {
+    const body = {routes: routesBody.routes.filter((r) => r.protocol !== 'tcp')}
+    const withRouterOk = run({...healthy(), server: server({routes: http('routes', 200, body)}), routes: []})
+    expect(only(withRouterOk, 'warn')).toMatchObject([
+      {hop: 'proxy', subject: 'my-app-mail-smtp', detail: expect.stringContaining('which the route server no longer serves: a stale configuration')},
+    ])
+    const failing = run({...healthy(), server: server({routerUnit: {code: 3, stdout: 'failed\n', stderr: ''}, routes: http('routes', 200, body)}), routes: []})
+    expect(only(failing, 'fail')).toContainEqual(
+      expect.objectContaining({hop: 'proxy', subject: 'my-app-mail-smtp', fix: 'sudo systemctl restart rediacc-router'}),
+    )
+  })
+
+  it('degraded daemons warn; refused routes fail with their reason and a matching fix', () => {
+    const f = healthy()
+    f.server = server({
+      health: http('health', 200, {
+        ...healthBody,
+        status: 'degraded',
+        daemons: [{networkId: 2816, socket: '/var/run/rediacc/docker-2816.sock', stale: true, lastSync: '2026-11-28T08:50:00Z', error: 'connect ENOENT', containers: 3}],
+        refusals: [
+          {container: 'mail-1', containerId: 'c1', networkId: 2880, object: 'smtp', kind: 'unknown-entrypoint', reason: 'entrypoint tcp-587 does not exist'},
+          {container: 'web-1', containerId: 'c2', networkId: 2816, object: 'web', kind: 'foreign-hostname', reason: 'app.example.com is already routed by network 2944'},
+        ],
+      }),
+    })
+    const findings = run(f)
+    expect(only(findings, 'warn')).toMatchObject([
+      {hop: 'router', subject: 'docker-2816', detail: 'daemon docker-2816 is stale (last sync 2026-11-28T08:50:00Z): connect ENOENT; its last known routes are kept'},
+    ])
+    expect(only(findings, 'fail')).toEqual([
+      {
+        hop: 'route',
+        status: 'fail',
+        subject: 'smtp',
+        detail: 'refused by the route server (smtp, container mail-1, network 2880): entrypoint tcp-587 does not exist',
+        fix: 'register the port: rdc context set-infra server-1 --tcp-ports <ports…,587> && rdc context push-infra server-1',
+      },
+      {
+        hop: 'route',
+        status: 'fail',
+        subject: 'web',
+        detail: 'refused by the route server (web, container web-1, repository my-app): app.example.com is already routed by network 2944',
+        fix: 'another repository already has it: use a hostname/router name of your own, or remove it there first; then rdc repo up my-app',
+      },
+    ])
+  })
+
+  it('--repo with no routes names the repository’s daemon', () => {
+    const f = healthy()
+    f.local = local({askedRepo: {name: 'shop', networkId: 2880}})
+    f.routes = []
+    expect(only(run(f), 'fail')).toEqual([
+      {
+        hop: 'route',
+        status: 'fail',
+        subject: 'shop',
+        detail: 'repository shop (network 2880) has no routes: no running container with traefik.enable=true or rediacc.* labels and a port',
+        fix: 'check its containers and labels: sudo DOCKER_HOST=unix:///var/run/rediacc/docker-2880.sock docker ps; then rdc repo up shop',
+      },
+    ])
+  })
+})
+
+describe('proxy and the three-way comparison', () => {
+  it('a missing or exited proxy container', () => {
+    const gone = run({...healthy(), server: server({proxy: http('proxy', 404, {message: 'No such container: rediacc-proxy'})})})
+    expect(only(gone, 'fail')).toContainEqual({hop: 'proxy', status: 'fail', subject: 'rediacc-proxy', detail: 'the rediacc-proxy container does not exist', fix: 'rdc context push-infra server-1'})
+    const exited = run({...healthy(), server: server({proxy: http('proxy', 200, {State: {Status: 'exited', Running: false, ExitCode: 1, Error: ''}})})})
+    expect(only(exited, 'fail')[0]).toMatchObject({
+      hop: 'proxy',
+      detail: 'rediacc-proxy is exited, exit code 1',
+      fix: 'see why: sudo docker logs rediacc-proxy --since 10m; then recreate it: rdc context push-infra server-1',
+    })
+  })
+
+  it('an entry point nobody listens on, and a port held by systemd-resolved', () => {
+    const base = ssOutput(undefined, ['tcp-25', 'udp-53'])
+    const ss = `${base}udp   UNCONN 0      0    127.0.0.53%lo:53    0.0.0.0:*    users:(("systemd-resolve",pid=250,fd=13))\n`
+    const fails = only(run({...healthy(), server: server({sockets: {code: 0, stdout: ss, stderr: ''}})}), 'fail')
+    expect(fails.map((x) => [x.hop, x.subject, x.detail])).toEqual([
+      ['entrypoint', 'tcp-25', 'nothing listens on tcp-25 (:25)'],
+      ['entrypoint', 'udp-53 (:53/udp)', 'port 53/udp is held by systemd-resolve, not Traefik'],
+    ])
+    expect(fails[0]!.fix).toBe('rdc context push-infra server-1; then sudo docker logs rediacc-proxy --since 10m')
+    expect(fails[1]!.fix).toBe(
+      'free port 53: set DNSStubListener=no in /etc/systemd/resolved.conf, sudo systemctl restart systemd-resolved, then rdc context push-infra server-1',
+    )
+  })
+
+  it('many silent entry points are one finding that lists them', () => {
+    const ss = ssOutput(undefined, ['websecure', 'tcp-25', 'tcp-3306'])
+    const fails = only(run({...healthy(), server: server({sockets: {code: 0, stdout: ss, stderr: ''}})}), 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'entrypoint',
+        status: 'fail',
+        subject: '3 entry points',
+        detail: 'nothing listens on 3 of 24 entry points: websecure (203.0.113.50:443; bound only on 2001:db8::1), tcp-25 (:25), tcp-3306 (:3306)',
+        fix: 'rdc context push-infra server-1 (if 203.0.113.50 is not an address of this server, Traefik cannot bind it: check publicIPv4/publicIPv6); then sudo docker logs rediacc-proxy --since 10m',
+      },
+    ])
+  })
+
+  it('a server without systemd is named as such, not as a stopped unit', () => {
+    const f = {...healthy(), server: server({routerUnit: {code: 1, stdout: 'System has not been booted with systemd as init system (PID 1). Can\'t operate.\nFailed to connect to bus: Host is down\n', stderr: ''}})}
+    expect(only(run(f), 'fail')).toMatchObject([{hop: 'router', detail: "cannot ask systemd about rediacc-router: System has not been booted with systemd as init system (PID 1). Can't operate."}])
+  })
+
+  it('a route server set up with another base domain than the settings (router.yaml not pushed)', () => {
+    const fails = only(run({...healthy(), server: server({health: http('health', 200, {...healthBody, baseDomain: 'old.example.net'})})}), 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'router',
+        status: 'fail',
+        subject: 'router.yaml',
+        detail: 'the route server uses base domain old.example.net, the infra settings say example.com: its settings are older than the context',
+        fix: 'rdc context push-infra server-1',
+      },
+    ])
+  })
+
+  it('Traefik lacks an entry point rdc intends (static config older than the settings)', () => {
+    const eps = traefikEntryPoints().filter((e) => (e as {name: string}).name !== 'tcp-25')
+    const fails = only(run({...healthy(), server: server({traefikEntryPoints: http('entrypoints', 200, eps)})}), 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'entrypoint',
+        status: 'fail',
+        subject: 'tcp-25',
+        detail: 'Traefik has no entry point tcp-25 (:25): its static configuration is older than the infra settings',
+        fix: 'rdc context push-infra server-1',
+      },
+    ])
+  })
+
+  it('a router the route server serves but Traefik dropped, and one Traefik disabled', () => {
+    const dropped = run({
+      ...healthy(),
+      server: server({traefikRouters: {...server().traefikRouters, tcp: http('routers-tcp', 200, [])}}),
+    })
+    expect(only(dropped, 'fail')).toMatchObject([
+      {hop: 'route', subject: 'tcp router my-app-mail-smtp', detail: 'Traefik dropped tcp router my-app-mail-smtp: the route server serves it but Traefik did not load it'},
+    ])
+    const disabled = structuredClone(traefikRoutersBody.http)
+    Object.assign(disabled[0]!, {status: 'disabled', error: ['the service "my-app-webapp@http" does not exist']})
+    const off = run({...healthy(), server: server({traefikRouters: {...server().traefikRouters, http: http('routers-http', 200, disabled)}})})
+    expect(only(off, 'fail')).toMatchObject([
+      {hop: 'route', subject: 'app.example.com', detail: 'Traefik disabled router my-app-webapp: the service "my-app-webapp@http" does not exist'},
+    ])
+  })
+
+  it('Traefik’s API not answering is a failure, and the per-route Traefik hop is skipped', () => {
+    const f = {...healthy(), server: server({traefikEntryPoints: httpDown('entrypoints')})}
+    const fails = only(run(f), 'fail')
+    expect(fails).toMatchObject([{hop: 'proxy', subject: 'traefik-api'}])
+  })
+})
+
+describe('DNS', () => {
+  const infra = local().infra
+  const answer = (a: string[] | string, aaaa: string[] | string, name = 'app.example.com') => ({
+    name,
+    resolver: '127.0.0.1:5353',
+    a: typeof a === 'string' ? {error: a} : {addresses: a},
+    aaaa: typeof aaaa === 'string' ? {error: aaaa} : {addresses: aaaa},
+  })
+
+  it('DNS pointing elsewhere fails with the record to change', () => {
+    expect(checkDns(answer(['198.51.100.7'], ['2001:db8::1']), infra)).toEqual({
+      hop: 'dns',
+      status: 'fail',
+      subject: 'app.example.com',
+      detail: 'A → 198.51.100.7, not this machine (203.0.113.50) via 127.0.0.1:5353',
+      fix: 'point app.example.com (or the wildcard *.example.com) A to 203.0.113.50',
+    })
+  })
+
+  it('a wildcard that answers for the name is named as the record to fix', () => {
+    const wild = answer(['198.51.100.7'], 'ENODATA', 'rdc-probe-x1.example.com')
+    const f = checkDns(answer(['198.51.100.7'], 'ENODATA'), infra, wild)
+    expect(f.status).toBe('fail')
+    expect(f.detail).toContain('(answered by the wildcard *.example.com)')
+    expect(f.fix).toBe('point *.example.com A to 203.0.113.50; create *.example.com AAAA 2001:db8::1')
+    const good = checkDns(answer(['203.0.113.50'], ['2001:db8:0:0::1']), infra, answer(['203.0.113.50'], ['2001:db8::1'], 'rdc-probe-x1.example.com'))
+    expect(good).toEqual({hop: 'dns', status: 'ok', subject: 'app.example.com', detail: 'resolves to 203.0.113.50, 2001:db8:0:0::1 (wildcard *.example.com) via 127.0.0.1:5353'})
+  })
+
+  it('NXDOMAIN, a missing AAAA, an AAAA without IPv6 and a resolver failure', () => {
+    expect(checkDns(answer('ENOTFOUND', 'ENOTFOUND', 'new.shop.test'), infra)).toMatchObject({
+      status: 'fail',
+      detail: 'new.shop.test does not exist in DNS via 127.0.0.1:5353 (NXDOMAIN)',
+      fix: 'create new.shop.test A 203.0.113.50 and AAAA 2001:db8::1',
+    })
+    expect(checkDns(answer(['203.0.113.50'], 'ENODATA'), infra)).toMatchObject({
+      status: 'warn',
+      fix: 'create app.example.com (or the wildcard *.example.com) AAAA 2001:db8::1',
+    })
+    const v4only = {...infra, publicIPv6: undefined}
+    expect(checkDns(answer(['203.0.113.50'], ['2001:db8::99']), v4only)).toMatchObject({
+      status: 'fail',
+      detail: 'AAAA → 2001:db8::99, but the machine has no IPv6 entry point: those clients cannot connect via 127.0.0.1:5353',
+    })
+    expect(checkDns(answer('ETIMEOUT', 'ETIMEOUT'), infra)).toMatchObject({status: 'warn', detail: 'could not resolve app.example.com via 127.0.0.1:5353: ETIMEOUT'})
+    expect(checkDns(answer(['203.0.113.50', '198.51.100.7'], ['2001:db8::1']), infra)).toMatchObject({status: 'warn', fix: 'remove 198.51.100.7 from app.example.com (or the wildcard *.example.com) A'})
+  })
+
+  it('DNS failing in the walk stops before the certificate', () => {
+    const f = healthy()
+    f.routes![0]!.dns = [answer(['198.51.100.7'], ['2001:db8::1'])]
+    f.routes![0]!.tls = [tls('203.0.113.50', undefined)]
+    const fails = only(run(f), 'fail')
+    expect(fails.map((x) => x.hop)).toEqual(['dns'])
+  })
+})
+
+describe('backend answers', () => {
+  it('an app answering 5xx is a warning naming its logs; 2xx-4xx is ok', () => {
+    const f = healthy()
+    f.routes![0]!.backends = [{backend: 'http://127.0.11.2:3000', result: {id: 'b', kind: 'http', outcome: 'ok', status: 503, body: '', durationMs: 2}}]
+    expect(run(f).find((x) => x.hop === 'backend')).toMatchObject({
+      status: 'warn',
+      detail: "127.0.11.2:3000 answers, but with HTTP 503 (the app's own error, passed through by Traefik)",
+      fix: "see the app's logs: sudo DOCKER_HOST=unix:///var/run/rediacc/docker-2816.sock docker logs <container>",
+    })
+    f.routes![0]!.backends = [{backend: 'http://127.0.11.2:3000', result: {id: 'b', kind: 'http', outcome: 'ok', status: 404, body: '', durationMs: 2}}]
+    expect(run(f).find((x) => x.hop === 'backend')).toMatchObject({status: 'ok', detail: '127.0.11.2:3000 answers HTTP 404 (webapp)'})
+  })
+})
+
+describe('TLS and relay details', () => {
+  it('expired, soon-to-expire, wrong-name and self-signed certificates', () => {
+    const walk = (c: ReturnType<typeof cert>) => {
+      const f = healthy()
+      f.routes![0]!.tls = [tls('203.0.113.50', c)]
+      return run(f).filter((x) => x.hop === 'tls')[0]!
+    }
+    expect(walk(cert({notAfter: '2026-11-01T00:00:00.000Z'}))).toMatchObject({status: 'fail', detail: 'the certificate for app.example.com expired on 2026-11-01'})
+    expect(walk(cert({notAfter: '2026-12-05T00:00:00.000Z'}))).toMatchObject({status: 'warn', detail: 'the certificate for app.example.com expires in 6 days (2026-12-05): renewal is overdue'})
+    expect(walk(cert({matchesName: false, subjectCN: 'other.example.com', sans: ['other.example.com']}))).toMatchObject({
+      status: 'fail',
+      detail: 'the certificate served (other.example.com; other.example.com) does not cover app.example.com',
+    })
+    expect(walk(cert({selfSigned: true, issuerCN: 'app.example.com', issuerO: ''}))).toMatchObject({status: 'warn'})
+    expect(walk(undefined as never)).toMatchObject({status: 'ok'})
+  })
+
+  it('finds public IP literals a relay was started with, ignoring private and loopback ones', () => {
+    expect(
+      advertisedAddresses({exists: true, env: ['EXTERNAL_IP=198.51.100.9/10.0.0.5', 'LISTEN=127.0.11.4', 'V6=2001:db8::7', 'VERSION=4.6.2.1x'], cmd: ['--relay-ip=192.168.1.2']}),
+    ).toEqual(['198.51.100.9', '2001:db8::7'])
+  })
+})
+
+describe('local settings', () => {
+  it('names each missing setting with its set-infra flag', () => {
+    const findings = run({local: local({hasHostKey: false, infra: {hasCfDnsToken: false}})})
+    expect(findings.map((f) => [f.status, f.fix])).toEqual([
+      ['warn', 'rdc context scan-keys server-1'],
+      ['fail', 'rdc context set-infra server-1 --public-ipv4 <address> && rdc context push-infra server-1'],
+      ['warn', 'rdc context set-infra server-1 --base-domain <domain> && rdc context push-infra server-1'],
+      ['fail', 'rdc context set-infra server-1 --cert-email <address> && rdc context push-infra server-1'],
+      ['warn', 'rdc context set-infra server-1 --cf-dns-token - && rdc context push-infra server-1'],
+    ])
+  })
+})
+
+it('route facts fixture stays in step with the routes body', () => {
+  expect(routeFacts().map((r) => r.route.name)).toEqual(['my-app-webapp', 'my-app-mail-smtp', 'my-app-turn'])
+})

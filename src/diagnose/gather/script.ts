@@ -1,0 +1,74 @@
+import type {HttpCheck, ProbeSpec} from '../../renet/probe/types.js'
+import type {Protocol} from '../parse/router.js'
+import type {ServerEndpoints} from './endpoints.js'
+
+/** Ids of the first round's HTTP fetches, as the probe reports them back. */
+export const FETCH = {
+  health: 'health',
+  routes: 'routes',
+  proxy: 'proxy',
+  ping: 'ping',
+  entryPoints: 'traefik-entrypoints',
+  routers: (p: Protocol) => `traefik-${p}-routers`,
+} as const
+
+/** The HTTP fetches of the first round: route server, Traefik's ping and API, the proxy container. */
+export function firstRoundSpec(e: ServerEndpoints): ProbeSpec {
+  const checks: HttpCheck[] = [
+    {id: FETCH.health, kind: 'http', url: `${e.router}/health`},
+    {id: FETCH.routes, kind: 'http', url: `${e.router}/routes.json`, maxBody: 4 * 1024 * 1024},
+    {id: FETCH.proxy, kind: 'http', url: `http://docker/containers/${e.proxyContainer}/json`, socketPath: e.dockerSocket},
+    {id: FETCH.ping, kind: 'http', url: `${e.traefik}/ping`},
+    {id: FETCH.entryPoints, kind: 'http', url: `${e.traefik}/api/entrypoints`},
+    ...(['http', 'tcp', 'udp'] as const).map((p): HttpCheck => ({id: FETCH.routers(p), kind: 'http', url: `${e.traefik}/api/${p}/routers?per_page=1000`, maxBody: 4 * 1024 * 1024})),
+  ]
+  return {timeoutMs: 1500, checks}
+}
+
+/** Single-quotes a string for sh: nothing inside is expanded. */
+export function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+export const SECTION_MARK = '@@rdc-diagnose'
+
+/**
+ * The first round trip as one shell script (run with `bash -s`, script on stdin): each command's output framed
+ * by markers with its exit code, so one exec returns every fact. The route server and Traefik are read through
+ * `renet probe` when the installed renet is this CLI's version; otherwise the section says so and the gatherer
+ * runs the same probe from the CLI's own bundle.
+ */
+export function firstRoundScript(e: ServerEndpoints, cliVersion: string): string {
+  const spec = shQuote(JSON.stringify(firstRoundSpec(e)))
+  return `set -u
+export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+SUDO=""
+if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then SUDO="sudo -n"; fi
+section() { name=$1; shift; printf '\\n${SECTION_MARK} begin %s\\n' "$name"; "$@" 2>&1; rc=$?; printf '\\n${SECTION_MARK} end %s %s\\n' "$name" "$rc"; }
+section renet-version renet version
+section router-unit systemctl is-active rediacc-router
+section ss $SUDO ss -Hltnup
+section daemon-sockets sh -c 'for s in ${shQuote(e.daemonSocketDir)}/docker-*.sock; do [ -S "$s" ] && echo "$s"; done; true'
+if [ "$(renet version 2>/dev/null)" = ${shQuote(cliVersion)} ]; then
+  section probe $SUDO renet probe --json ${spec}
+else
+  section probe-skipped true
+fi
+`
+}
+
+export interface Section {
+  name: string
+  code: number
+  output: string
+}
+
+/** Splits the script's stdout back into its sections. A section cut off (no end mark) gets code -1. */
+export function parseSections(stdout: string): Map<string, Section> {
+  const sections = new Map<string, Section>()
+  const re = new RegExp(`\\n?${SECTION_MARK} begin (\\S+)\\n([\\s\\S]*?)(?:\\n${SECTION_MARK} end \\1 (\\d+)\\n|$)`, 'g')
+  for (const m of stdout.matchAll(re)) {
+    sections.set(m[1]!, {name: m[1]!, output: m[2]!, code: m[3] === undefined ? -1 : Number(m[3])})
+  }
+  return sections
+}

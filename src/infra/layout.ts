@@ -1,0 +1,37 @@
+/**
+ * Where push-infra puts things on a server. One list so the renderers, the plan, `--out` and diagnose agree.
+ */
+
+export const PROXY_DIR = '/opt/rediacc/proxy'
+export const TRAEFIK_CONFIG_PATH = `${PROXY_DIR}/traefik.yml`
+export const PROXY_COMPOSE_PATH = `${PROXY_DIR}/docker-compose.yml`
+export const PROXY_ENV_PATH = `${PROXY_DIR}/config.env`
+export const ACME_STORAGE_PATH = `${PROXY_DIR}/letsencrypt/acme.json`
+/** The same file as Traefik sees it inside the container (the letsencrypt/ folder is mounted there). */
+export const ACME_STORAGE_IN_CONTAINER = '/letsencrypt/acme.json'
+export const TRAEFIK_CONFIG_IN_CONTAINER = '/etc/traefik/traefik.yml'
+export const PROXY_CONTAINER = 'rediacc-proxy'
+export const PROXY_PROJECT = 'rediacc-proxy'
+
+export const ROUTER_CONFIG_PATH = '/etc/rediacc/router.yaml'
+export const ROUTER_UNIT = 'rediacc-router.service'
+export const DOCKER_UNIT_TEMPLATE = 'rediacc-docker@.service'
+export const UNIT_DIR = '/etc/systemd/system'
+export const ROUTER_UNIT_PATH = `${UNIT_DIR}/${ROUTER_UNIT}`
+export const DOCKER_UNIT_TEMPLATE_PATH = `${UNIT_DIR}/${DOCKER_UNIT_TEMPLATE}`
+
+export const SOCKET_DIR = '/var/run/rediacc'
+export const ROUTER_STATE_DIR = '/var/lib/rediacc/router'
+export const DOCKER_DATA_DIR = '/var/lib/rediacc/docker'
+
+export const RENET_LIB_DIR = '/usr/lib/rediacc/renet'
+export const RENET_CURRENT_LINK = `${RENET_LIB_DIR}/current`
+export const RENET_LAUNCHER_PATH = '/usr/bin/renet'
+
+/** push-infra's own bookkeeping: the previous set (for restore) and actions still owed after a cut push. */
+export const PUSH_STATE_DIR = '/var/lib/rediacc/push'
+export const PUSH_BACKUP_DIR = `${PUSH_STATE_DIR}/backup`
+export const PUSH_PENDING_PATH = `${PUSH_STATE_DIR}/pending`
+
+/** First line of every file we render that has comments, so a person on the server knows not to edit it. */
+export const MANAGED_HEADER = 'Managed by rdc (rdc context push-infra): local edits are overwritten on the next push.'

@@ -1,0 +1,139 @@
+import {describe, expect, it} from 'vitest'
+import {parse} from 'yaml'
+
+import {Secret} from '../config/secret.js'
+import {UsageError} from '../errors.js'
+import {renderProgram} from './program.js'
+import {DEFAULT_PROXY_IMAGE, renderProxyCompose, renderProxyEnv} from './proxy.js'
+import {renderMachineInfra} from './render.js'
+import {renderRouterConfig} from './router-config.js'
+import {renderDockerUnitTemplate, renderRouterUnit} from './units.js'
+
+const bundle = Buffer.from('#!/usr/bin/env node\nconsole.log("renet")\n')
+
+describe('router.yaml', () => {
+  it('renders the route server contract exactly', () => {
+    expect(renderRouterConfig({machineName: 'server-1', baseDomain: 'example.com', publicIPv4: '203.0.113.50', publicIPv6: '2001:db8::1', tcpPorts: [25], udpPorts: [5353]})).toBe(
+      `version: 1
+machine: server-1
+baseDomain: example.com
+listen: 127.0.0.1:7111
+socketDir: /var/run/rediacc
+stateDir: /var/lib/rediacc/router
+certResolver: letsencrypt
+entrypoints: [web, websecure, websecure-v6, tcp-25, tcp-3306, tcp-5432, tcp-5672, tcp-6379, tcp-9092, tcp-10000, tcp-10001, tcp-10002, tcp-10003, tcp-10004, tcp-10005, tcp-10006, tcp-10007, tcp-10008, tcp-10009, tcp-10010, tcp-11211, tcp-27017, udp-53, udp-5353]
+dynamicPorts: {tcp: {from: 10000, to: 10010}}
+`,
+    )
+  })
+
+  it('omits baseDomain when unset and parses as the documented shape', () => {
+    const text = renderRouterConfig({machineName: 'edge', publicIPv6: '2001:db8::1'})
+    expect(text).not.toContain('baseDomain')
+    const doc = parse(text)
+    expect(doc.entrypoints.slice(0, 3)).toEqual(['web', 'websecure-v6', 'tcp-3306'])
+    expect(doc.dynamicPorts).toEqual({tcp: {from: 10_000, to: 10_010}})
+    expect(doc.listen).toBe('127.0.0.1:7111')
+  })
+})
+
+describe('proxy files', () => {
+  it('docker-compose.yml: pinned image, host network, env file, both mounts', () => {
+    const text = renderProxyCompose({})
+    const doc = parse(text)
+    expect(doc).toEqual({
+      services: {
+        traefik: {
+          image: DEFAULT_PROXY_IMAGE,
+          container_name: 'rediacc-proxy',
+          network_mode: 'host',
+          restart: 'unless-stopped',
+          env_file: 'config.env',
+          command: ['--configFile=/etc/traefik/traefik.yml'],
+          volumes: ['./traefik.yml:/etc/traefik/traefik.yml:ro', './letsencrypt:/letsencrypt'],
+        },
+      },
+    })
+    expect(DEFAULT_PROXY_IMAGE).toMatch(/^traefik:v3\.\d+\.\d+$/)
+    expect(parse(renderProxyCompose({proxyImage: 'rdc-test/stand-in:local'})).services.traefik.image).toBe('rdc-test/stand-in:local')
+  })
+
+  it('config.env holds the token only as file content', () => {
+    expect(renderProxyEnv({cfDnsApiToken: new Secret('tok_123-abc')})).toBe(
+      '# Managed by rdc (rdc context push-infra): local edits are overwritten on the next push.\n' +
+        '# Secrets for the rediacc-proxy container only (mode 0600).\nCF_DNS_API_TOKEN=tok_123-abc\n',
+    )
+    expect(renderProxyEnv({})).not.toContain('CF_DNS_API_TOKEN')
+    expect(() => renderProxyEnv({cfDnsApiToken: new Secret('abc\nEVIL=1')})).toThrow(UsageError)
+  })
+})
+
+describe('units', () => {
+  it('rediacc-router.service: restart always, hardened, writes only its state folder', () => {
+    const unit = renderRouterUnit()
+    for (const line of [
+      'ExecStart=/usr/bin/renet router --config /etc/rediacc/router.yaml',
+      'Restart=always',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'ReadWritePaths=/var/lib/rediacc/router',
+      'StateDirectory=rediacc/router',
+      'RuntimeDirectory=rediacc',
+      'RuntimeDirectoryPreserve=yes',
+      'WantedBy=multi-user.target',
+    ]) {
+      expect(unit.split('\n')).toContain(line)
+    }
+    // The router must keep reaching the daemons' unix sockets and listen on loopback TCP.
+    expect(unit).toMatch(/^RestrictAddressFamilies=.*AF_UNIX.*AF_INET /m)
+    expect(unit).not.toMatch(/^(PrivateNetwork|MemoryDenyWriteExecute)=/m)
+  })
+
+  it('rediacc-docker@.service: one private dockerd per network id', () => {
+    const unit = renderDockerUnitTemplate()
+    expect(unit.split('\n')).toContain(
+      'ExecStart=dockerd --host unix:///var/run/rediacc/docker-%i.sock --data-root /var/lib/rediacc/docker/%i --exec-root /var/run/rediacc/exec-%i --pidfile /var/run/rediacc/docker-%i.pid --iptables=false --bridge=none',
+    )
+    expect(unit.split('\n')).toContain('Restart=always')
+  })
+})
+
+describe('renet program', () => {
+  it('installs the bundle under its version, a relative current link and the launcher', () => {
+    const {files, links} = renderProgram({renetBundle: bundle, renetVersion: '1.4.2'})
+    expect(files.map((f) => [f.path, f.mode.toString(8), f.role])).toEqual([
+      ['/usr/lib/rediacc/renet/1.4.2/renet.cjs', '755', 'program'],
+      ['/usr/bin/renet', '755', 'program'],
+    ])
+    expect(files[0]!.content).toBe(bundle)
+    expect(links).toEqual([{path: '/usr/lib/rediacc/renet/current', target: '1.4.2', role: 'program'}])
+    expect(files[1]!.content).toContain('exec node /usr/lib/rediacc/renet/current/renet.cjs "$@"\n')
+    expect(() => renderProgram({renetBundle: bundle, renetVersion: '../../etc'})).toThrow(UsageError)
+  })
+})
+
+describe('machine set', () => {
+  it('lists every server file with its mode, role and secrecy', () => {
+    const set = renderMachineInfra({
+      machineName: 'server-1',
+      publicIPv4: '203.0.113.50',
+      cfDnsApiToken: new Secret('tok'),
+      renetBundle: bundle,
+      renetVersion: '0.1.0',
+    })
+    expect(set.files.map((f) => [f.path, f.mode.toString(8), f.role, Boolean(f.secret), Boolean(f.createOnly)])).toEqual([
+      ['/opt/rediacc/proxy/traefik.yml', '644', 'proxy', false, false],
+      ['/opt/rediacc/proxy/docker-compose.yml', '644', 'proxy', false, false],
+      ['/opt/rediacc/proxy/config.env', '600', 'proxy', true, false],
+      ['/opt/rediacc/proxy/letsencrypt/acme.json', '600', 'proxy', false, true],
+      ['/etc/rediacc/router.yaml', '644', 'router', false, false],
+      ['/etc/systemd/system/rediacc-router.service', '644', 'units', false, false],
+      ['/etc/systemd/system/rediacc-docker@.service', '644', 'units', false, false],
+      ['/usr/lib/rediacc/renet/0.1.0/renet.cjs', '755', 'program', false, false],
+      ['/usr/bin/renet', '755', 'program', false, false],
+    ])
+    // The token appears in config.env and nowhere else.
+    const holders = set.files.filter((f) => String(f.content).includes('CF_DNS_API_TOKEN=tok')).map((f) => f.path)
+    expect(holders).toEqual(['/opt/rediacc/proxy/config.env'])
+  })
+})

@@ -1,0 +1,94 @@
+import {stringify} from 'yaml'
+
+import {UsageError} from '../errors.js'
+import {type EntryPoint, type EntryPointInput, entryPointsFor, ROUTER_PORT, TRAEFIK_INTERNAL_PORT} from '../net/entrypoints.js'
+import {ACME_STORAGE_IN_CONTAINER, MANAGED_HEADER} from './layout.js'
+
+export const CERT_RESOLVER = 'letsencrypt'
+/** Traefik's own name for the entry point its internal API and ping attach to (see apiAndPing below). */
+export const INTERNAL_ENTRY_POINT = 'traefik'
+export const ROUTER_PROVIDER_URL = `http://127.0.0.1:${ROUTER_PORT}/traefik`
+/** Public resolvers for the DNS-01 propagation check: the server's own resolver may be a split-horizon one. */
+export const ACME_DNS_RESOLVERS = ['1.1.1.1:53', '1.0.0.1:53'] as const
+
+export interface TraefikInput extends EntryPointInput {
+  certEmail?: string
+}
+
+/** The public entry points, or a UsageError when no address family is configured (HTTPS would bind nothing). */
+export function publicEntryPoints(input: EntryPointInput): EntryPoint[] {
+  if (!input.publicIPv4 && !input.publicIPv6) {
+    throw new UsageError('Neither publicIPv4 nor publicIPv6 is set: the proxy would have no HTTPS entry point.', {
+      field: 'publicIPv4',
+      suggestion: 'Set at least one: rdc context set-infra <machine> --public-ipv4 203.0.113.50 (and/or --public-ipv6 2001:db8::1)',
+    })
+  }
+
+  return entryPointsFor(input)
+}
+
+type EntryPointConfig = Record<string, unknown>
+
+function entryPointConfig(ep: EntryPoint, httpsTarget: string): EntryPointConfig {
+  switch (ep.kind) {
+    case 'http': {
+      return {address: ep.address, http: {redirections: {entryPoint: {to: httpsTarget, scheme: 'https', permanent: true}}}}
+    }
+
+    case 'https': {
+      // asDefault: a router that names no entry point lands on HTTPS only, not on every TCP port and :80.
+      // The resolver on the entry point gives every HTTPS router a certificate without per-router TLS labels.
+      return {address: ep.address, asDefault: true, http: {tls: {certResolver: CERT_RESOLVER}}}
+    }
+
+    default: {
+      return {address: ep.address}
+    }
+  }
+}
+
+/** traefik.yml as an object (the shape Traefik's static configuration has). */
+export function traefikConfig(input: TraefikInput): Record<string, unknown> {
+  const eps = publicEntryPoints(input)
+  const httpsTarget = input.publicIPv4 ? 'websecure' : 'websecure-v6'
+  const entryPoints: Record<string, EntryPointConfig> = {
+    // The API and ping live on Traefik's internal entry point, bound to loopback so only the server (and
+    // `rdc diagnose` over SSH) can read them.
+    [INTERNAL_ENTRY_POINT]: {address: `127.0.0.1:${TRAEFIK_INTERNAL_PORT}`},
+  }
+  for (const ep of eps) entryPoints[ep.name] = entryPointConfig(ep, httpsTarget)
+
+  return {
+    global: {checkNewVersion: false, sendAnonymousUsage: false},
+    log: {level: 'INFO', format: 'json'},
+    // api.insecure is Traefik v3's only static-configuration way to serve the API: it attaches the api@internal
+    // router to the entry point named `traefik` and nowhere else. The secure alternative (a router to
+    // api@internal) needs a dynamic provider, and ours is the route server, so the API would vanish exactly
+    // when diagnose needs it (route server down). Binding `traefik` to 127.0.0.1 keeps it private instead.
+    api: {insecure: true, dashboard: false},
+    ping: {entryPoint: INTERNAL_ENTRY_POINT},
+    entryPoints,
+    providers: {http: {endpoint: ROUTER_PROVIDER_URL, pollInterval: '5s'}},
+    certificatesResolvers: {
+      [CERT_RESOLVER]: {
+        acme: {
+          ...(input.certEmail ? {email: input.certEmail} : {}),
+          storage: ACME_STORAGE_IN_CONTAINER,
+          // The token comes from CF_DNS_API_TOKEN in config.env, never from this file.
+          dnsChallenge: {provider: 'cloudflare', resolvers: [...ACME_DNS_RESOLVERS], propagation: {delayBeforeChecks: '10s'}},
+        },
+      },
+    },
+  }
+}
+
+export function renderTraefikYaml(input: TraefikInput): string {
+  // Every string double-quoted: `:80` and `[2001:db8::1]:443` are legal plain YAML for some parsers and not
+  // others; quoted, Go's YAML decoder and ours read the same value.
+  return `# ${MANAGED_HEADER}\n${stringify(traefikConfig(input), {lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN'})}`
+}
+
+/** Entry point names the route server may route to: all of traefik.yml's except the internal one. */
+export function routableEntryPointNames(input: EntryPointInput): string[] {
+  return publicEntryPoints(input).map((e) => e.name)
+}

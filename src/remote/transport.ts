@@ -1,0 +1,211 @@
+import type {Client, SFTPWrapper} from 'ssh2'
+import {randomBytes} from 'node:crypto'
+import {posix} from 'node:path'
+
+import {RemoteError} from '../errors.js'
+
+export interface ExecResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface ExecOptions {
+  /** Given to the command on stdin (the one way besides file content to pass data that must not be in argv). */
+  stdin?: string | Buffer
+  timeoutMs?: number
+}
+
+export interface PutOptions {
+  mode: number
+  /** `user` or `user:group`. */
+  owner?: string
+}
+
+/**
+ * What remote work needs from a server. Commands are argv arrays (quoted here, once); files travel as content
+ * over SFTP. Secrets belong in file content or stdin, never in argv: argv is visible to every user in `ps`.
+ */
+export interface Transport {
+  exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>
+  /** Atomic: written to a temp file beside `path`, mode and owner set, then renamed over `path`. */
+  put(path: string, content: string | Buffer, opts: PutOptions): Promise<void>
+  /** The file's content, or null when it does not exist. */
+  get(path: string): Promise<Buffer | null>
+  close(): Promise<void>
+}
+
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/
+
+/** POSIX shell quoting of one word: plain when it cannot be misread, else single-quoted. */
+export function shellQuote(word: string): string {
+  if (word !== '' && SAFE_WORD.test(word)) return word
+  return `'${word.replaceAll("'", `'\\''`)}'`
+}
+
+export function shellCommand(argv: readonly string[]): string {
+  if (argv.length === 0) throw new RemoteError('Refusing to run an empty command.')
+  return argv.map((w) => shellQuote(w)).join(' ')
+}
+
+/** ssh2 reports SFTP status codes on errors; 2 is SSH_FX_NO_SUCH_FILE. */
+function isNoSuchFile(err: unknown): boolean {
+  return (err as {code?: unknown})?.code === 2 || (err as {code?: unknown})?.code === 'ENOENT'
+}
+
+const CHUNK = 32 * 1024
+
+/** Transport over one already-connected (and host-key-verified) ssh2 Client. */
+export class SshTransport implements Transport {
+  #sftp?: Promise<SFTPWrapper>
+  /** Set once the connection is gone; every later call fails at once instead of waiting forever. */
+  #lost?: RemoteError
+  readonly #inFlight = new Set<(err: RemoteError) => void>()
+
+  constructor(
+    private readonly client: Client,
+    private readonly host: string = 'server',
+  ) {
+    const lost = (): void => {
+      this.#lost ??= new RemoteError(`The connection to ${host} was lost.`, {host}, {suggestion: 'Run the command again: a push converges from wherever the last one stopped.'})
+      for (const fail of this.#inFlight) fail(this.#lost)
+      this.#inFlight.clear()
+    }
+
+    client.on('close', lost)
+    client.on('end', lost)
+    client.on('error', lost)
+  }
+
+  /** Runs fn, failing it as soon as the connection is lost (ssh2 may otherwise never call back). */
+  private guard<T>(fn: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> {
+    if (this.#lost) return Promise.reject(this.#lost)
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: RemoteError): void => reject(err)
+      this.#inFlight.add(fail)
+      const done = (): void => {
+        this.#inFlight.delete(fail)
+      }
+
+      try {
+        fn(
+          (v) => {
+            done()
+            resolve(v)
+          },
+          (e) => {
+            done()
+            reject(e)
+          },
+        )
+      } catch (err) {
+        done()
+        reject(err)
+      }
+    })
+  }
+
+  exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const command = shellCommand(argv)
+    return this.guard((resolve, reject) => {
+      this.client.exec(command, (err, stream) => {
+        if (err) {
+          reject(new RemoteError(`Could not start '${argv[0]}' on ${this.host}: ${err.message}`, {host: this.host, command: argv[0]}, {cause: err}))
+          return
+        }
+
+        const out: Buffer[] = []
+        const errOut: Buffer[] = []
+        let code: number | null = null
+        let timer: NodeJS.Timeout | undefined
+        if (opts.timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            stream.close()
+            reject(new RemoteError(`'${argv[0]}' on ${this.host} did not finish within ${opts.timeoutMs} ms.`, {host: this.host, command: argv[0]}))
+          }, opts.timeoutMs)
+        }
+
+        stream.on('data', (d: Buffer) => out.push(d))
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d))
+        stream.on('exit', (c: number | null) => {
+          code = c
+        })
+        stream.on('close', () => {
+          if (timer) clearTimeout(timer)
+          resolve({code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8')})
+        })
+        if (opts.stdin !== undefined) stream.end(opts.stdin)
+        else stream.end()
+      })
+    })
+  }
+
+  async put(path: string, content: string | Buffer, opts: PutOptions): Promise<void> {
+    const sftp = await this.sftp()
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+    const temp = posix.join(posix.dirname(path), `.${posix.basename(path)}.rdc-${randomBytes(4).toString('hex')}`)
+    const fail = (what: string, err: unknown): RemoteError =>
+      new RemoteError(`Could not ${what} ${path} on ${this.host}: ${(err as Error).message}`, {host: this.host}, {cause: err})
+    try {
+      const handle = await this.call<Buffer>((cb) => sftp.open(temp, 'w', {mode: opts.mode}, cb))
+      try {
+        // Pipelined writes: one round trip for the whole file instead of one per chunk.
+        const writes: Promise<void>[] = []
+        for (let off = 0; off < data.length; off += CHUNK) {
+          const len = Math.min(CHUNK, data.length - off)
+          writes.push(this.call<void>((cb) => sftp.write(handle, data, off, len, off, cb)))
+        }
+        await Promise.all(writes)
+        // umask may have narrowed the mode given at open; set it exactly before the file becomes visible.
+        await this.call<void>((cb) => sftp.fchmod(handle, opts.mode, cb))
+        await this.call<void>((cb) => sftp.ext_openssh_fsync(handle, (err) => cb(err)))
+      } finally {
+        await this.call<void>((cb) => sftp.close(handle, cb)).catch(() => undefined)
+      }
+
+      if (opts.owner) {
+        const r = await this.exec(['chown', opts.owner, temp])
+        if (r.code !== 0) throw new Error(r.stderr.trim() || `chown exited ${r.code}`)
+      }
+
+      // posix-rename replaces the target in one step; plain SFTP rename refuses an existing target.
+      await this.call<void>((cb) => sftp.ext_openssh_rename(temp, path, cb))
+    } catch (err) {
+      await this.call<void>((cb) => sftp.unlink(temp, cb)).catch(() => undefined)
+      throw fail('write', err)
+    }
+  }
+
+  async get(path: string): Promise<Buffer | null> {
+    const sftp = await this.sftp()
+    try {
+      return await this.call<Buffer>((cb) => sftp.readFile(path, cb))
+    } catch (err) {
+      if (isNoSuchFile(err)) return null
+      throw new RemoteError(`Could not read ${path} on ${this.host}: ${(err as Error).message}`, {host: this.host}, {cause: err})
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#sftp) {
+      const sftp = await this.#sftp.catch(() => undefined)
+      sftp?.end()
+    }
+
+    await new Promise<void>((resolve) => {
+      this.client.once('close', () => resolve())
+      this.client.end()
+      // A dead connection may never emit close.
+      setTimeout(resolve, 2000).unref()
+    })
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.#sftp ??= this.call<SFTPWrapper>((cb) => this.client.sftp(cb))
+    return this.#sftp
+  }
+
+  private call<T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+    return this.guard((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))))
+  }
+}

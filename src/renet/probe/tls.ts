@@ -1,0 +1,81 @@
+import {isIP} from 'node:net'
+import {connect, type PeerCertificate} from 'node:tls'
+
+import {outcomeOf} from './tcp.js'
+import type {CertInfo, TlsCheck, TlsResult} from './types.js'
+
+/** The subject Traefik gives the certificate it generates when it has none for a name. */
+export const TRAEFIK_DEFAULT_CN = 'TRAEFIK DEFAULT CERT'
+
+function first(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? (value[0] ?? '') : (value ?? '')
+}
+
+/** `DNS:a.example.com, IP Address:1.2.3.4` → ['a.example.com', '1.2.3.4']. */
+export function parseSubjectAltName(san: string | undefined): string[] {
+  if (!san) return []
+  return san
+    .split(/,\s*/)
+    .map((entry) => entry.replace(/^(DNS|IP Address):/, '').trim())
+    .filter((entry) => entry !== '')
+}
+
+/** A SAN covers a name exactly, or as a wildcard for exactly one leftmost label (RFC 6125). */
+export function sanCovers(san: string, name: string): boolean {
+  const s = san.toLowerCase()
+  const n = name.toLowerCase().replace(/\.$/, '')
+  if (s === n) return true
+  if (!s.startsWith('*.')) return false
+  const dot = n.indexOf('.')
+  return dot > 0 && n.slice(dot + 1) === s.slice(2)
+}
+
+export function certInfo(cert: PeerCertificate, servername: string): CertInfo {
+  const subjectCN = first(cert.subject?.CN)
+  const issuerCN = first(cert.issuer?.CN)
+  const issuerO = first(cert.issuer?.O)
+  const sans = parseSubjectAltName(cert.subjectaltname)
+  const names = sans.length > 0 ? sans : [subjectCN]
+  return {
+    subjectCN,
+    issuerCN,
+    issuerO,
+    notBefore: new Date(cert.valid_from).toISOString(),
+    notAfter: new Date(cert.valid_to).toISOString(),
+    sans,
+    selfSigned: subjectCN === issuerCN && first(cert.subject?.O) === issuerO,
+    traefikDefault: subjectCN === TRAEFIK_DEFAULT_CN,
+    matchesName: names.some((n) => sanCovers(n, servername)),
+    fingerprint256: cert.fingerprint256,
+  }
+}
+
+/** Connects with SNI and reads the certificate served, whether or not it is trusted: diagnosing, not trusting. */
+export function probeTls(check: TlsCheck, timeoutMs: number): Promise<TlsResult> {
+  const started = performance.now()
+  return new Promise((resolve) => {
+    let done = false
+    const finish = (result: Omit<TlsResult, 'id' | 'kind' | 'durationMs'>): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      socket.destroy()
+      resolve({id: check.id, kind: 'tls', durationMs: Math.round(performance.now() - started), ...result})
+    }
+
+    const socket = connect({
+      host: check.host,
+      port: check.port,
+      // An IP literal is not a valid SNI value; Node warns and servers ignore it.
+      ...(isIP(check.servername) === 0 ? {servername: check.servername} : {}),
+      rejectUnauthorized: false,
+    })
+    const timer = setTimeout(() => finish({outcome: 'timeout', error: 'ETIMEDOUT'}), timeoutMs)
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate()
+      if (!cert || Object.keys(cert).length === 0) finish({outcome: 'error', error: 'no certificate served'})
+      else finish({outcome: 'ok', cert: certInfo(cert, check.servername)})
+    })
+    socket.once('error', (error: NodeJS.ErrnoException) => finish({outcome: outcomeOf(error), error: error.code ?? error.message}))
+  })
+}

@@ -1,0 +1,198 @@
+/**
+ * Decodes a container's `traefik.*` labels the way Traefik's Docker provider does (its label parser, paerser):
+ * only keys under traefik.http / traefik.tcp / traefik.udp / traefik.tls (prefix compared case-insensitively)
+ * are read; keys are sorted, split on '.', and `name[0]` becomes `name` + `[0]`; the root must be exactly
+ * `traefik`; sibling nodes merge case-insensitively (the first spelling in sort order names a map key); field
+ * names match case-insensitively; lists are comma-split and trimmed; any error rejects the whole label set.
+ */
+import {Field, Kind, Scalar, labelModel} from './label-model.js'
+
+export class LabelDecodeError extends Error {}
+
+interface Node {
+  name: string
+  value: string
+  children: Node[]
+  /** Lower-case name: siblings merge case-insensitively. */
+  lower: string
+}
+
+const FILTERS = ['traefik.http', 'traefik.tcp', 'traefik.udp', 'traefik.tls']
+
+function matchesFilter(key: string): boolean {
+  const head = key.slice(0, 12).toLowerCase()
+  return FILTERS.some((f) => head.startsWith(f))
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function child(node: Node, name: string): Node {
+  const lower = name.toLowerCase()
+  for (const c of node.children) if (c.lower === lower) return c
+  const found: Node = {name, lower, value: '', children: []}
+  node.children.push(found)
+  return found
+}
+
+function toTree(labels: Record<string, string>): Node | null {
+  const keys = Object.keys(labels).filter(matchesFilter).sort(byteOrder)
+  if (keys.length === 0) return null
+  const root: Node = {name: 'traefik', lower: 'traefik', value: '', children: []}
+  for (const key of keys) {
+    const split = key.split('.')
+    if (split[0] !== 'traefik') throw new LabelDecodeError(`invalid label root ${split[0]}`)
+    const parts: string[] = []
+    for (const v of split) {
+      if (v === '') throw new LabelDecodeError(`invalid element: ${key}`)
+      if (v.startsWith('[')) throw new LabelDecodeError(`invalid leading character '[' in field name (bracket is a slice delimiter): ${v}`)
+      if (v.endsWith(']')) {
+        const left = v.indexOf('[')
+        if (left < 0) throw new LabelDecodeError(`invalid bracket in field name "${v}"`)
+        parts.push(v.slice(0, left), v.slice(left))
+      } else {
+        parts.push(v)
+      }
+    }
+
+    let node = root
+    for (const part of parts.slice(1)) node = child(node, part)
+    node.value = labels[key]
+  }
+
+  return root
+}
+
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True'])
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False'])
+
+/** Go's strconv.ParseBool. */
+export function parseGoBool(value: string): boolean | null {
+  if (TRUE.has(value)) return true
+  if (FALSE.has(value)) return false
+  return null
+}
+
+function parseScalar(value: string, types: Scalar[], name: string): string | number | boolean {
+  if (types.includes('boolean')) {
+    const b = parseGoBool(value)
+    if (b !== null) return b
+    if (!types.includes('string')) throw new LabelDecodeError(`${name}: invalid boolean ${JSON.stringify(value)}`)
+  }
+
+  if (types.includes('integer') || types.includes('number')) {
+    const integer = /^[+-]?\d+$/.test(value)
+    if (integer || (types.includes('number') && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value))) {
+      const n = Number(value)
+      if (!Number.isSafeInteger(n) && integer) throw new LabelDecodeError(`${name}: ${value} is out of range`)
+      return n
+    }
+
+    if (!types.includes('string')) throw new LabelDecodeError(`${name}: invalid number ${JSON.stringify(value)}`)
+  }
+
+  return value
+}
+
+function raw(node: Node): unknown {
+  if (node.children.length === 0) return node.value
+  if (node.children[0].name.startsWith('[') && node.children[0].name.endsWith(']')) return node.children.map(raw)
+  const out: Record<string, unknown> = {}
+  for (const c of node.children) out[c.name] = raw(c)
+  return out
+}
+
+function isStructLike(kind: Kind): boolean {
+  return kind.t === 'struct' || kind.t === 'map'
+}
+
+/** Returns undefined when the element is disabled (`tls=false`). */
+function fill(node: Node, kind: Kind, field: Pick<Field, 'allowEmpty'> | null): unknown {
+  // Map entries and list elements are not fields: paerser applies the standalone/allowEmpty rules to fields only.
+  if (field !== null && isStructLike(kind)) {
+    if (node.children.length === 0 && !field.allowEmpty) {
+      throw new LabelDecodeError(`${node.name} cannot be a standalone element`)
+    }
+
+    if (field.allowEmpty && node.value.length > 0 && node.value.toLowerCase() !== 'true') return undefined
+  }
+
+  switch (kind.t) {
+    case 'struct': {
+      const out: Record<string, unknown> = {}
+      for (const c of node.children) {
+        const f = kind.fields.get(c.name.toLowerCase())
+        if (!f) throw new LabelDecodeError(`field not found, node: ${c.name}`)
+        const v = fill(c, f.kind, f)
+        if (v !== undefined) out[f.name] = v
+      }
+
+      return out
+    }
+
+    case 'map': {
+      const out: Record<string, unknown> = {}
+      for (const c of node.children) {
+        if (kind.value.t === 'raw') {
+          out[c.name] = raw(c)
+          continue
+        }
+
+        // A map entry that is a struct may be given with no fields at all (`routers.web=x`): an empty struct.
+        const v = fill(c, kind.value, null)
+        if (v !== undefined) out[c.name] = v
+      }
+
+      return out
+    }
+
+    case 'raw': {
+      return raw(node)
+    }
+
+    case 'list': {
+      if (node.children.length > 0) throw new LabelDecodeError(`field not found, node: ${node.children[0].name}`)
+      if (node.value.length === 0) return undefined
+      return node.value.split(',').map((v) => parseScalar(v.trim(), kind.item, node.name))
+    }
+
+    case 'structList': {
+      if (node.children.length === 0) return undefined
+      return node.children.map((c) => fill(c, kind.item, null))
+    }
+
+    case 'sliceAsStruct': {
+      if (node.children.length === 0) throw new LabelDecodeError(`invalid slice: node ${node.name}`)
+      return [fill(node, kind.item, null)]
+    }
+
+    case 'scalar': {
+      if (node.children.length > 0) throw new LabelDecodeError(`invalid node ${node.name}: ${kind.types[0]}`)
+      return parseScalar(node.value, kind.types, node.name)
+    }
+  }
+}
+
+export interface DecodedLabels {
+  http?: {routers?: Record<string, any>; services?: Record<string, any>; middlewares?: Record<string, any>}
+  tcp?: {routers?: Record<string, any>; services?: Record<string, any>; middlewares?: Record<string, any>}
+  udp?: {routers?: Record<string, any>; services?: Record<string, any>}
+  tls?: Record<string, unknown>
+}
+
+/** Decodes the traefik.{http,tcp,udp,tls} labels; throws LabelDecodeError like Traefik's provider would fail. */
+export function decodeTraefikLabels(labels: Record<string, string>): DecodedLabels {
+  const tree = toTree(labels)
+  if (tree === null) return {}
+  return fill(tree, labelModel(), {allowEmpty: false}) as DecodedLabels
+}
+
+/** `traefik.enable`, parsed as Traefik parses it (Go booleans); anything else is a decode error. */
+export function traefikEnabled(labels: Record<string, string>): boolean {
+  const value = labels['traefik.enable']
+  if (value === undefined) return false
+  const b = parseGoBool(value)
+  if (b === null) throw new LabelDecodeError(`traefik.enable: invalid boolean ${JSON.stringify(value)}`)
+  return b
+}

@@ -1,0 +1,432 @@
+/**
+ * One container → its piece of the dynamic configuration (a "plan"), with Traefik's Docker-provider defaults
+ * applied, backends pointed at the container's own service IP, and names made unique per repository. What
+ * needs every container at once (hostname claims, dynamic ports, UDP entry points) is left to build.ts.
+ */
+import {isValidNetworkId} from '../../net/network.js'
+import {LabelDecodeError, decodeTraefikLabels, traefikEnabled} from './labels.js'
+import {HostSet, RuleSyntaxError, ruleHosts} from './rules.js'
+import type {ContainerInfo, Refusal, RefusalReason} from './types.js'
+import {schemaError} from './validate.js'
+
+export interface PlanSettings {
+  baseDomain: string | null
+  entrypoints: string[]
+  /** websecure / websecure-v6, whichever exist. */
+  httpsEntrypoints: string[]
+  certResolver: string
+}
+
+type Obj = Record<string, any>
+
+export interface PlannedRouter {
+  protocol: 'http' | 'tcp' | 'udp'
+  /** Name served to Traefik. */
+  name: string
+  /** Name as written in the labels (or the automatic name). */
+  labelName: string
+  router: Obj
+  /** Hostnames the rule can match (http/tcp); '*' for a TCP catch-all. */
+  hosts: string[]
+  /** TCP/UDP router without entry points: gets a dynamic port in build.ts. */
+  needsPort: boolean
+}
+
+export interface Plan {
+  container: ContainerInfo
+  networkId: number
+  source: 'auto' | 'labels'
+  routers: PlannedRouter[]
+  services: {http: Obj; tcp: Obj; udp: Obj}
+  middlewares: {http: Obj; tcp: Obj}
+  refusals: Refusal[]
+  /** Set when the container gives nothing at all. */
+  skipped: string | null
+  /** Notes on routers Traefik would drop too (no rule, too many services), shown as skipped reasons. */
+  notes: string[]
+}
+
+export function uniqueName(name: string, networkId: number): string {
+  return `${name}-${networkId}`
+}
+
+/** Traefik's provider.Normalize: runs of non letters/digits become '-'. */
+export function normalizeName(name: string): string {
+  return name
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((s) => s.length > 0)
+    .join('-')
+}
+
+/** Traefik's getServiceName: compose `service_project`, else the container name. */
+function defaultName(c: ContainerInfo): string {
+  const project = c.labels['com.docker.compose.project']
+  const service = c.labels['com.docker.compose.service']
+  return normalizeName(project !== undefined && service !== undefined ? `${service}_${project}` : c.name)
+}
+
+function ipValue(ip: string): number | null {
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip)
+  if (!m) return null
+  const [a, b, c] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  if (a > 255 || b > 255 || c > 255) return null
+  return (a << 16) | (b << 8) | c
+}
+
+/** True when `ip` is a service address of the repository (its /26, slots 0..60). */
+export function ownsIp(networkId: number, ip: string): boolean {
+  const v = ipValue(ip)
+  return v !== null && v >= networkId + 2 && v <= networkId + 62
+}
+
+function portsLabel(value: string | undefined): number[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0 && n < 65_536)
+}
+
+function hostLabel(service: string): string {
+  return service
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+}
+
+class Refused extends Error {
+  constructor(
+    readonly kind: RefusalReason,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export function planContainer(c: ContainerInfo, networkId: number, settings: PlanSettings): Plan {
+  const plan: Plan = {
+    container: c,
+    networkId,
+    source: 'labels',
+    routers: [],
+    services: {http: {}, tcp: {}, udp: {}},
+    middlewares: {http: {}, tcp: {}},
+    refusals: [],
+    skipped: null,
+    notes: [],
+  }
+  const refuse = (kind: RefusalReason, reason: string, object?: string) =>
+    plan.refusals.push({container: c.name, containerId: c.id, networkId, kind, reason, ...(object === undefined ? {} : {object})})
+
+  let enabled: boolean
+  try {
+    enabled = traefikEnabled(c.labels)
+  } catch (error) {
+    plan.skipped = `labels cannot be decoded: ${(error as Error).message}`
+    return plan
+  }
+
+  const service = c.labels['rediacc.service_name']
+  const ip = c.labels['rediacc.service_ip']
+  const labelNetwork = c.labels['rediacc.network_id']
+  if (!enabled && service === undefined) {
+    plan.skipped = 'no rediacc.* labels and no traefik.enable=true (not started by renet compose)'
+    return plan
+  }
+
+  if (labelNetwork === undefined || Number(labelNetwork) !== networkId) {
+    refuse('network-mismatch', `rediacc.network_id is ${labelNetwork === undefined ? 'missing' : `'${labelNetwork}'`} but the container runs in the daemon of repository ${networkId}`)
+    return plan
+  }
+
+  if (ip === undefined) {
+    plan.skipped = 'no rediacc.service_ip label: start it with renet compose'
+    return plan
+  }
+
+  if (!ownsIp(networkId, ip)) {
+    refuse('foreign-backend', `rediacc.service_ip ${ip} is outside repository ${networkId}'s addresses`)
+    return plan
+  }
+
+  if (c.health === 'starting' || c.health === 'unhealthy') {
+    plan.skipped = `health: ${c.health} (Traefik routes only healthy containers)`
+    return plan
+  }
+
+  const tcpPorts = portsLabel(c.labels['rediacc.tcp_ports'])
+  const servicePort = portsLabel(c.labels['rediacc.service_port'])[0] ?? tcpPorts[0]
+  if (!enabled) autoPlan(plan, service!, ip, servicePort, settings)
+  else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, refuse)
+  // Automatic routes are made here from a fixed shape (tested against the schema); label routes are checked.
+  if (plan.skipped === null && plan.source === 'labels') {
+    const error = schemaError(fragment(plan))
+    if (error !== null) {
+      return {...plan, routers: [], services: {http: {}, tcp: {}, udp: {}}, middlewares: {http: {}, tcp: {}}, skipped: `labels make a configuration Traefik's schema rejects (${error})`}
+    }
+  }
+
+  return plan
+}
+
+function autoPlan(plan: Plan, service: string, ip: string, port: number | undefined, s: PlanSettings): void {
+  plan.source = 'auto'
+  const label = hostLabel(service)
+  if (s.baseDomain === null) {
+    plan.skipped = 'automatic routes are off: no baseDomain in router.yaml'
+    return
+  }
+
+  if (port === undefined) {
+    plan.skipped = 'no port for an automatic route: set rediacc.service_port or rediacc.tcp_ports'
+    return
+  }
+
+  if (s.httpsEntrypoints.length === 0 || label === '') {
+    plan.skipped = label === '' ? `service name '${service}' gives no hostname` : 'no websecure entry point exists for automatic routes'
+    return
+  }
+
+  const name = uniqueName(label, plan.networkId)
+  const host = `${name}.${s.baseDomain}`
+  plan.services.http[name] = {loadBalancer: {servers: [{url: `http://${ip}:${port}`}]}}
+  plan.routers.push({
+    protocol: 'http',
+    name,
+    labelName: label,
+    router: {rule: `Host(\`${host}\`)`, entryPoints: [...s.httpsEntrypoints], service: name, tls: {certResolver: s.certResolver}},
+    hosts: [host],
+    needsPort: false,
+  })
+}
+
+function hasAny(o: Obj | undefined): boolean {
+  return o !== undefined && Object.keys(o).length > 0
+}
+
+function labelPlan(
+  plan: Plan,
+  autoLabel: string,
+  ip: string,
+  port: number | undefined,
+  udpPort: number | undefined,
+  s: PlanSettings,
+  refuse: (kind: RefusalReason, reason: string, object?: string) => void,
+): void {
+  let conf
+  try {
+    conf = decodeTraefikLabels(plan.container.labels)
+  } catch (error) {
+    if (!(error instanceof LabelDecodeError)) throw error
+    plan.skipped = `labels cannot be decoded: ${error.message}`
+    return
+  }
+
+  if (hasAny(conf.tls)) refuse('global-tls', 'traefik.tls.* (TLS options, stores, certificates) applies to every repository; ignored')
+  const name = defaultName(plan.container)
+  const http = {routers: {...conf.http?.routers}, services: {...conf.http?.services}, middlewares: {...conf.http?.middlewares}}
+  const tcp = {routers: {...conf.tcp?.routers}, services: {...conf.tcp?.services}, middlewares: {...conf.tcp?.middlewares}}
+  const udp = {routers: {...conf.udp?.routers}, services: {...conf.udp?.services}}
+  const nid = plan.networkId
+
+  try {
+    let tcpOrUdp = false
+    if (hasAny(tcp.routers) || hasAny(tcp.services)) {
+      tcpOrUdp = true
+      if (!hasAny(tcp.services)) tcp.services = {[name]: {loadBalancer: {}}}
+      for (const [sn, svc] of Object.entries(tcp.services)) tcp.services[sn] = streamService(sn, svc, ip, port)
+      defaultServices(tcp.routers, tcp.services, plan, 'tcp', true)
+    }
+
+    if (hasAny(udp.routers) || hasAny(udp.services)) {
+      tcpOrUdp = true
+      if (!hasAny(udp.services)) udp.services = {[name]: {loadBalancer: {}}}
+      for (const [sn, svc] of Object.entries(udp.services)) udp.services[sn] = streamService(sn, svc, ip, udpPort ?? port)
+      defaultServices(udp.routers, udp.services, plan, 'udp', false)
+    }
+
+    if (!(tcpOrUdp && !hasAny(http.routers) && !hasAny(http.middlewares) && !hasAny(http.services))) {
+      if (!hasAny(http.services)) http.services = {[name]: {loadBalancer: {}}}
+      for (const [sn, svc] of Object.entries(http.services)) http.services[sn] = httpService(sn, svc, ip, port)
+      if (!hasAny(http.routers)) {
+        if (Object.keys(http.services).length > 1) plan.notes.push('no router: too many services to pick a default one')
+        else http.routers = {[name]: {}}
+      }
+
+      for (const [rn, r] of Object.entries(http.routers)) {
+        if (!r.rule) {
+          if (s.baseDomain === null) {
+            plan.notes.push(`router ${rn}: no rule, and no baseDomain for the automatic hostname`)
+            delete http.routers[rn]
+            continue
+          }
+
+          r.rule = `Host(\`${autoLabel}-${nid}.${s.baseDomain}\`)`
+        }
+
+        if (!r.entryPoints || r.entryPoints.length === 0) {
+          r.entryPoints = [...s.httpsEntrypoints]
+          r.tls ??= {certResolver: s.certResolver}
+        }
+      }
+
+      defaultServices(http.routers, http.services, plan, 'http', false)
+    }
+  } catch (error) {
+    if (!(error instanceof Refused)) throw error
+    plan.skipped = error.message
+    return
+  }
+
+  // '@' separates a name from its provider in Traefik: a name carrying one would pose as another provider's.
+  for (const [kind, group] of [['router', {...http.routers, ...tcp.routers, ...udp.routers}], ['service', {...http.services, ...tcp.services, ...udp.services}], ['middleware', {...http.middlewares, ...tcp.middlewares}]] as const) {
+    const bad = Object.keys(group).find((n) => n.includes('@'))
+    if (bad !== undefined) {
+      refuse('foreign-reference', `${kind} name ${bad} contains '@', which names another provider`, bad)
+      return
+    }
+  }
+
+  // References: other providers are refused; names are made unique for the repository.
+  const rename = (n: string) => uniqueName(n, nid)
+  const foreign = (refs: unknown[]) => refs.find((x) => typeof x === 'string' && x.includes('@')) as string | undefined
+  for (const [mn, m] of Object.entries(http.middlewares)) {
+    const refs = [...(m.chain?.middlewares ?? []), ...(m.errors?.service === undefined ? [] : [m.errors.service])]
+    const bad = foreign(refs)
+    if (bad !== undefined) {
+      refuse('foreign-reference', `middleware ${mn} refers to ${bad}, outside this repository`, mn)
+      continue
+    }
+
+    const authHost = typeof m.forwardAuth?.address === 'string' ? /^[a-z]+:\/\/\[?([^/\]:]+)/i.exec(m.forwardAuth.address)?.[1] : undefined
+    if (authHost !== undefined && authHost.startsWith('127.') && !ownsIp(nid, authHost)) {
+      refuse('foreign-backend', `middleware ${mn}: forwardAuth address ${m.forwardAuth.address} is another repository's`, mn)
+      continue
+    }
+
+    if (m.chain?.middlewares) m.chain.middlewares = m.chain.middlewares.map(rename)
+    if (m.errors?.service !== undefined) m.errors.service = rename(m.errors.service)
+    plan.middlewares.http[rename(mn)] = m
+  }
+
+  for (const [mn, m] of Object.entries(tcp.middlewares)) plan.middlewares.tcp[rename(mn)] = m
+  for (const [proto, group] of [['http', http], ['tcp', tcp], ['udp', udp]] as const) {
+    for (const [sn, svc] of Object.entries(group.services)) {
+      const transport = svc.loadBalancer?.serversTransport
+      if (typeof transport === 'string' && transport.includes('@')) {
+        refuse('foreign-reference', `service ${sn} uses serversTransport ${transport}, outside this repository`, sn)
+        continue
+      }
+
+      plan.services[proto][rename(sn)] = svc
+    }
+
+    for (const [rn, r] of Object.entries(group.routers)) {
+      try {
+        plan.routers.push(checkRouter(proto, rn, r as Obj, plan, s))
+      } catch (error) {
+        if (!(error instanceof Refused)) throw error
+        refuse(error.kind, error.message, rn)
+      }
+    }
+  }
+}
+
+/** Sets a router's service when there is exactly one (Traefik's BuildRouterConfiguration); drops it otherwise. */
+function defaultServices(routers: Obj, services: Obj, plan: Plan, proto: string, needsRule: boolean): void {
+  for (const [rn, r] of Object.entries(routers)) {
+    if (needsRule && !r.rule) {
+      plan.notes.push(`${proto} router ${rn}: empty rule`)
+      delete routers[rn]
+      continue
+    }
+
+    if (!r.service) {
+      const names = Object.keys(services)
+      if (names.length > 1) {
+        plan.notes.push(`${proto} router ${rn}: could not define the service name: too many services`)
+        delete routers[rn]
+        continue
+      }
+
+      r.service = names[0]
+    }
+  }
+}
+
+function serverPort(sn: string, lb: Obj | undefined, fallback: number | undefined): {server: Obj; port: string} {
+  if (lb === undefined) throw new Refused('foreign-backend', `service ${sn} error: load-balancer is not defined`)
+  const server: Obj = {...(lb.servers?.[0] ?? {})}
+  const port = server.port ?? (fallback === undefined ? '' : String(fallback))
+  if (port === '') throw new Refused('foreign-backend', `service ${sn} error: port is missing (set loadbalancer.server.port or rediacc.tcp_ports)`)
+  delete server.port
+  return {server, port}
+}
+
+function httpService(sn: string, svc: Obj, ip: string, fallback: number | undefined): Obj {
+  const {server, port} = serverPort(sn, svc.loadBalancer, fallback)
+  const scheme = server.scheme ?? 'http'
+  delete server.scheme
+  return {loadBalancer: {...svc.loadBalancer, servers: [{...server, url: `${scheme}://${ip}:${port}`}]}}
+}
+
+function streamService(sn: string, svc: Obj, ip: string, fallback: number | undefined): Obj {
+  const {server, port} = serverPort(sn, svc.loadBalancer, fallback)
+  return {loadBalancer: {...svc.loadBalancer, servers: [{...server, address: `${ip}:${port}`}]}}
+}
+
+function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan: Plan, s: PlanSettings): PlannedRouter {
+  const nid = plan.networkId
+  const refs = [r.service, ...(r.middlewares ?? []), r.tls?.options].filter((x): x is string => typeof x === 'string')
+  const bad = refs.find((x) => x.includes('@'))
+  if (bad !== undefined) throw new Refused('foreign-reference', `router ${rn} refers to ${bad}, outside this repository`)
+  const entryPoints: string[] = r.entryPoints ?? []
+  for (const ep of entryPoints) {
+    if (!s.entrypoints.includes(ep)) throw new Refused('unknown-entrypoint', `router ${rn}: entry point '${ep}' does not exist on this machine`)
+    const udp = ep.startsWith('udp-')
+    if (udp !== (protocol === 'udp')) throw new Refused('unknown-entrypoint', `${protocol} router ${rn} cannot use ${udp ? 'UDP' : 'TCP'} entry point '${ep}'`)
+  }
+
+  let hosts: string[] = []
+  if (protocol !== 'udp') {
+    let set: HostSet
+    try {
+      set = ruleHosts(String(r.rule))
+    } catch (error) {
+      if (!(error instanceof RuleSyntaxError)) throw error
+      throw new Refused('unrestricted-rule', `router ${rn}: rule cannot be read (${error.message})`)
+    }
+
+    if (protocol === 'http' && (set.all || set.hosts.has('*'))) {
+      throw new Refused('unrestricted-rule', `router ${rn}: the rule must be limited to Host(...) names, else it takes other repositories' hostnames`)
+    }
+
+    hosts = set.all ? ['*'] : [...set.hosts]
+    for (const h of hosts) {
+      const auto = s.baseDomain === null ? null : new RegExp(`-(\\d+)\\.${s.baseDomain.replace(/\./g, '\\.')}$`, 'i').exec(h)
+      if (auto && Number(auto[1]) !== nid && isValidNetworkId(Number(auto[1]))) {
+        throw new Refused('foreign-hostname', `router ${rn}: ${h} is an automatic hostname of repository ${auto[1]}`)
+      }
+    }
+  }
+
+  const router: Obj = {...r}
+  router.service = uniqueName(r.service, nid)
+  if (r.middlewares) router.middlewares = r.middlewares.map((m: string) => uniqueName(m, nid))
+  return {protocol, name: uniqueName(rn, nid), labelName: rn, router, hosts, needsPort: protocol !== 'http' && entryPoints.length === 0}
+}
+
+/** The plan as a stand-alone dynamic configuration (for the schema check). */
+export function fragment(plan: Plan): Obj {
+  const out: Obj = {}
+  for (const proto of ['http', 'tcp', 'udp'] as const) {
+    const routers: Obj = {}
+    for (const r of plan.routers) if (r.protocol === proto) routers[r.name] = r.needsPort ? {...r.router, entryPoints: [`${proto}-0`]} : r.router
+    const group: Obj = {}
+    if (hasAny(routers)) group.routers = routers
+    if (hasAny(plan.services[proto])) group.services = plan.services[proto]
+    if (proto !== 'udp' && hasAny(plan.middlewares[proto])) group.middlewares = plan.middlewares[proto]
+    if (hasAny(group)) out[proto] = group
+  }
+
+  return out
+}

@@ -1,0 +1,271 @@
+/**
+ * The route server's state: the daemons found in the socket folder, the configuration built from their
+ * containers, and the reports. Rebuilds are debounced and only a changed configuration is logged.
+ */
+import {readdirSync, watch, FSWatcher} from 'node:fs'
+import {join} from 'node:path'
+
+import {isValidNetworkId} from '../../net/network.js'
+import {RENET_VERSION} from '../version.js'
+import {BuildResult, ConfigBuilder} from './build.js'
+import {RouterSettings, httpsEntrypoints} from './config.js'
+import {Daemon} from './daemon.js'
+import {PortAllocator} from './ports.js'
+import {SnapshotEntry, readSnapshot, writeSnapshot} from './snapshot.js'
+import type {HealthReport, PortsReport, RoutesReport} from './types.js'
+import {toYaml} from './yaml.js'
+
+const SOCKET_PATTERN = /^docker-(\d+)\.sock$/
+/** After this long, serve what is known even if a daemon never answered (its routes are unknown anyway). */
+const READY_DEADLINE_MS = 20_000
+/** How long a socket must be gone before its daemon and its routes are dropped. */
+const SOCKET_GONE_MS = 1500
+
+export type Logger = (event: string, fields?: Record<string, unknown>) => void
+
+export class RouterService {
+  private readonly daemons = new Map<string, Daemon>()
+  private readonly builder: ConfigBuilder
+  readonly ports: PortAllocator
+  private watcher: FSWatcher | null = null
+  private rescanTimer: NodeJS.Timeout | null = null
+  private buildTimer: NodeJS.Timeout | null = null
+  private readyTimer: NodeJS.Timeout | null = null
+  private tickTimer: NodeJS.Timeout | null = null
+  private scanned = false
+  private deadlinePassed = false
+  private result: BuildResult | null = null
+  private body: string | null = null
+  private lastChange: Date | null = null
+  private invalidSockets = new Set<string>()
+  private readonly missingSince = new Map<string, number>()
+  private goneTimer: NodeJS.Timeout | null = null
+  private readonly snapshot: Map<string, SnapshotEntry>
+  private savedVersions = new Map<string, number>()
+  private snapshotTimer: NodeJS.Timeout | null = null
+
+  constructor(
+    readonly settings: RouterSettings,
+    private readonly log: Logger,
+  ) {
+    this.snapshot = readSnapshot(settings.stateDir)
+    this.ports = new PortAllocator({stateDir: settings.stateDir, ranges: settings.dynamicPorts, graceMs: settings.portGraceMs})
+    this.builder = new ConfigBuilder(
+      {
+        baseDomain: settings.baseDomain,
+        entrypoints: settings.entrypoints,
+        httpsEntrypoints: httpsEntrypoints(settings),
+        certResolver: settings.certResolver,
+      },
+      this.ports,
+    )
+  }
+
+  start(): void {
+    this.rescan()
+    try {
+      this.watcher = watch(this.settings.socketDir, () => this.rescan())
+      this.watcher.on('error', () => {
+        this.watcher?.close()
+        this.watcher = null
+      })
+    } catch {
+      // The folder may not exist yet; the periodic rescan picks it up.
+    }
+
+    this.rescanTimer = setInterval(() => this.rescan(), this.settings.rescanMs)
+    // Dynamic ports are released by time, not by an event: look again every minute.
+    this.tickTimer = setInterval(() => this.scheduleBuild(), 60_000)
+    this.readyTimer = setTimeout(() => {
+      this.deadlinePassed = true
+      this.scheduleBuild()
+    }, READY_DEADLINE_MS)
+  }
+
+  stop(): void {
+    if (this.snapshotTimer) this.saveSnapshot()
+    this.watcher?.close()
+    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer, this.goneTimer]) if (t) clearTimeout(t)
+    for (const d of this.daemons.values()) d.stop()
+  }
+
+  private rescan(): void {
+    let names: string[]
+    try {
+      names = readdirSync(this.settings.socketDir)
+    } catch {
+      names = []
+    }
+
+    const found = new Map<string, number>()
+    for (const name of names) {
+      const m = SOCKET_PATTERN.exec(name)
+      if (!m) continue
+      const id = Number(m[1])
+      if (!isValidNetworkId(id)) {
+        if (!this.invalidSockets.has(name)) this.log('socket ignored', {socket: name, reason: 'not a valid network id'})
+        this.invalidSockets.add(name)
+        continue
+      }
+
+      found.set(join(this.settings.socketDir, name), id)
+    }
+
+    let changed = false
+    const now = Date.now()
+    for (const [socket, daemon] of this.daemons) {
+      if (found.has(socket)) {
+        this.missingSince.delete(socket)
+        continue
+      }
+
+      // A restarting dockerd unlinks and recreates its socket: only a socket gone for a while means the
+      // daemon (and with it its containers) is gone.
+      const since = this.missingSince.get(socket) ?? now
+      this.missingSince.set(socket, since)
+      if (now - since < SOCKET_GONE_MS) {
+        this.goneTimer ??= setTimeout(() => {
+          this.goneTimer = null
+          this.rescan()
+        }, SOCKET_GONE_MS)
+        continue
+      }
+
+      this.missingSince.delete(socket)
+      daemon.stop()
+      this.daemons.delete(socket)
+      this.log('daemon removed', {networkId: daemon.networkId, socket})
+      changed = true
+    }
+
+    for (const [socket, networkId] of found) {
+      if (this.daemons.has(socket)) continue
+      const saved = this.snapshot.get(socket)
+      const daemon = new Daemon({
+        networkId,
+        socket,
+        resyncMs: this.settings.resyncMs,
+        initial: saved?.networkId === networkId ? saved.containers : undefined,
+        onChange: () => this.scheduleBuild(),
+        log: this.log,
+      })
+      this.daemons.set(socket, daemon)
+      this.log('daemon found', {networkId, socket})
+      daemon.start()
+      changed = true
+    }
+
+    if (!this.scanned || changed) {
+      this.scanned = true
+      this.scheduleBuild()
+    }
+  }
+
+  /** Ready once the folder was scanned and every daemon answered once (or the start-up deadline passed). */
+  get ready(): boolean {
+    if (!this.scanned) return false
+    if (this.deadlinePassed) return true
+    return [...this.daemons.values()].every((d) => d.known)
+  }
+
+  private scheduleBuild(): void {
+    if (this.buildTimer) return
+    this.buildTimer = setTimeout(() => {
+      this.buildTimer = null
+      this.rebuild()
+    }, 5)
+  }
+
+  /** Builds now (also used by tests and the benchmark). */
+  rebuild(): void {
+    if (!this.ready) return
+    const result = this.builder.build([...this.daemons.values()].map((d) => ({networkId: d.networkId, containers: d.containers})))
+    const body = toYaml(result.config)
+    this.scheduleSnapshot()
+    const before = this.result
+    this.result = result
+    if (body !== this.body) {
+      this.body = body
+      this.lastChange = new Date()
+      this.log('configuration changed', {
+        routers: result.counts.routers,
+        services: result.counts.services,
+        refusals: result.refusals.length,
+        bytes: body.length,
+      })
+    }
+
+    // A refused container often changes nothing in the body: its refusal is logged on its own.
+    const known = new Set((before?.refusals ?? []).map((r) => `${r.containerId}/${r.object ?? ''}/${r.reason}`))
+    for (const r of result.refusals) if (!known.has(`${r.containerId}/${r.object ?? ''}/${r.reason}`)) this.log('refused', {...r})
+  }
+
+  /** Saves the daemons' containers when a set changed, at most every 2 s. */
+  private scheduleSnapshot(): void {
+    const daemons = [...this.daemons.values()]
+    const changed = daemons.length !== this.savedVersions.size || daemons.some((d) => this.savedVersions.get(d.socket) !== d.version)
+    if (!changed || this.snapshotTimer) return
+    this.snapshotTimer = setTimeout(() => this.saveSnapshot(), 2000)
+  }
+
+  private saveSnapshot(): void {
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer)
+    this.snapshotTimer = null
+    const entries = new Map<string, SnapshotEntry>()
+    this.savedVersions = new Map()
+    for (const d of this.daemons.values()) {
+      entries.set(d.socket, {networkId: d.networkId, containers: d.containers})
+      this.savedVersions.set(d.socket, d.version)
+    }
+
+    try {
+      writeSnapshot(this.settings.stateDir, entries)
+    } catch (error) {
+      this.log('snapshot not saved', {error: (error as Error).message})
+    }
+  }
+
+  /** The /traefik body, or null while starting. */
+  traefikBody(): string | null {
+    return this.ready ? this.body : null
+  }
+
+  health(): HealthReport {
+    const daemons = [...this.daemons.values()].map((d) => d.status()).sort((a, b) => a.networkId - b.networkId)
+    const r = this.result
+    const degraded = daemons.some((d) => d.error !== null) || (r?.refusals.length ?? 0) > 0
+    return {
+      status: this.body === null || !this.ready ? 'starting' : degraded ? 'degraded' : 'ok',
+      version: RENET_VERSION,
+      machine: this.settings.machine,
+      autoRoutes: this.settings.baseDomain !== null && httpsEntrypoints(this.settings).length > 0,
+      baseDomain: this.settings.baseDomain,
+      counts: {
+        daemons: daemons.length,
+        containers: daemons.reduce((n, d) => n + d.containers, 0),
+        routers: r?.counts.routers ?? {http: 0, tcp: 0, udp: 0},
+        services: r?.counts.services ?? {http: 0, tcp: 0, udp: 0},
+        middlewares: r?.counts.middlewares ?? 0,
+        refusals: r?.refusals.length ?? 0,
+        skipped: r?.skipped.length ?? 0,
+      },
+      daemons,
+      refusals: r?.refusals ?? [],
+      skipped: r?.skipped ?? [],
+      lastChange: this.lastChange?.toISOString() ?? null,
+    }
+  }
+
+  routes(): RoutesReport {
+    return {routes: this.result?.routes ?? []}
+  }
+
+  portsReport(): PortsReport {
+    return {ranges: {tcp: this.settings.dynamicPorts.tcp, udp: this.settings.dynamicPorts.udp}, allocations: this.ports.report()}
+  }
+
+  /** Sizes of the long-lived structures, for the churn test and the benchmark. */
+  sizes(): {daemons: number; plans: number; ports: number} {
+    return {daemons: this.daemons.size, plans: this.builder.cachedPlans, ports: this.ports.size}
+  }
+}

@@ -1,0 +1,222 @@
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+
+import {rdc} from '../support/cli.js'
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7cXzCpmT0Z8s9U2F6d2t4f1qOZmVv0pY7b3Q5r9xYz'
+const KEY_FINGERPRINT = 'SHA256:NTnVL+Ux0o/WCKJK+6TsZeV3H0854KSDmiNXfTXc3wM'
+const TOKEN = 'cf-SECRET-token-0123456789abcdefXYZ'
+
+let dir: string
+let configFile: string
+const saved = {...process.env}
+const cwd = process.cwd()
+
+beforeAll(() => {
+  delete process.env.RDC_CONTEXT
+  delete process.env.RDC_MACHINE
+  delete process.env.RDC_CF_DNS_TOKEN
+})
+afterAll(() => {
+  process.env = saved
+})
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rdc-foundation-cmd-'))
+  configFile = join(dir, 'config.yaml')
+  process.env.RDC_CONFIG = configFile
+  // A folder of its own (with a package.json) so no project config from elsewhere applies.
+  await writeFile(join(dir, 'package.json'), '{"name": "t"}')
+  process.chdir(dir)
+})
+afterEach(async () => {
+  process.chdir(cwd)
+  delete process.env.RDC_CONTEXT
+  delete process.env.RDC_MACHINE
+  delete process.env.RDC_CF_DNS_TOKEN
+  await rm(dir, {recursive: true, force: true})
+})
+
+async function setup(): Promise<void> {
+  expect((await rdc(['context', 'create', 'prod'])).exitCode).toBe(0)
+  expect((await rdc(['context', 'add-machine', 'server-1', '--host', '198.51.100.7', '--user', 'deploy', '--host-key', KEY])).exitCode).toBe(0)
+}
+
+describe('context create / list / use / current / rename / delete', () => {
+  it('creates, lists, switches, renames and deletes contexts, human and --json', async () => {
+    const created = await rdc(['context', 'create', 'prod'])
+    expect(created.stdout).toContain('Created context "prod" (current)')
+    expect((await rdc(['context', 'create', 'staging', '--json'])).json).toEqual({name: 'staging', current: false})
+    const list = await rdc(['context', 'list'])
+    expect(list.stdout).toMatch(/^\*\s+prod\s+0\s+0$/m)
+    expect(list.stdout).toMatch(/^\s+staging\s+0\s+0$/m)
+    expect((await rdc(['context', 'use', 'staging', '--json'])).json).toEqual({name: 'staging', previous: 'prod'})
+    expect((await rdc(['context', 'current', '--json'])).json).toEqual({name: 'staging', source: 'file', configPath: configFile})
+    expect((await rdc(['context', 'current'])).stdout.trim()).toBe('staging (from the current context in the file)')
+    process.env.RDC_CONTEXT = 'prod'
+    expect((await rdc(['context', 'current', '--json'])).json.name).toBe('prod')
+    delete process.env.RDC_CONTEXT
+    expect((await rdc(['context', 'rename', 'staging', 'stage', '--json'])).json).toEqual({from: 'staging', to: 'stage', current: true})
+    expect((await rdc(['context', 'delete', 'stage', '--json'])).json).toEqual({name: 'stage', machines: 0, wasCurrent: true})
+    expect((await rdc(['context', 'list', '--json'])).json).toEqual([{name: 'prod', current: false, machines: 0, repositories: 0}])
+  })
+
+  it('refuses duplicates, bad names and unknown contexts with the right exit codes, writing nothing', async () => {
+    await rdc(['context', 'create', 'production'])
+    const before = await readFile(configFile, 'utf8')
+    const dup = await rdc(['context', 'create', 'production', '--json'])
+    expect(dup.exitCode).toBe(8)
+    expect(dup.json.error.kind).toBe('conflict')
+    const bad = await rdc(['context', 'create', 'Prod_1', '--json'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.json.error).toMatchObject({kind: 'usage', field: 'name'})
+    const unknown = await rdc(['context', 'use', 'prodution'])
+    expect(unknown.exitCode).toBe(4)
+    expect(unknown.stderr).toContain('No context named "prodution"')
+    expect(unknown.stderr).toContain('Did you mean "production"?')
+    expect(await readFile(configFile, 'utf8')).toBe(before)
+  })
+})
+
+describe('machines', () => {
+  it('adds a machine with a given host key, lists and shows it, and removes it', async () => {
+    await rdc(['context', 'create', 'prod'])
+    const added = await rdc(['context', 'add-machine', 'server-1', '--host', '198.51.100.7', '--user', 'deploy', '--host-key', KEY, '--json'])
+    expect(added.json).toEqual({name: 'server-1', host: '198.51.100.7', user: 'deploy', port: 22, fingerprint: KEY_FINGERPRINT, context: 'prod', scanned: false})
+    expect(await readFile(configFile, 'utf8')).toContain(`hostKey: ${KEY}`)
+    const human = await rdc(['context', 'machines'])
+    expect(human.stdout).toMatch(/server-1\s+deploy@198\.51\.100\.7:22\s+-\s+SHA256:NTnVL\+Ux0o/)
+    const show = await rdc(['context', 'show', '--json'])
+    expect(show.json.machines[0].fingerprint).toBe(KEY_FINGERPRINT)
+    expect((await rdc(['context', 'remove-machine', 'server-1', '--json'])).json).toEqual({machine: 'server-1', context: 'prod'})
+    expect((await rdc(['context', 'machines', '--json'])).json).toEqual([])
+  })
+
+  it('refuses bad machine names, bad host keys and unknown machines (did-you-mean), writing nothing', async () => {
+    await setup()
+    const before = await readFile(configFile, 'utf8')
+    const name = await rdc(['context', 'add-machine', 'Server_2', '--host', 'h', '--user', 'u', '--host-key', KEY, '--json'])
+    expect(name.exitCode).toBe(2)
+    expect(name.json.error.field).toBe('name')
+    const key = await rdc(['context', 'add-machine', 'server-2', '--host', 'h', '--user', 'u', '--host-key', 'ssh-ed25519 !!!', '--json'])
+    expect(key.json.error.field).toBe('--host-key')
+    const mismatched = await rdc(['context', 'add-machine', 'server-2', '--host', 'h', '--user', 'u', '--host-key', KEY.replace('ssh-ed25519', 'ssh-rsa'), '--json'])
+    expect(mismatched.json.error.field).toBe('--host-key')
+    const port = await rdc(['context', 'add-machine', 'server-2', '--host', 'h', '--user', 'u', '--port', '70000', '--host-key', KEY])
+    expect(port.exitCode).toBe(2)
+    const unknown = await rdc(['context', 'show-infra', 'server-l'])
+    expect(unknown.exitCode).toBe(4)
+    expect(unknown.stderr).toContain('Did you mean "server-1"?')
+    const otherContext = await rdc(['context', 'machines', '--context', 'prd', '--json'])
+    expect(otherContext.exitCode).toBe(4)
+    expect(otherContext.json.error.suggestion).toContain('"prod"')
+    expect(await readFile(configFile, 'utf8')).toBe(before)
+  })
+})
+
+describe('set-infra / show-infra', () => {
+  it('changes only the given fields, masks the token everywhere and shows the entry points', async () => {
+    await setup()
+    const set = await rdc(['context', 'set-infra', 'server-1', '--public-ipv4', '198.51.100.7', '--allow-private', '--base-domain', 'Example.COM', '--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, '--tcp-ports', '25,143', '--udp-ports', '5353'])
+    expect(set.exitCode).toBe(0)
+    expect(set.stdout).toContain('Updated server-1: public-ipv4, base-domain, cert-email, cf-dns-token, tcp-ports, udp-ports.')
+    const json = await rdc(['context', 'set-infra', 'server-1', '--public-ipv6', '2a01:4f8::1', '--json'])
+    expect(json.json).toEqual({
+      machine: 'server-1',
+      context: 'prod',
+      changed: ['public-ipv6'],
+      infra: {publicIPv4: '198.51.100.7', publicIPv6: '2a01:4f8::1', baseDomain: 'example.com', certEmail: 'admin@example.com', cfDnsApiToken: '***', cfDnsApiTokenSource: 'file', tcpPorts: [25, 143], udpPorts: [5353]},
+    })
+    const shown = await rdc(['context', 'show-infra', 'server-1', '--json'])
+    expect(shown.json.infra.cfDnsApiToken).toBe('***')
+    const names = shown.json.entryPoints.map((e: {name: string}) => e.name)
+    expect(names).toEqual(['web', 'websecure', 'websecure-v6', 'tcp-25', 'tcp-143', 'tcp-3306', 'tcp-5432', 'tcp-5672', 'tcp-6379', 'tcp-9092',
+      ...Array.from({length: 11}, (_, i) => `tcp-${10_000 + i}`), 'tcp-11211', 'tcp-27017', 'udp-53', 'udp-5353'])
+    expect(shown.json.entryPoints[1]).toEqual({name: 'websecure', kind: 'https', address: '198.51.100.7:443', port: 443, source: 'standard'})
+    expect(shown.json.entryPoints[2].address).toBe('[2a01:4f8::1]:443')
+    const human = await rdc(['context', 'show-infra', 'server-1'])
+    expect(human.stdout).toMatch(/Cloudflare token:\s+\*\*\* \(stored\)/)
+    expect(human.stdout).toMatch(/websecure-v6\s+\[2a01:4f8::1\]:443\s+standard/)
+    expect(human.stdout).toMatch(/tcp-25\s+:25\s+user/)
+    process.env.RDC_CF_DNS_TOKEN = `${TOKEN}-from-env`
+    expect((await rdc(['context', 'show-infra', 'server-1'])).stdout).toMatch(/Cloudflare token:\s+\*\*\* \(from RDC_CF_DNS_TOKEN\)/)
+    delete process.env.RDC_CF_DNS_TOKEN
+    const unset = await rdc(['context', 'set-infra', 'server-1', '--unset', 'public-ipv6', '--unset', 'udp-ports', '--json'])
+    expect(unset.json.changed).toEqual(['public-ipv6', 'udp-ports'])
+    expect(unset.json.infra.publicIPv6).toBeUndefined()
+    const file = await readFile(configFile, 'utf8')
+    expect(file).toContain(`cfDnsApiToken: ${TOKEN}`)
+    expect(file).not.toContain('publicIPv6')
+    for (const out of [set, json, shown, human, unset]) expect(out.stdout + out.stderr).not.toContain(TOKEN)
+  })
+
+  it('errors with the field and a fix, exit 2, and writes nothing on bad input', async () => {
+    await setup()
+    await rdc(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN])
+    const before = await readFile(configFile, 'utf8')
+    const cases: Array<[string[], string]> = [
+      [['--public-ipv4', '2a01:4f8::1'], '--public-ipv4'],
+      [['--public-ipv4', '10.0.0.5'], '--public-ipv4'],
+      [['--public-ipv4', '203.0.113.9'], '--public-ipv4'],
+      [['--public-ipv6', '198.51.100.7'], '--public-ipv6'],
+      [['--public-ipv6', '::1'], '--public-ipv6'],
+      [['--base-domain', 'https://example.com'], '--base-domain'],
+      [['--base-domain', 'example.com/app'], '--base-domain'],
+      [['--base-domain', 'example.com:8443'], '--base-domain'],
+      [['--base-domain', `${'a'.repeat(64)}.com`], '--base-domain'],
+      [['--cert-email', 'admin@'], '--cert-email'],
+      [['--tcp-ports', '25,70000'], '--tcp-ports'],
+      [['--tcp-ports', '25,smtp'], '--tcp-ports'],
+      [['--tcp-ports', '25,25'], '--tcp-ports'],
+      [['--tcp-ports', '443'], '--tcp-ports'],
+      [['--udp-ports', '7111'], '--udp-ports'],
+      [['--cf-dns-token', `${TOKEN} extra`], '--cf-dns-token'],
+      [['--unset', 'base-domain', '--base-domain', 'example.com'], '--base-domain'],
+    ]
+    for (const [flags, field] of cases) {
+      const out = await rdc(['context', 'set-infra', 'server-1', ...flags, '--json'])
+      expect(out.exitCode, flags.join(' ')).toBe(2)
+      expect(out.json.error.field, flags.join(' ')).toBe(field)
+      expect(out.json.error.suggestion, flags.join(' ')).toBeTruthy()
+      expect(out.stdout + out.stderr).not.toContain(TOKEN)
+      const human = await rdc(['context', 'set-infra', 'server-1', ...flags])
+      expect(human.exitCode).toBe(2)
+      expect(human.stderr).toContain(field)
+      expect(human.stdout + human.stderr).not.toContain(TOKEN)
+    }
+    const none = await rdc(['context', 'set-infra', 'server-1'])
+    expect(none.exitCode).toBe(2)
+    expect(none.stderr).toContain('Usage: rdc context set-infra <machine>')
+    const unknownField = await rdc(['context', 'set-infra', 'server-1', '--unset', 'colour'])
+    expect(unknownField.exitCode).toBe(2)
+    expect(await readFile(configFile, 'utf8')).toBe(before)
+  })
+
+  it('resolves the machine and context from RDC_MACHINE / RDC_CONTEXT and a project config, flags first', async () => {
+    await setup()
+    await rdc(['context', 'create', 'staging'])
+    await rdc(['context', 'add-machine', 'edge', '--host', '198.51.100.8', '--user', 'deploy', '--host-key', KEY, '--context', 'staging'])
+    process.env.RDC_MACHINE = 'server-1'
+    expect((await rdc(['context', 'show-infra', '--json'])).json).toMatchObject({machine: 'server-1', context: 'prod'})
+    delete process.env.RDC_MACHINE
+    await writeFile(join(dir, '.rdcrc.yaml'), 'context: staging\nmachine: edge\n')
+    expect((await rdc(['context', 'show-infra', '--json'])).json).toMatchObject({machine: 'edge', context: 'staging'})
+    expect((await rdc(['context', 'current', '--json'])).json).toMatchObject({name: 'staging', source: 'project'})
+    process.env.RDC_CONTEXT = 'prod'
+    process.env.RDC_MACHINE = 'server-1'
+    expect((await rdc(['context', 'show-infra', '--json'])).json).toMatchObject({machine: 'server-1', context: 'prod'})
+    expect((await rdc(['context', 'show-infra', 'edge', '--context', 'staging', '--json'])).json).toMatchObject({machine: 'edge', context: 'staging'})
+  })
+
+  it('reports an invalid context file with exit 3, the key path and line, leaving it untouched', async () => {
+    await setup()
+    const text = (await readFile(configFile, 'utf8')).replace('port: 22', 'port: 0')
+    await writeFile(configFile, text)
+    const out = await rdc(['context', 'set-infra', 'server-1', '--base-domain', 'example.com', '--json'])
+    expect(out.exitCode).toBe(3)
+    expect(out.json.error.message).toContain('contexts.prod.machines.server-1.port')
+    expect(out.json.error.message).toMatch(/line \d+/)
+    expect(await readFile(configFile, 'utf8')).toBe(text)
+  })
+})
