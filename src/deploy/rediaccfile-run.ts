@@ -40,16 +40,20 @@ export function rediaccfileError(run: RediaccfileRun, machine: string, repo: str
     return new UsageError(`${machine}: ${summary.error.message} (nothing was run)`, {field: 'Rediaccfile', ...(summary.error.suggestion ? {suggestion: summary.error.suggestion} : {})})
   }
 
-  const failed = summary.failed.map((f) => (f === '.' ? 'the root Rediaccfile' : `${f}/Rediaccfile`)).join(', ')
+  const failed = summary.failed.map(folderName).join(', ')
   if (summary.action === 'prep') {
     return new FailureError(`prep failed in ${failed} on ${machine}; up was not run (what ran before keeps running as it was).`, {
       suggestion: `Fix it (its output is above, prefixed "${machine} | [${summary.failed[0]}]") and run rdc repo up ${repo} again.`,
     })
   }
 
-  const upAlready = summary.steps.filter((s) => s.status === 'ok').map((s) => s.folder)
+  const upAlready = summary.steps.filter((s) => s.status === 'ok').map((s) => folderName(s.folder))
   const left = upAlready.length > 0 ? ` These came up and keep running: ${upAlready.join(', ')} (stop them with rdc repo down ${repo}).` : ''
   return new FailureError(`${summary.action} failed in ${failed} on ${machine} (exit ${summary.steps.find((s) => s.status === 'failed')?.exitCode ?? '?'}).${left}`, {
     suggestion: `Its output is above, prefixed "${machine} | [${summary.failed[0]}]"; fix it and run rdc repo up ${repo} again.`,
   })
+}
+
+function folderName(folder: string): string {
+  return folder === '.' ? 'the root Rediaccfile' : `${folder}/Rediaccfile`
 }
