@@ -45,6 +45,7 @@ export function formatStatus(r: RepoStatusResult): string {
           {header: 'routes', get: (s) => s.routes.map((x) => `${x.rule ?? x.protocol} → ${x.backends.join(' ')}`)},
         ])
   const extra = r.otherContainers.length > 0 ? `\n\n${section('Other containers', table(r.otherContainers, [{header: 'name', get: (c) => c.name}, {header: 'state', get: (c) => c.state}]))}` : ''
+  const refused = r.refusals.length > 0 ? `\n\n${section('Refused by the route server', r.refusals.map((x) => `${x.container}: ${x.reason}`).join('\n'))}` : ''
   const routes = r.routesError ? `\n\nRoutes unknown: ${r.routesError}` : ''
-  return `${head}\n\n${services}${extra}${routes}`
+  return `${head}\n\n${services}${extra}${refused}${routes}`
 }

@@ -2,12 +2,12 @@
  * `rdc repo status`: the services of `.rediacc.json` with their IPs, the containers of the repository's daemon and
  * the routes the route server serves for this network id. One connection, three reads.
  */
-import type {RouteEntry, RoutesReport} from '../renet/router/types.js'
+import type {HealthReport, Refusal, RouteEntry, RoutesReport} from '../renet/router/types.js'
 import {serviceIp} from '../net/network.js'
 import type {Transport} from '../remote/transport.js'
 import {runStep} from './remote.js'
 import type {RepoTarget} from './repositories.js'
-import {containersStep, parseProbe, probeStep, routesStep} from './steps.js'
+import {containersStep, parseProbe, probeStep, routerHealthStep, routesStep} from './steps.js'
 import {requireRenet} from './up.js'
 
 export interface ContainerState {
@@ -36,6 +36,8 @@ export interface RepoStatusResult {
   services: ServiceStatus[]
   /** Containers whose service is not in .rediacc.json (started by hand). */
   otherContainers: ContainerState[]
+  /** Labels of this repository the route server refused (an unknown entry point, a taken hostname…). */
+  refusals: Array<Pick<Refusal, 'container' | 'object' | 'kind' | 'reason'>>
   /** Set when the route server could not be asked (routes then unknown, not absent). */
   routesError?: string
 }
@@ -80,6 +82,13 @@ export async function repoStatus(o: {target: RepoTarget; connect: () => Promise<
       }
     } else routesError = `the route server did not answer on 127.0.0.1:7111 (${(routesRun.stderr || `exit ${routesRun.code}`).trim()})`
 
+    // /health answers 503 with its body while degraded, so its exit code says nothing; only JSON counts.
+    let refusals: RepoStatusResult['refusals'] = []
+    try {
+      const health = JSON.parse((await runStep(t, routerHealthStep())).stdout) as HealthReport
+      refusals = (health.refusals ?? []).filter((r) => r.networkId === loc.networkId).map((r) => ({container: r.container, ...(r.object ? {object: r.object} : {}), kind: r.kind, reason: r.reason}))
+    } catch {}
+
     const byContainer = new Map(containers.map((c) => [c.name, c.service]))
     const services: ServiceStatus[] = [...slots]
       .sort(([, a], [, b]) => a - b)
@@ -101,6 +110,7 @@ export async function repoStatus(o: {target: RepoTarget; connect: () => Promise<
       ...(target.repo.size ? {mounted: probe.mounted} : {}),
       services,
       otherContainers: containers.filter((c) => c.service === null || !slots.has(c.service)),
+      refusals,
       ...(routesError ? {routesError} : {}),
     }
   } finally {

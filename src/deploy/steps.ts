@@ -152,6 +152,10 @@ export function routesStep(url = `${ROUTER_URL}/routes.json`): RemoteStep {
   return {label: 'routes', argv: ['curl', '-fsS', '--max-time', '5', url], timeoutMs: 15_000}
 }
 
+export function routerHealthStep(url = `${ROUTER_URL}/health`): RemoteStep {
+  return {label: 'router health', argv: ['curl', '-sS', '--max-time', '5', url], timeoutMs: 15_000}
+}
+
 /** `repo delete --purge`: the files, the image and the daemon's data. Refuses while the path is mounted. */
 export function purgeStep(loc: RepoLocation): RemoteStep {
   return script(

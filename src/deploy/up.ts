@@ -90,6 +90,9 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
   const localDir = localPreflight(o)
   await timed('check', () => checkRepositoryFolder(localDir, 'up'))
   const result: RepoUpResult = {ok: false, machine, repository: target.name, networkId: loc.networkId, path: loc.path, services: {}, sync: null, steps: {prep: [], up: []}, phases, durationMs: 0}
+  // Loaded while the SSH handshake is under way (the sync's modules and yaml take a while to load on a busy machine).
+  const syncModule = import('./sync.js')
+  syncModule.catch(() => undefined)
   const t = await timed('connect', o.connect)
   try {
     const probe = await timed('probe', async () => parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout))
@@ -112,7 +115,7 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
     }
 
     o.progress?.(`${machine}: syncing ${localDir} → ${loc.path}`)
-    const {syncRepository} = await import('./sync.js')
+    const {syncRepository} = await syncModule
     const report: SyncReport = await timed('sync', () =>
       syncRepository({localDir, remoteDir: loc.path, exec: (argv, opts) => t.exec(argv, opts), renet: [loc.renet], env: o.env ?? process.env}),
     )

@@ -82,6 +82,7 @@ describe('rdc repo on a test host', () => {
       ['webapp', '127.0.11.3', ['running']],
     ])
     expect(status.json.services[1].routes).toEqual([expect.objectContaining({rule: 'Host(`app.example.com`)', backends: ['http://127.0.11.3:3000']})])
+    expect(status.json.refusals).toEqual([])
   })
 
   it('an unchanged re-run sends no file content and converges', async () => {
@@ -104,6 +105,25 @@ describe('rdc repo on a test host', () => {
     const second = await eventually(() => routes(2880), (r) => r.some((x) => x.rule === 'Host(`app2.example.com`)'))
     expect(second.find((x) => x.rule === 'Host(`app2.example.com`)')?.backends).toEqual(['http://127.0.11.67:3000'])
     expect((await routes(2816)).find((x) => x.rule === 'Host(`app.example.com`)')?.backends).toEqual(['http://127.0.11.3:3000'])
+  })
+
+  it('status shows what the route server refused: another repository\'s hostname stays with its owner', async () => {
+    const dir = lab.copyExample('webapp', 'taken')
+    const created = await lab.cli(['repo', 'create', 'taken', '-m', MACHINE, '--path', dir, '--json'])
+    const id = created.json.networkId as number
+    await importImageIntoRepoDaemon(host, id)
+    expect((await lab.cli(['repo', 'up', 'taken'])).code).toBe(0)
+    const status = await eventually(
+      async () => (await lab.cli(['repo', 'status', 'taken', '--json'])).json,
+      (s) => s.refusals.length > 0,
+    )
+    expect(status.refusals).toEqual([expect.objectContaining({container: 'taken_webapp_1', reason: expect.stringContaining('app.example.com')})])
+    expect((await routes(2816)).find((x) => x.rule === 'Host(`app.example.com`)')?.backends).toEqual(['http://127.0.11.3:3000'])
+    const human = await lab.cli(['repo', 'status', 'taken'])
+    expect(human.stdout).toContain('Refused by the route server\n  taken_webapp_1: ')
+    expect((await lab.cli(['repo', 'down', 'taken'])).code).toBe(0)
+    expect((await lab.cli(['repo', 'delete', 'taken', '--purge', '--json'])).json).toEqual({repository: 'taken', machine: MACHINE, networkId: id, purged: true})
+    expect((await host.exec(`test -e /mnt/rediacc/repos/taken || test -e /var/lib/rediacc/docker/${id}`)).code).toBe(1)
   })
 
   it('adding a service keeps the others\' slots and IPs', async () => {
