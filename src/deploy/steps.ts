@@ -164,6 +164,8 @@ export function purgeStep(loc: RepoLocation): RemoteStep {
       'set -e',
       'if mountpoint -q "$1"; then echo "$1 is still mounted; run rdc repo down --unmount first" >&2; exit 5; fi',
       'systemctl stop "$4" 2>/dev/null || true',
+      // dockerd leaves its data root (and what a killed daemon had below it) mounted: deepest first, then remove.
+      'findmnt -rn -o TARGET | awk -v p="$3" \'$0 == p || index($0, p "/") == 1\' | sort -r | while read -r m; do umount "$m"; done',
       'rm -rf -- "$1" "$2" "$3"',
     ].join('\n'),
     [loc.path, loc.image, loc.dockerData, loc.unit],
