@@ -51,11 +51,21 @@ export function parseListeners(output: string): Listener[] {
   return result
 }
 
-const WILDCARDS = new Set(['', '*', '0.0.0.0', '::'])
+/** Wildcards that cover both families: `::` is dual-stack under Linux's default bindv6only=0, `*` is ss's any. */
+const ANY = new Set(['', '*', '::'])
 
-/** Linux refuses a bind when either side is a wildcard or both name the same address. */
+const isIPv6 = (address: string) => address.includes(':')
+
+/**
+ * Linux refuses a bind on a port another socket holds when both name the same address, or when either is a
+ * wildcard of that family (`0.0.0.0` covers IPv4 only; `::` and `*` cover both). Entry points bind the machine's
+ * specific public address, so systemd-resolved on 127.0.0.53:53 no longer stands in the way of udp-53.
+ */
 function overlaps(need: string, held: string): boolean {
-  return WILDCARDS.has(need) || WILDCARDS.has(held) || need === held
+  if (ANY.has(need) || ANY.has(held) || need === held) return true
+  if (need === '0.0.0.0') return !isIPv6(held)
+  if (held === '0.0.0.0') return !isIPv6(need)
+  return false
 }
 
 function bindAddress(ep: EntryPoint): string {
