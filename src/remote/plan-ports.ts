@@ -73,9 +73,11 @@ function bindAddress(ep: EntryPoint): string {
   return host.replace(/^\[/, '').replace(/\]$/, '')
 }
 
+const PROXY_PROCESS = 'traefik'
+
 /** Every port the proxy and the route server will bind. */
 export function portNeeds(entryPoints: readonly EntryPoint[]): PortNeed[] {
-  const proxy = ['traefik']
+  const proxy = [PROXY_PROCESS]
   return [
     ...entryPoints.map((ep) => ({proto: ep.kind === 'udp' ? ('udp' as const) : ('tcp' as const), port: ep.port, address: bindAddress(ep), by: ep.name, ours: proxy})),
     {proto: 'tcp', port: TRAEFIK_INTERNAL_PORT, address: '127.0.0.1', by: 'traefik (ping/API)', ours: proxy},
@@ -85,15 +87,18 @@ export function portNeeds(entryPoints: readonly EntryPoint[]): PortNeed[] {
 }
 
 /**
- * Ports held by something other than our own proxy or route server. A listener whose process ss could not see
+ * Ports held by something other than our own proxy or route server. A listener counts as the proxy's when its
+ * process is named like it or runs inside the proxy container (`proxyPids`, found by PID namespace on the
+ * server), so an image whose program has another name is still ours. A listener whose process ss could not see
  * (no root) counts as ours only while the proxy container runs, since then it is most likely Traefik.
  */
-export function findPortConflicts(needs: readonly PortNeed[], listeners: readonly Listener[], proxyRunning: boolean): PortConflict[] {
+export function findPortConflicts(needs: readonly PortNeed[], listeners: readonly Listener[], proxyRunning: boolean, proxyPids: readonly number[] = []): PortConflict[] {
   const conflicts: PortConflict[] = []
   const seen = new Set<string>()
   for (const need of needs) {
     for (const l of listeners) {
       if (l.proto !== need.proto || l.port !== need.port || !overlaps(need.address, l.address)) continue
+      if (l.pid !== undefined && proxyPids.includes(l.pid) && need.ours.includes(PROXY_PROCESS)) continue
       if (l.process ? need.ours.includes(l.process) : proxyRunning) continue
       const key = `${need.proto}/${need.port}/${l.process ?? '?'}/${l.pid ?? ''}`
       if (seen.has(key)) continue

@@ -107,6 +107,19 @@ describe('port conflicts', () => {
     ])
   })
 
+  it("a listener inside the proxy container is the proxy's, whatever its program is called", () => {
+    const ss = [
+      'tcp LISTEN 0 128 127.0.0.1:8082 0.0.0.0:* users:(("httpd",pid=251,fd=3))',
+      'tcp LISTEN 0 128 203.0.113.50:443 0.0.0.0:* users:(("httpd",pid=251,fd=4))',
+      'tcp LISTEN 0 128 127.0.0.1:7111 0.0.0.0:* users:(("httpd",pid=300,fd=4))',
+    ].join('\n')
+    const needs = portNeeds(entryPointsFor({publicIPv4: '203.0.113.50'}))
+    expect(findPortConflicts(needs, parseListeners(ss), true, [251]).map((c) => c.by)).toEqual(['rediacc-router'])
+    expect(findPortConflicts(needs, parseListeners(ss), true, []).map((c) => c.by)).toEqual(['websecure', 'traefik (ping/API)', 'rediacc-router'])
+    const probe = parseProbe('proxy\ttrue 4242\nproxy-pid\t251\nss\n')
+    expect([probe.proxyRunning, probe.proxyPids]).toEqual(['true', [251]])
+  })
+
   it('a wildcard listener conflicts with a specific HTTPS address', () => {
     const ss = 'tcp LISTEN 0 128 *:443 *:* users:(("apache2",pid=8,fd=4))'
     const c = findPortConflicts(portNeeds(entryPointsFor({publicIPv6: '2001:db8::1'})), parseListeners(ss), false)
@@ -138,9 +151,11 @@ describe('buildPlan', () => {
     expect(find('recreate rediacc-proxy')).toMatchObject({
       argv: ['docker-compose', '-p', 'rediacc-proxy', '-f', '/opt/rediacc/proxy/docker-compose.yml', 'up', '-d', '--force-recreate', '--remove-orphans'],
     })
-    expect(find('create folders')).toMatchObject({
-      argv: ['mkdir', '-p', '/etc/rediacc', '/etc/systemd/system', '/opt/rediacc/proxy', '/opt/rediacc/proxy/letsencrypt', '/usr/bin', '/usr/lib/rediacc/renet', '/usr/lib/rediacc/renet/1.0.0', '/var/lib/rediacc/push'],
-    })
+    const prepare = (find('create folders') as {argv: string[]}).argv
+    expect(prepare.slice(0, 2)).toEqual(['sh', '-c'])
+    expect(prepare.slice(3, prepare.indexOf('--'))).toEqual(['rdc-prepare', '/etc/rediacc', '/etc/systemd/system', '/opt/rediacc/proxy', '/opt/rediacc/proxy/letsencrypt', '/usr/bin', '/usr/lib/rediacc/renet', '/usr/lib/rediacc/renet/1.0.0', '/var/lib/rediacc/push'])
+    // Every staged path is cleared first, with any temp file a cut upload left beside it.
+    expect(prepare.slice(prepare.indexOf('--') + 1)).toContain('/opt/rediacc/proxy/.traefik.yml.rdc-staged')
     expect(p.rollback.map((s) => s.label)).toEqual(['restore the previous files', 'systemctl daemon-reload', 'restart rediacc-router', 'recreate rediacc-proxy'])
   })
 
