@@ -16,7 +16,8 @@ import {buildPlan, probePaths, relocate} from './plan.js'
 import {SshTransport, type Transport} from './transport.js'
 
 const PORT = 23_472
-const BASE = '/tmp/rdc-push-apply'
+// Per process: several checkouts of the project may run this suite on one machine at once.
+const BASE = `/tmp/rdc-push-apply-${process.pid}`
 const ROOT = join(BASE, 'server')
 const FAKE = join(ROOT, 'fake')
 
