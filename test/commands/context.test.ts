@@ -214,6 +214,23 @@ describe('set-infra / show-infra', () => {
     expect((await rdc(['context', 'show-infra', 'edge', '--context', 'staging', '--json'])).json).toMatchObject({machine: 'edge', context: 'staging'})
   })
 
+  it('sets and clears the proxy image, refusing what is not an image reference', async () => {
+    await setup()
+    const set = await rdc(['context', 'set-infra', 'server-1', '--proxy-image', 'registry.example.com/mirror/traefik:v3.6.11', '--json'])
+    expect(set.exitCode).toBe(0)
+    expect(set.json.changed).toEqual(['proxy-image'])
+    const shown = await rdc(['context', 'show-infra', 'server-1', '--json'])
+    expect(shown.json.infra.proxyImage).toBe('registry.example.com/mirror/traefik:v3.6.11')
+    const before = await readFile(configFile, 'utf8')
+    const bad = await rdc(['context', 'set-infra', 'server-1', '--proxy-image', 'Traefik latest', '--json'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.json.error.field).toBe('--proxy-image')
+    expect(await readFile(configFile, 'utf8')).toBe(before)
+    const unset = await rdc(['context', 'set-infra', 'server-1', '--unset', 'proxy-image', '--json'])
+    expect(unset.json.changed).toEqual(['proxy-image'])
+    expect((await rdc(['context', 'show-infra', 'server-1', '--json'])).json.infra.proxyImage).toBeUndefined()
+  })
+
   it('reports an invalid context file with exit 3, the key path and line, leaving it untouched', async () => {
     await setup()
     const text = (await readFile(configFile, 'utf8')).replace('port: 22', 'port: 0')
