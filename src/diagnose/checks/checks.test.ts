@@ -308,7 +308,7 @@ describe('SSH, versions and the route server', () => {
         status: 'fail',
         subject: 'smtp',
         detail: 'refused by the route server (smtp, container mail-1, network 2880): entrypoint tcp-587 does not exist',
-        fix: 'register the port: rdc context set-infra server-1 --tcp-ports <ports…,587> && rdc context push-infra server-1',
+        fix: 'register the port: rdc context set-infra server-1 --tcp-ports 25,587 && rdc context push-infra server-1',
       },
       {
         hop: 'route',
