@@ -82,6 +82,9 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/standin" "$root/usr/local/bin" "$root/tmp" "$root/etc/traefik" "$root/letsencrypt"
 tar -C "$root/standin" -x
 cp /usr/bin/node "$root/usr/local/bin/traefik"
+# Debian's Node.js loads some of its own internals (cjs-module-lexer, undici, acorn) from /usr/share/nodejs.
+mkdir -p "$root/usr/share"
+cp -a /usr/share/nodejs "$root/usr/share/"
 for lib in $(ldd /usr/bin/node | grep -o '/[^ ]*'); do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
