@@ -104,7 +104,8 @@ let issued: {mtimes: string; byName: Map<string, SecureContext>} = {mtimes: '', 
 function loadIssued(): Map<string, SecureContext> {
   const mtimes = acmeStorages.map((p) => {
     try {
-      return String(statSync(p).mtimeMs)
+      const st = statSync(p)
+      return `${st.mtimeMs}/${st.size}`
     } catch {
       return '-'
     }
