@@ -166,6 +166,20 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
     })
   })
 
+  it('a refused entry point the settings already have: the route server has not picked it up', () => {
+    const f = healthy()
+    f.server = server({
+      health: http('health', 200, {...healthBody, status: 'degraded', refusals: [{kind: 'unknown-entrypoint', object: 'smtp', container: 'mail-1', networkId: 2816, reason: "tcp router smtp: entry point 'tcp-25' does not exist on this machine"}]}),
+    })
+    expect(only(run(f), 'fail')).toContainEqual({
+      hop: 'route',
+      status: 'fail',
+      subject: 'smtp',
+      detail: "refused by the route server (smtp, container mail-1, repository my-app): tcp router smtp: entry point 'tcp-25' does not exist on this machine",
+      fix: 'the infra settings already have tcp-25, the route server does not know it yet: rdc context push-infra server-1; if it persists, sudo systemctl restart rediacc-router',
+    })
+  })
+
   it('route server running an old version: installed renet is current, the running one is not', () => {
     const f = healthy()
     f.server = server({health: http('health', 200, {...healthBody, version: '0.0.9'})})

@@ -1,3 +1,4 @@
+import {entryPointsFor} from '../../net/entrypoints.js'
 import type {InfraView, ServerFacts} from '../facts.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
 import {daemonPs, pushInfra, restartRouter, routerLogs, setTcpPorts, setUdpPorts} from '../fixes.js'
@@ -18,6 +19,10 @@ function refusalFix(r: Refusal, machine: string, repo: string | undefined, infra
     case 'unknown-entrypoint': {
       if (!port) return `use an entry point that exists (see rdc context show-infra ${machine}) in the router's labels, then rdc repo up ${repo ?? '<repo>'}`
       const n = Number(port[2])
+      if (infra !== undefined && entryPointsFor(infra).some((e) => e.name === port[0]!.toLowerCase())) {
+        // The settings (and so traefik.yml) have the port; the route server has not picked the entry point up.
+        return `the infra settings already have ${port[0]}, the route server does not know it yet: ${pushInfra(machine)}; if it persists, ${restartRouter}`
+      }
       if (infra !== undefined) return `register the port: ${port[1]!.toLowerCase() === 'tcp' ? setTcpPorts(machine, [...(infra.tcpPorts ?? []), n]) : setUdpPorts(machine, [...(infra.udpPorts ?? []), n])}`
       const flag = port[1]!.toLowerCase() === 'tcp' ? '--tcp-ports' : '--udp-ports'
       return `register the port: rdc context set-infra ${machine} ${flag} <ports…,${n}> && ${pushInfra(machine)}`
