@@ -9,7 +9,6 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {ConfigStore} from '../../src/config/store.js'
 import {writeBusyboxRootfs} from '../support/images.js'
 import {loadProxyStandinImage, PROXY_STANDIN_IMAGE, type TestHost} from '../testhost/index.js'
 import {DOCKER_CLI} from '../support/dockerd.js'
@@ -63,7 +62,7 @@ function withJson(args: string[], r: {code: number; stdout: string; stderr: stri
 }
 
 /**
- * context create, add-machine, set-infra, proxy image, push-infra: the machine as a user would set it up. Dual-stack
+ * context create, add-machine, set-infra (with the proxy stand-in image), push-infra: the machine as a user would set it up. Dual-stack
  * settings, so the guide's `websecure,websecure-v6` entry points both exist (the proxy is a stand-in that binds
  * nothing, so the documentation IPv6 address is never used).
  */
@@ -72,14 +71,10 @@ export async function setUpMachine(lab: Lab, host: TestHost): Promise<void> {
   const steps: string[][] = [
     ['context', 'create', CONTEXT, '--use'],
     ['context', 'add-machine', MACHINE, '--host', host.address, '--user', host.user, '--key', host.privateKeyPath, '--host-key', host.hostKey],
-    ['context', 'set-infra', MACHINE, '--public-ipv4', host.address, '--public-ipv6', '2001:db8::2', '--allow-private', '--base-domain', 'example.com'],
+    ['context', 'set-infra', MACHINE, '--public-ipv4', host.address, '--public-ipv6', '2001:db8::2', '--allow-private', '--base-domain', 'example.com', '--proxy-image', PROXY_STANDIN_IMAGE],
+    ['context', 'push-infra', MACHINE],
   ]
   for (const args of steps) await expectOk(lab, args)
-  // No flag sets the proxy image (it is a setting for labs like this one): written as a user would edit the file.
-  await new ConfigStore(lab.config).update((c) => {
-    c.contexts[CONTEXT].machines[MACHINE].infra.proxyImage = PROXY_STANDIN_IMAGE
-  })
-  await expectOk(lab, ['context', 'push-infra', MACHINE])
 }
 
 async function expectOk(lab: Lab, args: string[]): Promise<void> {
