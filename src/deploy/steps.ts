@@ -74,7 +74,10 @@ export function createImageStep(loc: RepoLocation, size: string): RemoteStep {
   )
 }
 
-/** Attaches the image to a free loop device and mounts it at the repository path (nothing when already mounted). */
+/**
+ * Mounts the image at the repository path through a free loop device (nothing when already mounted). `-o loop`
+ * sets the device's autoclear flag: it is detached by the unmount, or when its mount goes away any other way.
+ */
 export function mountStep(loc: RepoLocation): RemoteStep {
   return script(
     'mount',
@@ -82,9 +85,8 @@ export function mountStep(loc: RepoLocation): RemoteStep {
       'set -e',
       'mountpoint -q "$2" && exit 0',
       'mkdir -p "$2"',
-      'dev=$(losetup --find --show "$1")',
-      'if ! mount "$dev" "$2"; then losetup -d "$dev"; exit 1; fi',
-      'echo "$dev"',
+      'mount -o loop "$1" "$2"',
+      'findmnt -n -o SOURCE --target "$2"',
     ].join('\n'),
     [loc.image, loc.path],
     60_000,

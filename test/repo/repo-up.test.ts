@@ -23,6 +23,8 @@ beforeAll(async () => {
 }, 600_000)
 
 afterAll(async () => {
+  // Loop devices are the kernel's, not the host's: never leave one attached to an image of this test.
+  await host?.exec('umount /mnt/rediacc/repos/imaged 2>/dev/null; for d in $(losetup -n -O NAME -j /mnt/rediacc/images/imaged.img); do losetup -d $d; done')
   await stopTestHosts()
   lab?.cleanup()
 })
