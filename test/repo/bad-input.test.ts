@@ -77,6 +77,20 @@ describe('repo create and list', () => {
   })
 })
 
+describe('repo delete', () => {
+  it('asks the server first (here unreachable: a connection error, the record stays); --force removes only the record', async () => {
+    expect((await lab.cli(['repo', 'create', 'doomed', '-m', 'server-1', '--json'])).code).toBe(0)
+    const asked = await lab.cli(['repo', 'delete', 'doomed', '--json'])
+    expect(asked.code).toBe(6)
+    expect((await lab.cli(['repo', 'list', '--json'])).json.map((r: any) => r.name)).toContain('doomed')
+    const both = await lab.cli(['repo', 'delete', 'doomed', '--force', '--purge'])
+    expect(both.code).toBe(2)
+    const forced = await lab.cli(['repo', 'delete', 'doomed', '--force', '--json'])
+    expect(forced.json).toEqual({repository: 'doomed', machine: 'server-1', networkId: forced.json.networkId, purged: false})
+    expect((await lab.cli(['repo', 'list', '--json'])).json.map((r: any) => r.name)).not.toContain('doomed')
+  })
+})
+
 describe('repo up refuses bad repositories before connecting', () => {
   it('no compose file', async () => {
     const {code, error} = await upError('nocompose', {Rediaccfile: UP})
