@@ -38,7 +38,17 @@ export interface RepoUpResult {
   networkId: number
   path: string
   services: Record<string, {slot: number; ip: string}>
-  sync: {filesSent: number; contentBytes: number; streamBytes: number; deleted: number; unchanged: number; protected: string[]} | null
+  sync: {
+    filesSent: number
+    contentBytes: number
+    streamBytes: number
+    deleted: number
+    unchanged: number
+    /** Data folders the compose files mount read-write: never sent, changed or deleted. */
+    protected: string[]
+    /** Local paths not applied because a data folder is in the way. */
+    conflicts: string[]
+  } | null
   mounted?: boolean
   /** Each Rediaccfile's result per step (folder, status, exitCode, durationMs). */
   steps: {prep: RediaccfileRun['summary']['steps']; up: RediaccfileRun['summary']['steps']}
@@ -126,7 +136,9 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
       deleted: report.plan.delete.length,
       unchanged: report.plan.unchanged,
       protected: report.protected,
+      conflicts: report.plan.conflicts,
     }
+    for (const path of report.plan.conflicts) o.live.stderr(`${machine}: warning: ${path} was not sent: a data folder of the compose file is in the way\n`)
     o.progress?.(`${machine}: ${report.plan.upload.length} file(s) sent (${report.plan.bytes} bytes), ${report.plan.delete.length} deleted, ${report.plan.unchanged} unchanged`)
 
     if (!(probe.socket && probe.daemon === 'active')) {
