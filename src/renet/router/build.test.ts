@@ -6,12 +6,12 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
+import {traefikBody} from './body.js'
 import {ConfigBuilder, DaemonContainers} from './build.js'
 import type {PlanSettings} from './plan.js'
 import {PortAllocator} from './ports.js'
 import schema from './traefik-dynamic.schema.json'
 import type {ContainerInfo} from './types.js'
-import {toYaml} from './yaml.js'
 
 const AjvClass = ((Ajv as unknown as {default?: typeof Ajv}).default ?? Ajv) as unknown as new (o: object) => {compile(s: object): ((d: unknown) => boolean) & {errors?: unknown}}
 const validate = new AjvClass({allowUnionTypes: true, strict: false}).compile(schema)
@@ -56,8 +56,10 @@ beforeEach(() => {
 afterEach(() => rmSync(stateDir, {recursive: true, force: true}))
 
 function expectValid(config: unknown): void {
-  const body = toYaml(config as Record<string, unknown>)
+  const body = traefikBody(config as Record<string, unknown>)
+  // The body is JSON, read by Traefik as YAML: check both readers agree.
   const parsed = parse(body) ?? {}
+  expect(parsed).toEqual(JSON.parse(body))
   const valid = validate(parsed)
   if (!valid) throw new Error(`schema: ${JSON.stringify(validate.errors)}\n${body}`)
   expect(parsed).toEqual(JSON.parse(JSON.stringify(config)))

@@ -4,7 +4,9 @@
  * depend on discovery order and survives restarts. Plans are cached per container: a rebuild after one event
  * re-plans only what changed.
  */
-import {PlanSettings, Plan, PlannedRouter, planContainer} from './plan.js'
+import {IPV6_SUFFIX, withIPv6Twins} from '../../net/entrypoints.js'
+import {LabelKeyCache} from './labels.js'
+import {PlanSettings, Plan, PlannedRouter, entrypointSet, planContainer} from './plan.js'
 import type {PortAllocator} from './ports.js'
 import type {ContainerInfo, Refusal, RouteEntry, SkippedContainer} from './types.js'
 
@@ -31,44 +33,84 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
+/** The same object with its keys in sorted order, so the body does not depend on which container came first. */
+function sortedKeys(o: Obj): Obj {
+  const out: Obj = {}
+  for (const k of Object.keys(o).sort()) out[k] = o[k]
+  return out
+}
+
+function isEmpty(o: Obj): boolean {
+  for (const _ in o) return false
+  return true
+}
+
+interface CacheEntry {
+  sig: string | null
+  plan: Plan
+}
+
+const PROTOCOLS = ['http', 'tcp', 'udp'] as const
+
+/** The UDP entry point slot a name occupies: an entry point and its IPv6 twin are one slot. */
+function udpSlot(entryPoint: string): string {
+  return entryPoint.endsWith(IPV6_SUFFIX) ? entryPoint.slice(0, -IPV6_SUFFIX.length) : entryPoint
+}
+
 export class ConfigBuilder {
-  /** Plans by container id; pruned on every build to the containers that exist, so it never outgrows them. */
-  private readonly cache = new Map<string, {sig: string | null; plan: Plan}>()
+  /**
+   * Plans by daemon and container id; replaced on every build by the containers that exist, so it never
+   * outgrows them.
+   */
+  private cache = new Map<number, Map<string, CacheEntry>>()
+  /** Label keys parsed once for every container of this builder. */
+  private readonly keys = new LabelKeyCache()
+  private settings: PlanSettings
 
   constructor(
-    private readonly settings: PlanSettings,
+    settings: PlanSettings,
     private readonly ports: PortAllocator,
-  ) {}
+  ) {
+    this.settings = settings
+  }
 
   get cachedPlans(): number {
-    return this.cache.size
+    let n = 0
+    for (const d of this.cache.values()) n += d.size
+    return n
+  }
+
+  /** New settings (entry points changed): every container is planned again on the next build. */
+  setSettings(settings: PlanSettings): void {
+    this.settings = settings
+    this.cache = new Map()
   }
 
   build(daemons: DaemonContainers[]): BuildResult {
     const plans: Plan[] = []
-    const live = new Set<string>()
+    const next = new Map<number, Map<string, CacheEntry>>()
     for (const d of daemons) {
+      const previous = this.cache.get(d.networkId)
+      const current = new Map<string, CacheEntry>()
+      next.set(d.networkId, current)
       for (const c of d.containers) {
-        const key = `${d.networkId}/${c.id}`
-        live.add(key)
-        let entry = this.cache.get(key)
+        let entry = previous?.get(c.id)
         // The daemon hands over the same object while a container is unchanged: no need to compare labels.
         // A signature is only computed when a different object arrives for a known container.
         if (entry === undefined) {
-          entry = {sig: null, plan: planContainer(c, d.networkId, this.settings)}
-          this.cache.set(key, entry)
+          entry = {sig: null, plan: planContainer(c, d.networkId, this.settings, this.keys)}
         } else if (entry.plan.container !== c) {
           entry.sig ??= signature(entry.plan.container, d.networkId)
           const sig = signature(c, d.networkId)
-          entry = sig === entry.sig ? {sig, plan: {...entry.plan, container: c}} : {sig, plan: planContainer(c, d.networkId, this.settings)}
-          this.cache.set(key, entry)
+          entry = sig === entry.sig ? {sig, plan: {...entry.plan, container: c}} : {sig, plan: planContainer(c, d.networkId, this.settings, this.keys)}
         }
 
+        current.set(c.id, entry)
         plans.push(entry.plan)
       }
     }
 
-    for (const key of this.cache.keys()) if (!live.has(key)) this.cache.delete(key)
+    this.cache = next
     plans.sort((a, b) => a.container.created - b.container.created || (a.container.id < b.container.id ? -1 : a.container.id > b.container.id ? 1 : 0))
     return this.merge(plans)
   }
@@ -83,28 +125,35 @@ export class ConfigBuilder {
     const routes: RouteEntry[] = []
     /** hostname (or `*@entrypoint` for TCP catch-alls) → network id that holds it. */
     const claims = new Map<string, number>()
+    /** UDP entry point slot → router on it. */
     const udpEntrypoints = new Map<string, string>()
     this.ports.beginBuild()
 
     for (const plan of plans) {
       const c = plan.container
       const refuse = (r: Omit<Refusal, 'container' | 'containerId' | 'networkId'>) => refusals.push({container: c.name, containerId: c.id, networkId: plan.networkId, ...r})
-      refusals.push(...plan.refusals)
+      for (const r of plan.refusals) refusals.push(r)
       if (plan.skipped !== null) skipped.push({container: c.name, containerId: c.id, networkId: plan.networkId, reason: plan.skipped})
       for (const note of plan.notes) skipped.push({container: c.name, containerId: c.id, networkId: plan.networkId, reason: note})
 
-      for (const [proto, services] of Object.entries(plan.services) as Array<[keyof typeof groups, Obj]>) {
-        for (const [name, svc] of Object.entries(services)) {
-          const existing = groups[proto].services[name]
-          if (existing === undefined) groups[proto].services[name] = {loadBalancer: {...svc.loadBalancer, servers: [...svc.loadBalancer.servers]}}
-          else if (!this.mergeService(existing, svc, proto)) refuse({object: name, kind: 'name-conflict', reason: `service ${name} is defined differently by another container of this repository`})
+      for (const proto of PROTOCOLS) {
+        const services = plan.services[proto]
+        const target = groups[proto].services
+        for (const name in services) {
+          const svc = services[name]
+          const existing = target[name]
+          if (existing === undefined) target[name] = {loadBalancer: {...svc.loadBalancer, servers: [...svc.loadBalancer.servers]}}
+          else if (!this.mergeService(existing, svc)) refuse({object: name, kind: 'name-conflict', reason: `service ${name} is defined differently by another container of this repository`})
         }
       }
 
-      for (const [proto, middlewares] of Object.entries(plan.middlewares) as Array<['http' | 'tcp', Obj]>) {
-        for (const [name, m] of Object.entries(middlewares)) {
-          const existing = groups[proto].middlewares[name]
-          if (existing === undefined) groups[proto].middlewares[name] = m
+      for (const proto of ['http', 'tcp'] as const) {
+        const middlewares = plan.middlewares[proto]
+        const target = groups[proto].middlewares
+        for (const name in middlewares) {
+          const m = middlewares[name]
+          const existing = target[name]
+          if (existing === undefined) target[name] = m
           else if (!sameJson(existing, m)) refuse({object: name, kind: 'name-conflict', reason: `middleware ${name} is defined differently by another container of this repository`})
         }
       }
@@ -114,15 +163,16 @@ export class ConfigBuilder {
 
     this.ports.endBuild()
     const config: BuildResult['config'] = {}
-    for (const [proto, group] of Object.entries(groups)) {
+    for (const proto of PROTOCOLS) {
+      const group: Obj = groups[proto]
       const cleaned: Obj = {}
-      for (const [k, v] of Object.entries(group)) if (Object.keys(v as Obj).length > 0) cleaned[k] = v
-      if (Object.keys(cleaned).length > 0) config[proto as keyof typeof groups] = cleaned
+      for (const k in group) if (!isEmpty(group[k])) cleaned[k] = sortedKeys(group[k])
+      if (!isEmpty(cleaned)) config[proto] = cleaned
     }
 
     for (const route of routes) {
-      const svc = groups[route.protocol].services[route.service]?.loadBalancer
-      route.backends = (svc?.servers ?? []).map((s: Obj) => s.url ?? s.address)
+      const servers = groups[route.protocol].services[route.service]?.loadBalancer.servers ?? []
+      route.backends = servers.map((s: Obj) => s.url ?? s.address)
     }
 
     routes.sort((a, b) => (a.router < b.router ? -1 : a.router > b.router ? 1 : 0))
@@ -140,7 +190,7 @@ export class ConfigBuilder {
   }
 
   /** Two containers of one repository with the same service name: servers are merged when the rest agrees. */
-  private mergeService(existing: Obj, incoming: Obj, _proto: string): boolean {
+  private mergeService(existing: Obj, incoming: Obj): boolean {
     const a = existing.loadBalancer
     const b = incoming.loadBalancer
     if (!sameJson({...a, servers: undefined}, {...b, servers: undefined})) return false
@@ -171,11 +221,25 @@ export class ConfigBuilder {
         return
       }
 
-      router.entryPoints = [`${pr.protocol}-${port}`]
+      router.entryPoints = withIPv6Twins([`${pr.protocol}-${port}`], entrypointSet(this.settings))
     }
 
-    const keys = pr.hosts.flatMap((h) => (h === '*' ? (router.entryPoints as string[]).map((ep) => `*@${ep}`) : [h]))
-    const taken = keys.find((k) => claims.has(k) && claims.get(k) !== nid)
+    const entryPoints = router.entryPoints as string[]
+    const keys: string[] = []
+    for (const h of pr.hosts) {
+      if (h === '*') for (const ep of entryPoints) keys.push(`*@${ep}`)
+      else keys.push(h)
+    }
+
+    let taken: string | undefined
+    for (const k of keys) {
+      const holder = claims.get(k)
+      if (holder !== undefined && holder !== nid) {
+        taken = k
+        break
+      }
+    }
+
     if (taken !== undefined) {
       const what = taken.startsWith('*@') ? `the catch-all HostSNI(\`*\`) on ${taken.slice(2)}` : taken
       refuse({object: pr.labelName, kind: 'foreign-hostname', reason: `router ${pr.labelName}: ${what} is already routed by repository ${claims.get(taken)}`})
@@ -183,9 +247,11 @@ export class ConfigBuilder {
     }
 
     if (pr.protocol === 'udp') {
-      const owner = (router.entryPoints as string[]).map((ep) => [ep, udpEntrypoints.get(ep)] as const).find(([, o]) => o !== undefined)
-      if (owner) {
-        refuse({object: pr.labelName, kind: 'udp-entrypoint-taken', reason: `router ${pr.labelName}: UDP entry point ${owner[0]} already carries router ${owner[1]}; Traefik uses one UDP router per entry point`})
+      // A UDP entry point and its IPv6 twin count as one: one router answers on both families or neither.
+      const ep = entryPoints.find((e) => udpEntrypoints.has(udpSlot(e)))
+      if (ep !== undefined) {
+        const owner = udpEntrypoints.get(udpSlot(ep))
+        refuse({object: pr.labelName, kind: 'udp-entrypoint-taken', reason: `router ${pr.labelName}: UDP entry point ${ep} already carries router ${owner}; Traefik uses one UDP router per entry point`})
         return
       }
     }
@@ -197,7 +263,7 @@ export class ConfigBuilder {
     }
 
     for (const k of keys) claims.set(k, nid)
-    if (pr.protocol === 'udp') for (const ep of router.entryPoints as string[]) udpEntrypoints.set(ep, pr.name)
+    if (pr.protocol === 'udp') for (const ep of entryPoints) udpEntrypoints.set(udpSlot(ep), pr.name)
     groups[pr.protocol].routers[pr.name] = router
     routes.push({
       protocol: pr.protocol,

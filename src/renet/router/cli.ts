@@ -14,7 +14,7 @@ Usage: renet router [options]
 
 Watches every repository's Docker daemon (docker-<networkId>.sock in the socket folder), reads container
 labels (rediacc.* for automatic routes, traefik.* when traefik.enable=true) and serves, on loopback only:
-  /traefik      dynamic configuration for Traefik's HTTP provider (YAML; 503 until discovery completes)
+  /traefik      dynamic configuration for Traefik's HTTP provider (JSON, which is YAML too; 503 until discovery completes)
   /health       status, counts, daemons, refusals and skipped containers (JSON)
   /routes.json  every router with its rule, entry points, backends and repository (JSON)
   /ports        dynamic TCP/UDP port allocations (JSON)

@@ -3,8 +3,9 @@
  * applied, backends pointed at the container's own service IP, and names made unique per repository. What
  * needs every container at once (hostname claims, dynamic ports, UDP entry points) is left to build.ts.
  */
+import {withIPv6Twins} from '../../net/entrypoints.js'
 import {isValidNetworkId} from '../../net/network.js'
-import {LabelDecodeError, decodeTraefikLabels, traefikEnabled} from './labels.js'
+import {LabelDecodeError, LabelKeyCache, decodeTraefikLabels, traefikEnabled} from './labels.js'
 import {HostSet, RuleSyntaxError, ruleHosts} from './rules.js'
 import type {ContainerInfo, Refusal, RefusalReason} from './types.js'
 import {schemaError} from './validate.js'
@@ -79,18 +80,58 @@ export function ownsIp(networkId: number, ip: string): boolean {
   return v !== null && v >= networkId + 2 && v <= networkId + 62
 }
 
+/** A comma list of ports (`8080`, `80, 443`); anything that is not a port is left out. */
 function portsLabel(value: string | undefined): number[] {
-  return (value ?? '')
-    .split(',')
-    .map((s) => Number(s.trim()))
-    .filter((n) => Number.isInteger(n) && n > 0 && n < 65_536)
+  if (value === undefined) return []
+  const out: number[] = []
+  let start = 0
+  while (start <= value.length) {
+    let end = value.indexOf(',', start)
+    if (end < 0) end = value.length
+    const text = value.slice(start, end).trim()
+    const n = Number(text)
+    if (text !== '' && Number.isInteger(n) && n > 0 && n < 65_536) out.push(n)
+    start = end + 1
+  }
+
+  return out
 }
 
+const PLAIN_HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/
+
 function hostLabel(service: string): string {
+  // Most service names are already a hostname label.
+  if (PLAIN_HOST_LABEL.test(service)) return service
   return service
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '')
+}
+
+/** `-<networkId>.<baseDomain>` at the end of a hostname: an automatic hostname. One per settings object. */
+const autoHostPatterns = new WeakMap<PlanSettings, RegExp | null>()
+
+function autoHostPattern(s: PlanSettings): RegExp | null {
+  let re = autoHostPatterns.get(s)
+  if (re === undefined) {
+    re = s.baseDomain === null ? null : new RegExp(`-(\\d+)\\.${s.baseDomain.replace(/\./g, '\\.')}$`, 'i')
+    autoHostPatterns.set(s, re)
+  }
+
+  return re
+}
+
+/** The entry point names of a settings object as a set, made once per settings object. */
+const entrypointSets = new WeakMap<PlanSettings, ReadonlySet<string>>()
+
+export function entrypointSet(s: PlanSettings): ReadonlySet<string> {
+  let set = entrypointSets.get(s)
+  if (set === undefined) {
+    set = new Set(s.entrypoints)
+    entrypointSets.set(s, set)
+  }
+
+  return set
 }
 
 class Refused extends Error {
@@ -102,7 +143,7 @@ class Refused extends Error {
   }
 }
 
-export function planContainer(c: ContainerInfo, networkId: number, settings: PlanSettings): Plan {
+export function planContainer(c: ContainerInfo, networkId: number, settings: PlanSettings, keys = new LabelKeyCache()): Plan {
   const plan: Plan = {
     container: c,
     networkId,
@@ -156,7 +197,7 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   const tcpPorts = portsLabel(c.labels['rediacc.tcp_ports'])
   const servicePort = portsLabel(c.labels['rediacc.service_port'])[0] ?? tcpPorts[0]
   if (!enabled) autoPlan(plan, service!, ip, servicePort, settings)
-  else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, refuse)
+  else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, refuse, keys)
   // Automatic routes are made here from a fixed shape (tested against the schema); label routes are checked.
   if (plan.skipped === null && plan.source === 'labels') {
     const error = schemaError(fragment(plan))
@@ -211,10 +252,11 @@ function labelPlan(
   udpPort: number | undefined,
   s: PlanSettings,
   refuse: (kind: RefusalReason, reason: string, object?: string) => void,
+  keys: LabelKeyCache,
 ): void {
   let conf
   try {
-    conf = decodeTraefikLabels(plan.container.labels)
+    conf = decodeTraefikLabels(plan.container.labels, keys)
   } catch (error) {
     if (!(error instanceof LabelDecodeError)) throw error
     plan.skipped = `labels cannot be decoded: ${error.message}`
@@ -380,8 +422,9 @@ function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan:
   const bad = refs.find((x) => x.includes('@'))
   if (bad !== undefined) throw new Refused('foreign-reference', `router ${rn} refers to ${bad}, outside this repository`)
   const entryPoints: string[] = r.entryPoints ?? []
+  const known = entrypointSet(s)
   for (const ep of entryPoints) {
-    if (!s.entrypoints.includes(ep)) throw new Refused('unknown-entrypoint', `router ${rn}: entry point '${ep}' does not exist on this machine`)
+    if (!known.has(ep)) throw new Refused('unknown-entrypoint', `router ${rn}: entry point '${ep}' does not exist on this machine`)
     const udp = ep.startsWith('udp-')
     if (udp !== (protocol === 'udp')) throw new Refused('unknown-entrypoint', `${protocol} router ${rn} cannot use ${udp ? 'UDP' : 'TCP'} entry point '${ep}'`)
   }
@@ -401,8 +444,9 @@ function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan:
     }
 
     hosts = set.all ? ['*'] : [...set.hosts]
+    const autoHost = autoHostPattern(s)
     for (const h of hosts) {
-      const auto = s.baseDomain === null ? null : new RegExp(`-(\\d+)\\.${s.baseDomain.replace(/\./g, '\\.')}$`, 'i').exec(h)
+      const auto = autoHost === null ? null : autoHost.exec(h)
       if (auto && Number(auto[1]) !== nid && isValidNetworkId(Number(auto[1]))) {
         throw new Refused('foreign-hostname', `router ${rn}: ${h} is an automatic hostname of repository ${auto[1]}`)
       }
@@ -410,6 +454,8 @@ function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan:
   }
 
   const router: Obj = {...r}
+  // `entrypoints=tcp-5432` as the guide writes it serves both address families on a dual-stack machine.
+  if (entryPoints.length > 0) router.entryPoints = withIPv6Twins(entryPoints, known)
   router.service = uniqueName(r.service, nid)
   if (r.middlewares) router.middlewares = r.middlewares.map((m: string) => uniqueName(m, nid))
   return {protocol, name: uniqueName(rn, nid), labelName: rn, router, hosts, needsPort: protocol !== 'http' && entryPoints.length === 0}

@@ -7,13 +7,13 @@ import {join} from 'node:path'
 
 import {isValidNetworkId} from '../../net/network.js'
 import {RENET_VERSION} from '../version.js'
+import {traefikBody} from './body.js'
 import {BuildResult, ConfigBuilder} from './build.js'
 import {RouterSettings, httpsEntrypoints} from './config.js'
 import {Daemon} from './daemon.js'
 import {PortAllocator} from './ports.js'
 import {SnapshotEntry, readSnapshot, writeSnapshot} from './snapshot.js'
 import type {HealthReport, PortsReport, RoutesReport} from './types.js'
-import {toYaml} from './yaml.js'
 
 const SOCKET_PATTERN = /^docker-(\d+)\.sock$/
 /** After this long, serve what is known even if a daemon never answered (its routes are unknown anyway). */
@@ -180,7 +180,7 @@ export class RouterService {
   rebuild(): void {
     if (!this.ready) return
     const result = this.builder.build([...this.daemons.values()].map((d) => ({networkId: d.networkId, containers: d.containers})))
-    const body = toYaml(result.config)
+    const body = traefikBody(result.config)
     this.scheduleSnapshot()
     const before = this.result
     this.result = result

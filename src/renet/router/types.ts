@@ -5,7 +5,7 @@
  * GET /health      → HealthReport      (200 when status is ok or degraded; 503 with status "starting")
  * GET /routes.json → RoutesReport
  * GET /ports       → PortsReport
- * GET /traefik     → Traefik dynamic configuration (YAML); 503 until the first complete discovery
+ * GET /traefik     → Traefik dynamic configuration (JSON, a YAML 1.2 document); 503 until the first complete discovery
  */
 
 /** One container as the route server sees it (from the Docker API of one repository daemon). */
