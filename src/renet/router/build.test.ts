@@ -222,6 +222,59 @@ describe('label routes (tier 2)', () => {
   })
 })
 
+describe('IPv6 twins (dual-stack machine)', () => {
+  const DUAL: PlanSettings = {
+    ...SETTINGS,
+    entrypoints: ['web', 'web-v6', 'websecure', 'websecure-v6', 'tcp-5432', 'tcp-5432-v6', 'tcp-10000', 'tcp-10000-v6', 'tcp-10001', 'udp-53', 'udp-53-v6'],
+  }
+
+  it('gives TCP, UDP and web routers their -v6 twins, dynamic ports too, and shows them in the routes', () => {
+    const {b} = builder(DUAL)
+    const pg = container(2816, 0, {'traefik.enable': 'true', 'traefik.tcp.routers.db.entrypoints': 'tcp-5432', 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.services.db.loadbalancer.server.port': '5432'})
+    const dns = container(2816, 1, {'traefik.enable': 'true', 'traefik.udp.routers.dns.entrypoints': 'udp-53', 'traefik.udp.services.dns.loadbalancer.server.port': '53'})
+    const plain = container(2816, 2, {'traefik.enable': 'true', 'traefik.http.routers.plain.entrypoints': 'web', 'traefik.http.routers.plain.rule': 'Host(`plain.example.org`)', 'rediacc.tcp_ports': '80'})
+    const tls = container(2816, 3, {'traefik.enable': 'true', 'traefik.http.routers.tls.entrypoints': 'websecure', 'traefik.http.routers.tls.rule': 'Host(`tls.example.org`)', 'rediacc.tcp_ports': '80'})
+    const dyn = container(2816, 4, {'traefik.enable': 'true', 'traefik.tcp.routers.dyn.rule': 'HostSNI(`*`)', 'traefik.tcp.services.dyn.loadbalancer.server.port': '6000'})
+    const auto = container(2816, 5, {'rediacc.tcp_ports': '8080'})
+    const r = b.build([{networkId: 2816, containers: [pg, dns, plain, tls, dyn, auto]}])
+    expect(r.refusals).toEqual([])
+    expect(r.config.tcp!.routers['db-2816'].entryPoints).toEqual(['tcp-5432', 'tcp-5432-v6'])
+    expect(r.config.udp!.routers['dns-2816'].entryPoints).toEqual(['udp-53', 'udp-53-v6'])
+    expect(r.config.http!.routers['plain-2816'].entryPoints).toEqual(['web', 'web-v6'])
+    // websecure is written with its twin by hand (the guide's `websecure,websecure-v6`): left as written.
+    expect(r.config.http!.routers['tls-2816'].entryPoints).toEqual(['websecure'])
+    expect(r.config.tcp!.routers['dyn-2816'].entryPoints).toEqual(['tcp-10000', 'tcp-10000-v6'])
+    expect(r.config.http!.routers['svc5-2816'].entryPoints).toEqual(['websecure', 'websecure-v6'])
+    expect(r.routes.find((x) => x.router === 'db-2816')!.entryPoints).toEqual(['tcp-5432', 'tcp-5432-v6'])
+    expect(r.routes.find((x) => x.router === 'dyn-2816')!.entryPoints).toEqual(['tcp-10000', 'tcp-10000-v6'])
+    expectValid(r.config)
+  })
+
+  it('counts a UDP entry point and its twin as one for the one-router rule, and a twin-less port stays single', () => {
+    const {b} = builder(DUAL)
+    const first = container(2816, 0, {'traefik.enable': 'true', 'traefik.udp.routers.a.entrypoints': 'udp-53-v6', 'traefik.udp.services.a.loadbalancer.server.port': '53'})
+    const second = container(2880, 0, {'traefik.enable': 'true', 'traefik.udp.routers.b.entrypoints': 'udp-53', 'traefik.udp.services.b.loadbalancer.server.port': '53'})
+    const single = container(2880, 1, {'traefik.enable': 'true', 'traefik.tcp.routers.c.entrypoints': 'tcp-10001', 'traefik.tcp.routers.c.rule': 'HostSNI(`*`)', 'traefik.tcp.services.c.loadbalancer.server.port': '1'})
+    const r = b.build([{networkId: 2816, containers: [first]}, {networkId: 2880, containers: [second, single]}])
+    expect(r.refusals.map((x) => [x.networkId, x.kind])).toEqual([[2880, 'udp-entrypoint-taken']])
+    expect(r.config.udp!.routers).toEqual({'a-2816': {entryPoints: ['udp-53-v6'], service: 'a-2816'}})
+    expect(r.config.tcp!.routers['c-2880'].entryPoints).toEqual(['tcp-10001'])
+  })
+})
+
+describe('body', () => {
+  it('is byte-identical whatever order containers are found in, and after a container is recreated', () => {
+    const labels = (s: number) => ({'traefik.enable': 'true', [`traefik.http.routers.r${s}.rule`]: `Host(\`r${s}.example.org\`)`, 'rediacc.tcp_ports': '80'})
+    const a = [0, 1, 2].map((s) => container(2816, s, labels(s)))
+    const one = builder().b.build([{networkId: 2816, containers: a}])
+    const two = builder().b.build([{networkId: 2816, containers: [...a].reverse()}])
+    // Recreated: a new id and creation time, the same labels.
+    const recreated = builder().b.build([{networkId: 2816, containers: [a[1], a[2], {...a[0], id: 'c9999', created: 9999}]}])
+    expect(traefikBody(two.config)).toBe(traefikBody(one.config))
+    expect(traefikBody(recreated.config)).toBe(traefikBody(one.config))
+  })
+})
+
 describe('isolation', () => {
   const web = (host: string, extra: Record<string, string> = {}) => ({
     'traefik.enable': 'true',

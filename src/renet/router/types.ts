@@ -87,6 +87,20 @@ export interface HealthReport {
   skipped: SkippedContainer[]
   /** ISO time the served configuration last changed. */
   lastChange: string | null
+  /** The entry point names routers are checked against, and where they come from. */
+  entrypoints: EntrypointsStatus
+}
+
+export interface EntrypointsStatus {
+  /** `traefik.yml`: read from router.yaml's `traefikConfig` file and followed while the router runs. */
+  source: 'flag' | 'traefik.yml' | 'router.yaml' | 'default'
+  /** The traefik.yml path when that is the source. */
+  file: string | null
+  names: string[]
+  /** Why the file could not be read last time it changed; the names are then the last good ones. */
+  error: string | null
+  /** ISO time the file was last read successfully (null for other sources). */
+  loadedAt: string | null
 }
 
 export interface RouteEntry {
