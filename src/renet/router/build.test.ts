@@ -433,6 +433,18 @@ describe('dynamic ports', () => {
     expect(r.config.tcp!.routers['gamma-2880'].entryPoints).toEqual(['tcp-10000'])
   })
 
+  it('counts ports held until shutdown as held until then, so a restart keeps them for the grace period', () => {
+    const a = container(2816, 0, tcp('alpha'))
+    const first = builder()
+    first.b.build([{networkId: 2816, containers: [a]}])
+    now += 50_000 // no build for a while, then a clean stop
+    first.ports.flush()
+    now += 30_000 // 80 s after the last build, 30 s after the stop; the grace is 60 s
+    const second = builder()
+    second.b.build([])
+    expect(second.ports.report().map((x) => [x.port, x.router, x.idle])).toEqual([[10_000, 'alpha', true]])
+  })
+
   it('refuses a UDP router without entry points when there is no UDP range', () => {
     const {b} = builder()
     const c = container(2816, 0, {'traefik.enable': 'true', 'traefik.udp.services.dns.loadbalancer.server.port': '53'})

@@ -128,8 +128,8 @@ export class RouterService {
       }, TRAEFIK_FILE_POLL_MS)
     }
 
-    // Dynamic ports are released by time, not by an event: look again every minute.
-    this.tickTimer = setInterval(() => this.scheduleBuild(), 60_000)
+    // Dynamic ports are released by time, not by an event: look again every minute (more often for a short grace).
+    this.tickTimer = setInterval(() => this.scheduleBuild(), Math.min(60_000, Math.max(1000, this.settings.portGraceMs / 4)))
     this.readyTimer = setTimeout(() => {
       this.deadlinePassed = true
       this.scheduleBuild()
@@ -138,6 +138,13 @@ export class RouterService {
 
   stop(): void {
     if (this.snapshotTimer) this.saveSnapshot()
+    // Ports held until now count as held until now: a quick restart finds them well inside the grace period.
+    try {
+      this.ports.flush()
+    } catch (error) {
+      this.log('ports not saved', {error: (error as Error).message})
+    }
+
     this.watcher?.close()
     for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer, this.goneTimer, this.traefikFileTimer]) if (t) clearTimeout(t)
     for (const d of this.daemons.values()) d.stop()
