@@ -45,6 +45,23 @@ function isEmpty(o: Obj): boolean {
   return true
 }
 
+/**
+ * Two containers of one repository with the same service name: one load balancer with both servers when the rest
+ * agrees (a new object; the plans' own stay as they are), null when it does not.
+ */
+function mergeService(existing: Obj, incoming: Obj): Obj | null {
+  const a = existing.loadBalancer
+  const b = incoming.loadBalancer
+  if (!sameJson({...a, servers: undefined}, {...b, servers: undefined})) return null
+  const seen = new Set(a.servers.map((s: Obj) => JSON.stringify(s)))
+  const added = b.servers.filter((s: Obj) => !seen.has(JSON.stringify(s)))
+  return added.length === 0 ? existing : {...existing, loadBalancer: {...a, servers: [...a.servers, ...added]}}
+}
+
+function refuse(refusals: Refusal[], plan: Plan, r: Omit<Refusal, 'container' | 'containerId' | 'networkId'>): void {
+  refusals.push({container: plan.container.name, containerId: plan.container.id, networkId: plan.networkId, ...r})
+}
+
 interface CacheEntry {
   sig: string | null
   plan: Plan
@@ -131,7 +148,6 @@ export class ConfigBuilder {
 
     for (const plan of plans) {
       const c = plan.container
-      const refuse = (r: Omit<Refusal, 'container' | 'containerId' | 'networkId'>) => refusals.push({container: c.name, containerId: c.id, networkId: plan.networkId, ...r})
       for (const r of plan.refusals) refusals.push(r)
       if (plan.skipped !== null) skipped.push({container: c.name, containerId: c.id, networkId: plan.networkId, reason: plan.skipped})
       for (const note of plan.notes) skipped.push({container: c.name, containerId: c.id, networkId: plan.networkId, reason: note})
@@ -142,8 +158,13 @@ export class ConfigBuilder {
         for (const name in services) {
           const svc = services[name]
           const existing = target[name]
-          if (existing === undefined) target[name] = {loadBalancer: {...svc.loadBalancer, servers: [...svc.loadBalancer.servers]}}
-          else if (!this.mergeService(existing, svc)) refuse({object: name, kind: 'name-conflict', reason: `service ${name} is defined differently by another container of this repository`})
+          // The plan's own object is served as is (plans are cached and never changed); a merge makes a copy.
+          if (existing === undefined) target[name] = svc
+          else {
+            const merged = mergeService(existing, svc)
+            if (merged === null) refuse(refusals, plan, {object: name, kind: 'name-conflict', reason: `service ${name} is defined differently by another container of this repository`})
+            else target[name] = merged
+          }
         }
       }
 
@@ -154,11 +175,11 @@ export class ConfigBuilder {
           const m = middlewares[name]
           const existing = target[name]
           if (existing === undefined) target[name] = m
-          else if (!sameJson(existing, m)) refuse({object: name, kind: 'name-conflict', reason: `middleware ${name} is defined differently by another container of this repository`})
+          else if (!sameJson(existing, m)) refuse(refusals, plan, {object: name, kind: 'name-conflict', reason: `middleware ${name} is defined differently by another container of this repository`})
         }
       }
 
-      for (const pr of plan.routers) this.placeRouter(pr, plan, groups, claims, udpEntrypoints, refuse, routes)
+      for (const pr of plan.routers) this.placeRouter(pr, plan, groups, claims, udpEntrypoints, refusals, routes)
     }
 
     this.ports.endBuild()
@@ -189,31 +210,22 @@ export class ConfigBuilder {
     }
   }
 
-  /** Two containers of one repository with the same service name: servers are merged when the rest agrees. */
-  private mergeService(existing: Obj, incoming: Obj): boolean {
-    const a = existing.loadBalancer
-    const b = incoming.loadBalancer
-    if (!sameJson({...a, servers: undefined}, {...b, servers: undefined})) return false
-    const seen = new Set(a.servers.map((s: Obj) => JSON.stringify(s)))
-    for (const s of b.servers) if (!seen.has(JSON.stringify(s))) a.servers = [...a.servers, s]
-    return true
-  }
-
   private placeRouter(
     pr: PlannedRouter,
     plan: Plan,
     groups: Record<'http' | 'tcp' | 'udp', Obj>,
     claims: Map<string, number>,
     udpEntrypoints: Map<string, string>,
-    refuse: (r: Omit<Refusal, 'container' | 'containerId' | 'networkId'>) => void,
+    refusals: Refusal[],
     routes: RouteEntry[],
   ): void {
     const nid = plan.networkId
-    const router: Obj = {...pr.router}
+    // Served as the plan has it, unless a dynamic port is added (plans are cached and never changed).
+    let router: Obj = pr.router
     if (pr.needsPort) {
       const port = this.ports.claim(pr.protocol as 'tcp' | 'udp', nid, pr.labelName)
       if (port === null) {
-        refuse({
+        refuse(refusals, plan, {
           object: pr.labelName,
           kind: 'ports-exhausted',
           reason: `${pr.protocol} router ${pr.labelName} names no entry point and the dynamic ${pr.protocol.toUpperCase()} range is ${pr.protocol === 'udp' ? 'full or not configured' : 'full'}`,
@@ -221,7 +233,7 @@ export class ConfigBuilder {
         return
       }
 
-      router.entryPoints = withIPv6Twins([`${pr.protocol}-${port}`], entrypointSet(this.settings))
+      router = {...pr.router, entryPoints: withIPv6Twins([`${pr.protocol}-${port}`], entrypointSet(this.settings))}
     }
 
     const entryPoints = router.entryPoints as string[]
@@ -242,7 +254,7 @@ export class ConfigBuilder {
 
     if (taken !== undefined) {
       const what = taken.startsWith('*@') ? `the catch-all HostSNI(\`*\`) on ${taken.slice(2)}` : taken
-      refuse({object: pr.labelName, kind: 'foreign-hostname', reason: `router ${pr.labelName}: ${what} is already routed by repository ${claims.get(taken)}`})
+      refuse(refusals, plan, {object: pr.labelName, kind: 'foreign-hostname', reason: `router ${pr.labelName}: ${what} is already routed by repository ${claims.get(taken)}`})
       return
     }
 
@@ -251,14 +263,14 @@ export class ConfigBuilder {
       const ep = entryPoints.find((e) => udpEntrypoints.has(udpSlot(e)))
       if (ep !== undefined) {
         const owner = udpEntrypoints.get(udpSlot(ep))
-        refuse({object: pr.labelName, kind: 'udp-entrypoint-taken', reason: `router ${pr.labelName}: UDP entry point ${ep} already carries router ${owner}; Traefik uses one UDP router per entry point`})
+        refuse(refusals, plan, {object: pr.labelName, kind: 'udp-entrypoint-taken', reason: `router ${pr.labelName}: UDP entry point ${ep} already carries router ${owner}; Traefik uses one UDP router per entry point`})
         return
       }
     }
 
     const existing = groups[pr.protocol].routers[pr.name]
     if (existing !== undefined) {
-      if (!sameJson(existing, router)) refuse({object: pr.labelName, kind: 'name-conflict', reason: `router ${pr.labelName} is defined differently by another container of this repository`})
+      if (!sameJson(existing, router)) refuse(refusals, plan, {object: pr.labelName, kind: 'name-conflict', reason: `router ${pr.labelName} is defined differently by another container of this repository`})
       return
     }
 

@@ -134,6 +134,16 @@ export function entrypointSet(s: PlanSettings): ReadonlySet<string> {
   return set
 }
 
+// Module functions rather than closures made per container: the build plans a thousand containers at once.
+function refuse(plan: Plan, kind: RefusalReason, reason: string, object?: string): void {
+  const c = plan.container
+  plan.refusals.push({container: c.name, containerId: c.id, networkId: plan.networkId, kind, reason, ...(object === undefined ? {} : {object})})
+}
+
+function foreignRef(refs: unknown[]): string | undefined {
+  return refs.find((x) => typeof x === 'string' && x.includes('@')) as string | undefined
+}
+
 class Refused extends Error {
   constructor(
     readonly kind: RefusalReason,
@@ -155,8 +165,6 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
     skipped: null,
     notes: [],
   }
-  const refuse = (kind: RefusalReason, reason: string, object?: string) =>
-    plan.refusals.push({container: c.name, containerId: c.id, networkId, kind, reason, ...(object === undefined ? {} : {object})})
 
   let enabled: boolean
   try {
@@ -175,7 +183,7 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   }
 
   if (labelNetwork === undefined || Number(labelNetwork) !== networkId) {
-    refuse('network-mismatch', `rediacc.network_id is ${labelNetwork === undefined ? 'missing' : `'${labelNetwork}'`} but the container runs in the daemon of repository ${networkId}`)
+    refuse(plan, 'network-mismatch', `rediacc.network_id is ${labelNetwork === undefined ? 'missing' : `'${labelNetwork}'`} but the container runs in the daemon of repository ${networkId}`)
     return plan
   }
 
@@ -185,7 +193,7 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   }
 
   if (!ownsIp(networkId, ip)) {
-    refuse('foreign-backend', `rediacc.service_ip ${ip} is outside repository ${networkId}'s addresses`)
+    refuse(plan, 'foreign-backend', `rediacc.service_ip ${ip} is outside repository ${networkId}'s addresses`)
     return plan
   }
 
@@ -197,7 +205,7 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   const tcpPorts = portsLabel(c.labels['rediacc.tcp_ports'])
   const servicePort = portsLabel(c.labels['rediacc.service_port'])[0] ?? tcpPorts[0]
   if (!enabled) autoPlan(plan, service!, ip, servicePort, settings)
-  else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, refuse, keys)
+  else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, keys)
   // Automatic routes are made here from a fixed shape (tested against the schema); label routes are checked.
   if (plan.skipped === null && plan.source === 'labels') {
     const error = schemaError(fragment(plan))
@@ -234,7 +242,8 @@ function autoPlan(plan: Plan, service: string, ip: string, port: number | undefi
     protocol: 'http',
     name,
     labelName: label,
-    router: {rule: `Host(\`${host}\`)`, entryPoints: [...s.httpsEntrypoints], service: name, tls: {certResolver: s.certResolver}},
+    // One entry point list shared by every automatic router: plans and the served configuration are never changed.
+    router: {rule: `Host(\`${host}\`)`, entryPoints: s.httpsEntrypoints, service: name, tls: {certResolver: s.certResolver}},
     hosts: [host],
     needsPort: false,
   })
@@ -251,7 +260,6 @@ function labelPlan(
   port: number | undefined,
   udpPort: number | undefined,
   s: PlanSettings,
-  refuse: (kind: RefusalReason, reason: string, object?: string) => void,
   keys: LabelKeyCache,
 ): void {
   let conf
@@ -263,7 +271,7 @@ function labelPlan(
     return
   }
 
-  if (hasAny(conf.tls)) refuse('global-tls', 'traefik.tls.* (TLS options, stores, certificates) applies to every repository; ignored')
+  if (hasAny(conf.tls)) refuse(plan, 'global-tls', 'traefik.tls.* (TLS options, stores, certificates) applies to every repository; ignored')
   const name = defaultName(plan.container)
   const http = {routers: {...conf.http?.routers}, services: {...conf.http?.services}, middlewares: {...conf.http?.middlewares}}
   const tcp = {routers: {...conf.tcp?.routers}, services: {...conf.tcp?.services}, middlewares: {...conf.tcp?.middlewares}}
@@ -323,43 +331,41 @@ function labelPlan(
   for (const [kind, group] of [['router', {...http.routers, ...tcp.routers, ...udp.routers}], ['service', {...http.services, ...tcp.services, ...udp.services}], ['middleware', {...http.middlewares, ...tcp.middlewares}]] as const) {
     const bad = Object.keys(group).find((n) => n.includes('@'))
     if (bad !== undefined) {
-      refuse('foreign-reference', `${kind} name ${bad} contains '@', which names another provider`, bad)
+      refuse(plan, 'foreign-reference', `${kind} name ${bad} contains '@', which names another provider`, bad)
       return
     }
   }
 
   // References: other providers are refused; names are made unique for the repository.
-  const rename = (n: string) => uniqueName(n, nid)
-  const foreign = (refs: unknown[]) => refs.find((x) => typeof x === 'string' && x.includes('@')) as string | undefined
   for (const [mn, m] of Object.entries(http.middlewares)) {
     const refs = [...(m.chain?.middlewares ?? []), ...(m.errors?.service === undefined ? [] : [m.errors.service])]
-    const bad = foreign(refs)
+    const bad = foreignRef(refs)
     if (bad !== undefined) {
-      refuse('foreign-reference', `middleware ${mn} refers to ${bad}, outside this repository`, mn)
+      refuse(plan, 'foreign-reference', `middleware ${mn} refers to ${bad}, outside this repository`, mn)
       continue
     }
 
     const authHost = typeof m.forwardAuth?.address === 'string' ? /^[a-z]+:\/\/\[?([^/\]:]+)/i.exec(m.forwardAuth.address)?.[1] : undefined
     if (authHost !== undefined && authHost.startsWith('127.') && !ownsIp(nid, authHost)) {
-      refuse('foreign-backend', `middleware ${mn}: forwardAuth address ${m.forwardAuth.address} is another repository's`, mn)
+      refuse(plan, 'foreign-backend', `middleware ${mn}: forwardAuth address ${m.forwardAuth.address} is another repository's`, mn)
       continue
     }
 
-    if (m.chain?.middlewares) m.chain.middlewares = m.chain.middlewares.map(rename)
-    if (m.errors?.service !== undefined) m.errors.service = rename(m.errors.service)
-    plan.middlewares.http[rename(mn)] = m
+    if (m.chain?.middlewares) m.chain.middlewares = m.chain.middlewares.map((n: string) => uniqueName(n, nid))
+    if (m.errors?.service !== undefined) m.errors.service = uniqueName(m.errors.service, nid)
+    plan.middlewares.http[uniqueName(mn, nid)] = m
   }
 
-  for (const [mn, m] of Object.entries(tcp.middlewares)) plan.middlewares.tcp[rename(mn)] = m
+  for (const [mn, m] of Object.entries(tcp.middlewares)) plan.middlewares.tcp[uniqueName(mn, nid)] = m
   for (const [proto, group] of [['http', http], ['tcp', tcp], ['udp', udp]] as const) {
     for (const [sn, svc] of Object.entries(group.services)) {
       const transport = svc.loadBalancer?.serversTransport
       if (typeof transport === 'string' && transport.includes('@')) {
-        refuse('foreign-reference', `service ${sn} uses serversTransport ${transport}, outside this repository`, sn)
+        refuse(plan, 'foreign-reference', `service ${sn} uses serversTransport ${transport}, outside this repository`, sn)
         continue
       }
 
-      plan.services[proto][rename(sn)] = svc
+      plan.services[proto][uniqueName(sn, nid)] = svc
     }
 
     for (const [rn, r] of Object.entries(group.routers)) {
@@ -367,7 +373,7 @@ function labelPlan(
         plan.routers.push(checkRouter(proto, rn, r as Obj, plan, s))
       } catch (error) {
         if (!(error instanceof Refused)) throw error
-        refuse(error.kind, error.message, rn)
+        refuse(plan, error.kind, error.message, rn)
       }
     }
   }
