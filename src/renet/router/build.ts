@@ -34,9 +34,9 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /** The same object with its keys in sorted order, so the body does not depend on which container came first. */
-function sortedKeys(o: Obj): Obj {
+function sortedCopy(o: Obj, keys: string[]): Obj {
   const out: Obj = {}
-  for (const k of Object.keys(o).sort()) out[k] = o[k]
+  for (const k of keys.sort()) out[k] = o[k]
   return out
 }
 
@@ -184,10 +184,16 @@ export class ConfigBuilder {
 
     this.ports.endBuild()
     const config: BuildResult['config'] = {}
+    const sizes: Record<string, number> = {}
     for (const proto of PROTOCOLS) {
       const group: Obj = groups[proto]
       const cleaned: Obj = {}
-      for (const k in group) if (!isEmpty(group[k])) cleaned[k] = sortedKeys(group[k])
+      for (const kind in group) {
+        const names = Object.keys(group[kind])
+        sizes[`${proto}.${kind}`] = names.length
+        if (names.length > 0) cleaned[kind] = sortedCopy(group[kind], names)
+      }
+
       if (!isEmpty(cleaned)) config[proto] = cleaned
     }
 
@@ -203,9 +209,9 @@ export class ConfigBuilder {
       refusals,
       skipped,
       counts: {
-        routers: {http: Object.keys(http.routers).length, tcp: Object.keys(tcp.routers).length, udp: Object.keys(udp.routers).length},
-        services: {http: Object.keys(http.services).length, tcp: Object.keys(tcp.services).length, udp: Object.keys(udp.services).length},
-        middlewares: Object.keys(http.middlewares).length + Object.keys(tcp.middlewares).length,
+        routers: {http: sizes['http.routers'], tcp: sizes['tcp.routers'], udp: sizes['udp.routers']},
+        services: {http: sizes['http.services'], tcp: sizes['tcp.services'], udp: sizes['udp.services']},
+        middlewares: sizes['http.middlewares'] + sizes['tcp.middlewares'],
       },
     }
   }

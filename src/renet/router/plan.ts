@@ -249,6 +249,13 @@ function autoPlan(plan: Plan, service: string, ip: string, port: number | undefi
   })
 }
 
+const NAMED_KINDS = [
+  ['routers', ['http', 'tcp', 'udp']],
+  ['services', ['http', 'tcp', 'udp']],
+  ['middlewares', ['http', 'tcp']],
+] as const
+const KIND_NAMES = {routers: 'router', services: 'service', middlewares: 'middleware'} as const
+
 function hasAny(o: Obj | undefined): boolean {
   return o !== undefined && Object.keys(o).length > 0
 }
@@ -273,9 +280,10 @@ function labelPlan(
 
   if (hasAny(conf.tls)) refuse(plan, 'global-tls', 'traefik.tls.* (TLS options, stores, certificates) applies to every repository; ignored')
   const name = defaultName(plan.container)
-  const http = {routers: {...conf.http?.routers}, services: {...conf.http?.services}, middlewares: {...conf.http?.middlewares}}
-  const tcp = {routers: {...conf.tcp?.routers}, services: {...conf.tcp?.services}, middlewares: {...conf.tcp?.middlewares}}
-  const udp = {routers: {...conf.udp?.routers}, services: {...conf.udp?.services}}
+  // The decoder's objects are this call's own: changed in place.
+  const http: {routers: Obj; services: Obj; middlewares: Obj} = {routers: conf.http?.routers ?? {}, services: conf.http?.services ?? {}, middlewares: conf.http?.middlewares ?? {}}
+  const tcp: {routers: Obj; services: Obj; middlewares: Obj} = {routers: conf.tcp?.routers ?? {}, services: conf.tcp?.services ?? {}, middlewares: conf.tcp?.middlewares ?? {}}
+  const udp: {routers: Obj; services: Obj; middlewares?: undefined} = {routers: conf.udp?.routers ?? {}, services: conf.udp?.services ?? {}}
   const nid = plan.networkId
 
   try {
@@ -328,11 +336,13 @@ function labelPlan(
   }
 
   // '@' separates a name from its provider in Traefik: a name carrying one would pose as another provider's.
-  for (const [kind, group] of [['router', {...http.routers, ...tcp.routers, ...udp.routers}], ['service', {...http.services, ...tcp.services, ...udp.services}], ['middleware', {...http.middlewares, ...tcp.middlewares}]] as const) {
-    const bad = Object.keys(group).find((n) => n.includes('@'))
-    if (bad !== undefined) {
-      refuse(plan, 'foreign-reference', `${kind} name ${bad} contains '@', which names another provider`, bad)
-      return
+  for (const [kind, groups] of NAMED_KINDS) {
+    for (const group of groups) {
+      for (const bad in group === 'udp' ? (udp[kind] as Obj) : group === 'tcp' ? tcp[kind] : http[kind]) {
+        if (!bad.includes('@')) continue
+        refuse(plan, 'foreign-reference', `${KIND_NAMES[kind]} name ${bad} contains '@', which names another provider`, bad)
+        return
+      }
     }
   }
 
