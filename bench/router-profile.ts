@@ -1,4 +1,7 @@
-// Profiling harness: `node --cpu-prof --import tsx bench/router-profile.ts` runs many cold builds + renders.
+// Profiling harness for the route server's cold build: N builds of 1,000 synthetic containers, each with a fresh
+// builder, then the body. Profile the code as the server runs it (bundled, not through tsx):
+//   npx esbuild bench/router-profile.ts --bundle --platform=node --format=esm --target=node18 --outfile=/tmp/p.mjs
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof /tmp/p.mjs 100
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
