@@ -4,6 +4,8 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {ConfigError} from '../../errors.js'
+import {renderRouterConfig} from '../../infra/router-config.js'
+import {TRAEFIK_CONFIG_PATH} from '../../infra/layout.js'
 import {renderTraefikYaml, routableEntryPointNames} from '../../infra/traefik.js'
 import {loadSettings} from './config.js'
 import {RouterService} from './service.js'
@@ -39,6 +41,12 @@ describe('traefik.yml entry points', () => {
     expect(() => readTraefikEntryPoints(join(dir, 'missing.yml'))).toThrow(ConfigError)
     expect(() => readTraefikEntryPoints(writeTraefik('entryPoints: [\n'))).toThrow(/not valid YAML/)
     expect(() => readTraefikEntryPoints(writeTraefik('log: {level: INFO}\n'))).toThrow(/has no entryPoints/)
+  })
+
+  it('reads the router.yaml push-infra renders: traefik.yml is the source of the names', async () => {
+    const config = join(dir, 'router.yaml')
+    writeFileSync(config, renderRouterConfig({machineName: 'server-1', baseDomain: 'example.com', ...INFRA}))
+    expect(await loadSettings({config})).toMatchObject({entrypointsSource: 'traefik.yml', traefikConfig: TRAEFIK_CONFIG_PATH, dynamicPorts: {tcp: {from: 10_000, to: 10_010}}})
   })
 
   it('router.yaml traefikConfig makes traefik.yml the source; --entrypoints still wins', async () => {
