@@ -186,10 +186,8 @@ describe('rdc diagnose on a real machine', () => {
     }
   })
 
-  // push-infra now leaves the entry points out of router.yaml and names traefik.yml instead; the route server learns
-  // new ports from that file once it reads `traefikConfig` (the agreed router.yaml contract), not before.
-  const routerReadsTraefikYml = readFileSync(join(ROOT, 'src/renet/router/config.ts'), 'utf8').includes('traefikConfig')
-  it.skipIf(!routerReadsTraefikYml)('the fix for an unregistered TCP port, run as written, makes the route work', async () => {
+  // The route server learns new ports from traefik.yml (router.yaml's traefikConfig) without a restart.
+  it('the fix for an unregistered TCP port, run as written, makes the route work', async () => {
     await runApp(lab, {name: 'mail-1', slot: 4, listenPort: 2525, labels: smtpLabels})
     try {
       await until(async () => (await host.exec(['curl', '-fsS', 'http://127.0.0.1:7111/health'])).stdout.includes('tcp-2525'), 'the refusal')
