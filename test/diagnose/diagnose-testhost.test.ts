@@ -4,13 +4,10 @@
  * fix and the exit code.
  */
 import {createHash, generateKeyPairSync} from 'node:crypto'
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Finding} from '../../src/diagnose/finding.js'
-import {ROOT} from '../support/cli.js'
 import {startDnsmasq, type Dnsmasq} from '../support/dnsmasq.js'
 import {startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
 import {DOMAIN, olderRenetBundle, rediaccLabels, runApp, serviceIpOf, setUpMachine, sh, until, type Lab} from './lab.js'
