@@ -3,7 +3,7 @@
  * push-infra; the examples deploy into per-repository daemons and the route server's /routes.json is read on
  * the host.
  */
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -92,6 +92,19 @@ describe('rdc repo on a test host', () => {
     expect(again.code, again.stderr).toBe(0)
     expect(again.json.sync).toMatchObject({filesSent: 0, contentBytes: 0, streamBytes: 0, deleted: 0})
     expect(again.json.services.webapp.ip).toBe('127.0.11.3')
+  })
+
+  it('a file deleted locally is deleted on the server; the data folder the compose file mounts is left alone', async () => {
+    const dir = join(lab.dir, 'src', 'webapp')
+    writeFileSync(join(dir, 'www/old.html'), 'old page\n')
+    expect((await lab.cli(['repo', 'up', 'webapp'])).code).toBe(0)
+    expect((await host.exec('curl -fsS http://127.0.11.3:3000/old.html')).stdout).toBe('old page\n')
+    await host.exec('echo 16 > /mnt/rediacc/repos/webapp/data/postgres/PG_VERSION')
+    rmSync(join(dir, 'www/old.html'))
+    const up = await lab.cli(['repo', 'up', 'webapp', '--json'])
+    expect(up.json.sync).toMatchObject({filesSent: 0, deleted: 1, protected: ['data/postgres']})
+    expect((await host.exec('test -e /mnt/rediacc/repos/webapp/www/old.html')).code).toBe(1)
+    expect((await host.exec('cat /mnt/rediacc/repos/webapp/data/postgres/PG_VERSION')).stdout).toBe('16\n')
   })
 
   it('a second repository with the same service names gets other IPs, and both route', async () => {
