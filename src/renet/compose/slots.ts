@@ -3,10 +3,10 @@
  * gives the service its IP. A service keeps its slot for as long as the file lives, even when it leaves the
  * compose file for a while, so an IP never silently moves to another service.
  */
-import {randomBytes} from 'node:crypto'
-import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, openSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {writeFileAtomic} from '../atomic-file.js'
 import {ConfigError, ConflictError, UsageError} from '../../errors.js'
 import {MAX_SLOTS} from '../../net/network.js'
 import {isPlainObject} from './compose-file.js'
@@ -99,19 +99,6 @@ export function renderSlotFile(data: Record<string, unknown>, slots: Slots): str
   return `${JSON.stringify({...data, services}, null, 2)}\n`
 }
 
-function writeAtomic(path: string, text: string): void {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  const fd = openSync(temp, 'w', 0o644)
-  try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-
-  renameSync(temp, path)
-}
-
 const LOCK_WAIT_MS = 15_000
 const LOCK_STALE_MS = 60_000
 
@@ -151,7 +138,7 @@ export function ensureSlots(repoPath: string, names: Iterable<string>): SlotAllo
   return withLock(path, () => {
     const {slots, data} = existsSync(path) ? parseSlotFile(readFileSync(path, 'utf8'), path) : {slots: new Map<string, number>(), data: {}}
     const allocation = allocateSlots(slots, names)
-    if (allocation.added.length > 0) writeAtomic(path, renderSlotFile(data, allocation.slots))
+    if (allocation.added.length > 0) writeFileAtomic(path, renderSlotFile(data, allocation.slots), 0o644)
     return allocation
   })
 }

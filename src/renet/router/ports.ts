@@ -3,9 +3,10 @@
  * repository and router so it stays the same across restarts and re-deploys, released once no container has
  * held it for the grace period. Kept in ports.json (temp file + fsync + rename).
  */
-import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs'
+import {mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {writeFileAtomic} from '../atomic-file.js'
 import type {PortRange} from './config.js'
 import type {PortAllocation} from './types.js'
 
@@ -145,16 +146,7 @@ export class PortAllocator {
   private save(): void {
     mkdirSync(this.options.stateDir, {recursive: true})
     const body = `${JSON.stringify({version: 1, allocations: this.sorted()}, null, 2)}\n`
-    const tmp = `${this.file}.${process.pid}.tmp`
-    const fd = openSync(tmp, 'w', 0o644)
-    try {
-      writeSync(fd, body)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-
-    renameSync(tmp, this.file)
+    writeFileAtomic(this.file, body, 0o644)
     this.dirty = false
   }
 

@@ -3,9 +3,10 @@
  * while a daemon does not answer starts from what that daemon last said, instead of serving a configuration
  * without its routes (Traefik would drop them). Written atomically, at most once per interval.
  */
-import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync} from 'node:fs'
+import {mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {writeFileAtomic} from '../atomic-file.js'
 import type {ContainerInfo} from './types.js'
 
 export interface SnapshotEntry {
@@ -38,15 +39,5 @@ export function readSnapshot(stateDir: string): Map<string, SnapshotEntry> {
 export function writeSnapshot(stateDir: string, daemons: Map<string, SnapshotEntry>): void {
   mkdirSync(stateDir, {recursive: true})
   const file = join(stateDir, 'containers.json')
-  const tmp = `${file}.${process.pid}.tmp`
-  const body = JSON.stringify({version: 1, daemons: Object.fromEntries(daemons)})
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    writeSync(fd, body)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-
-  renameSync(tmp, file)
+  writeFileAtomic(file, JSON.stringify({version: 1, daemons: Object.fromEntries(daemons)}), 0o600)
 }
