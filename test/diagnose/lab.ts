@@ -8,12 +8,12 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {build} from 'esbuild'
 import {parse, stringify} from 'yaml'
 
 import type {DiagnoseReport, Finding} from '../../src/diagnose/finding.js'
 import {acmeJson, caSignedCert} from '../support/certs.js'
 import {ensureBuilt, ROOT} from '../support/cli.js'
+import {renetBundle} from '../support/renet-bundle.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikStandinImage, TRAEFIK_STANDIN_IMAGE, type TestHost} from '../testhost/index.js'
 
 export const NETWORK_ID = 2816
@@ -75,25 +75,8 @@ function runCli(configPath: string, args: string[], input?: string): Promise<Cli
 }
 
 /** A renet bundle that reports an older version than this CLI, as an earlier release would. */
-export async function olderRenetBundle(version: string): Promise<Buffer> {
-  const dir = mkdtempSync(join(tmpdir(), 'rdc-diag-old-renet-'))
-  try {
-    const outfile = join(dir, 'renet.cjs')
-    await build({
-      entryPoints: [join(ROOT, 'src/renet/main.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node18',
-      format: 'cjs',
-      banner: {js: '#!/usr/bin/env node'},
-      define: {__RENET_VERSION__: JSON.stringify(version)},
-      logLevel: 'silent',
-    })
-    return readFileSync(outfile)
-  } finally {
-    rmSync(dir, {recursive: true, force: true})
-  }
+export function olderRenetBundle(version: string): Promise<Buffer> {
+  return renetBundle(version)
 }
 
 /** Context, pinned machine `m1`, infra settings, the stand-in proxy image, push-infra, and the repository daemon. */

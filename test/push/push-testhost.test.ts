@@ -1,4 +1,3 @@
-import {build} from 'esbuild'
 import {execa} from 'execa'
 import {cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -9,6 +8,7 @@ import {resolvePushTargets} from '../../src/infra/push-targets.js'
 import {connectTarget} from '../../src/infra/push-command.js'
 import {pushInfra} from '../../src/infra/push.js'
 import {ensureBuilt, ROOT} from '../support/cli.js'
+import {renetBundle} from '../support/renet-bundle.js'
 import {loadProxyStandinImage, PROXY_STANDIN_IMAGE, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
 
 /**
@@ -70,24 +70,6 @@ async function rdc(args: string[], opts: {cli?: string; env?: Record<string, str
     json = JSON.parse(r.stdout)
   } catch {}
   return {exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, json}
-}
-
-/** The renet bundle as `npm run build` makes it, with another version string (and optional padding). */
-async function renetBundle(version: string, padBytes = 0): Promise<Buffer> {
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: ['src/renet/main.ts'],
-    bundle: true,
-    platform: 'node',
-    target: 'node18',
-    format: 'cjs',
-    banner: {js: '#!/usr/bin/env node'},
-    define: {__RENET_VERSION__: JSON.stringify(version)},
-    legalComments: 'none',
-    write: false,
-  })
-  const code = Buffer.from(result.outputFiles[0]!.text)
-  return padBytes > 0 ? Buffer.concat([code, Buffer.from(`\n/*${'x'.repeat(padBytes)}*/\n`)]) : code
 }
 
 /** A copy of the built rdc whose package version (and so its renet bundle's) is `version`. */
