@@ -1,4 +1,5 @@
 import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -55,5 +56,24 @@ export function loadProxyStandinImage(host: TestHost, name = PROXY_STANDIN_IMAGE
       chmodSync(join(dir, 'bin/proxy-standin'), 0o755)
     },
     (dir) => host.loadImage(name, dir, {changes: ['ENTRYPOINT ["/bin/proxy-standin"]', 'CMD []', 'LABEL org.opencontainers.image.title=rdc-proxy-standin']}),
+  )
+}
+
+/** Image examples/udp-service runs: the busybox image plus a static /bin/udp-echo (busybox has no UDP server). */
+export const UDP_ECHO_IMAGE = 'rdc-test/udp-echo:local'
+const UDP_ECHO_SOURCE = join(import.meta.dirname, '../support/udp-echo.c')
+
+/**
+ * Imports UDP_ECHO_IMAGE into the host's Docker. udp-echo.c is compiled statically here (`cc`, from .ci/run's
+ * packages), so the test host needs no compiler.
+ */
+export function loadUdpEchoImage(host: TestHost, name = UDP_ECHO_IMAGE): Promise<string> {
+  return withRootfs(
+    (dir) => {
+      writeBusyboxRootfs(dir)
+      const cc = spawnSync('cc', ['-static', '-Os', '-o', join(dir, 'bin/udp-echo'), UDP_ECHO_SOURCE], {encoding: 'utf8'})
+      if (cc.status !== 0) throw new Error(`cc -static ${UDP_ECHO_SOURCE} failed (gcc and libc6-dev are needed): ${cc.error?.message ?? cc.stderr}`)
+    },
+    (dir) => host.loadImage(name, dir, {changes: ['CMD ["/bin/sh"]']}),
   )
 }
