@@ -13,23 +13,17 @@ import {ensureImageCache} from '../test/testhost/image.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadProxyStandinImage, loadUdpEchoImage, PROXY_STANDIN_IMAGE, PROXY_STANDIN_PING, startTestHostSession, TestHost, UDP_ECHO_IMAGE} from '../test/testhost/index.js'
 import {instanceLayout, REPO_ROOT} from '../test/testhost/instance.js'
 import {forgetSavedHosts, knownHostsFile, saveHosts, SavedHost} from '../test/testhost/saved-hosts.js'
+import {build, buildIsStale} from './demo/build.js'
 import {EXAMPLES, imagesOf} from './demo/examples.js'
 import {DemoError, seconds, Steps} from './demo/output.js'
 import {Rdc} from './demo/rdc.js'
 import {copyImagesToRepoDaemon, onHost, onHostOk, sshArgs} from './demo/remote.js'
 import {RefusalEntry, RouteEntry, ruleHosts, summariseRoutes} from './demo/routes.js'
+import {CONTEXT, DEMO_TOKEN, demoConfigDir, EXTRA_TCP_PORTS, EXTRA_UDP_PORTS, HTTP_HOST, MACHINE} from './demo/settings.js'
 
 const layout = instanceLayout('demo')
-/** The demo's own context file: never the person's ~/.config/rediacc/config.yaml. */
-const CONFIG_DIR = join(layout.dir, 'rdc')
+const CONFIG_DIR = demoConfigDir(layout)
 const CONFIG = join(CONFIG_DIR, 'config.yaml')
-const CONTEXT = 'demo'
-const MACHINE = 'demo-1'
-/** A made-up Cloudflare token: nothing talks to Cloudflare here, but rdc must treat it as the secret it would be. */
-const DEMO_TOKEN = 'demo-cf-token-0123456789abcdef'
-const EXTRA_TCP_PORTS = '25,587'
-const EXTRA_UDP_PORTS = '3478'
-const HTTP_HOST = 'app.example.com'
 
 const print = (line: string) => process.stdout.write(`${line}\n`)
 const indent = (text: string) => text.trimEnd().split('\n').filter(Boolean).forEach((l) => print(`  ${l}`))
@@ -81,6 +75,16 @@ async function up(): Promise<void> {
   print('rdc demo: one test host (a container booting systemd, sshd and Docker), driven with the built CLI.')
   print(`"rdc" below is node ${relative(process.cwd(), join(REPO_ROOT, 'bin/run.js')) || 'bin/run.js'}, with RDC_CONFIG=${CONFIG} (the demo's own context file).`)
 
+  await steps.run('Build the CLI (dist/) if the sources are newer', async () => {
+    if (!buildIsStale()) {
+      print('  dist/ is up to date')
+      return
+    }
+
+    print('  $ npm run build')
+    await build()
+  })
+
   await steps.run('Test-host image (Debian bookworm: systemd, sshd, Docker, docker-compose, Node 18)', async () => {
     const r = await ensureImageCache((l) => print(`  ${l}`))
     print(`  ${r.built ? 'built' : 'cached'}: ${r.tarPath}`)
@@ -89,7 +93,7 @@ async function up(): Promise<void> {
   const host = await steps.run('Start one test host: the "server"', async () => {
     const s = await startTestHostSession(1, {role: 'demo', teardownOnExit: false, log: (l) => print(`  ${l}`)})
     const [saved] = saveHosts(layout, s.hosts)
-    print(`  ${saved!.name}: ${saved!.user}@${saved!.address}:${saved!.port}, SSH key ${saved!.privateKeyPath}`)
+    print(`  ${saved!.name}: ${saved!.user}@${saved!.address}:${saved!.port} (IPv6 ${saved!.address6}), SSH key ${saved!.privateKeyPath}`)
     return {live: s.hosts[0]!, saved: saved!}
   })
 
@@ -122,7 +126,7 @@ async function up(): Promise<void> {
   await steps.run('Set its infrastructure (the Cloudflare token goes in on standard input)', async (title) => {
     await rdc.run(
       title,
-      ['context', 'set-infra', MACHINE, '--public-ipv4', host.saved.address, '--allow-private', '--base-domain', 'example.com',
+      ['context', 'set-infra', MACHINE, '--public-ipv4', host.saved.address, '--public-ipv6', host.saved.address6!, '--allow-private', '--base-domain', 'example.com',
         '--cert-email', 'admin@example.com', '--cf-dns-token', '-', '--tcp-ports', EXTRA_TCP_PORTS, '--udp-ports', EXTRA_UDP_PORTS],
       {stdin: {value: DEMO_TOKEN, shownAs: '"$DEMO_CF_TOKEN"'}},
     )

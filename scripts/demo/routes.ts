@@ -27,7 +27,10 @@ export function summariseRoutes(routes: RouteEntry[], refusals: RefusalEntry[] =
   const rows = routes.map((r) => {
     const eps = (r.entryPoints ?? []).join(',')
     const hosts = r.protocol === 'udp' ? [] : ruleHosts(r.rule).map((h) => (h === '*' ? 'any' : h))
-    const left = r.protocol === 'http' ? `${hosts.join(', ')} (${eps})` : `${r.protocol} ${eps}${hosts.length > 0 ? ` ${hosts.join(', ')}` : ''}`
+    const left =
+      r.protocol === 'http'
+        ? `${hosts.join(', ')}  (${eps})`
+        : `${eps}  (${r.protocol.toUpperCase()}${hosts.length > 0 ? `, SNI ${hosts.join(', ')}` : ''})`
     return [left, `${r.backends.join(', ')}${r.source ? `  [${r.source}${r.container ? `, ${r.container}` : ''}]` : ''}`] as const
   })
   const width = Math.max(0, ...rows.map(([left]) => left.length))

@@ -1,0 +1,17 @@
+import {join} from 'node:path'
+
+import {InstanceLayout} from '../../test/testhost/instance.js'
+
+export const CONTEXT = 'demo'
+export const MACHINE = 'demo-1'
+/** A made-up Cloudflare token: nothing talks to Cloudflare here, but rdc must treat it as the secret it would be. */
+export const DEMO_TOKEN = 'demo-cf-token-0123456789abcdef'
+export const EXTRA_TCP_PORTS = '25,587'
+export const EXTRA_UDP_PORTS = '3478'
+/** The web app's hostname in examples/webapp. */
+export const HTTP_HOST = 'app.example.com'
+
+/** The demo's own context file, under its instance's state folder: never the person's ~/.config/rediacc/config.yaml. */
+export function demoConfigDir(layout: InstanceLayout): string {
+  return join(layout.dir, 'rdc')
+}
