@@ -13,6 +13,7 @@ Commands:
   compose      Run docker compose for a repository with its IPs, slots and labels
   rediaccfile  Run a repository's Rediaccfile steps (prep, up, down) with its environment
   probe        Check TCP/HTTP/TLS/UDP reachability from this server (used by rdc diagnose)
+  sync         Describe (manifest) or update (apply) a repository folder for rdc repo up's file sync
   version      Print the version
 
 Run 'renet <command> --help' for a command's options.
@@ -39,6 +40,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'probe': {
       const {main: probe} = await import('./probe/cli.js')
       return probe(rest)
+    }
+
+    case 'sync': {
+      const {main: sync} = await import('./sync/cli.js')
+      return sync(rest)
     }
 
     case 'version':

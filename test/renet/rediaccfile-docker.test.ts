@@ -5,7 +5,7 @@
  */
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createSocket} from 'node:dgram'
-import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -14,7 +14,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseSummary, type RediaccfileSummary} from '../../src/renet/rediaccfile/summary.js'
 import {dockerRequest} from '../support/docker-api.js'
 import {PrivateDockerd, removeDockerdState, startPrivateDockerd} from '../support/dockerd.js'
-import {importBusyboxImage} from '../support/images.js'
+import {importBusyboxImage, importUdpEchoImage} from '../support/images.js'
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..')
 const RENET = join(REPO_ROOT, 'dist', 'renet.cjs')
@@ -23,6 +23,7 @@ const EXAMPLES = join(REPO_ROOT, 'examples')
 interface Container {
   Names: string[]
   Labels: Record<string, string>
+  Image: string
   State: string
   HostConfig: {NetworkMode: string}
 }
@@ -113,6 +114,7 @@ describe('renet rediaccfile with real dockerds and docker-compose', () => {
     d2880 = await startPrivateDockerd({root: join(root, 'd2880'), socket: join(root, 'docker-2880.sock')})
     importBusyboxImage(d2816.host)
     importBusyboxImage(d2880.host)
+    importUdpEchoImage(d2816.host)
   })
 
   afterAll(async () => {
@@ -282,6 +284,8 @@ describe('renet rediaccfile with real dockerds and docker-compose', () => {
   it('runs the tcp-service and udp-service examples', async () => {
     const tcp = example('tcp-service', 'tcp-service', 3136, () => d2816)
     const udp = example('udp-service', 'udp-service', 3200, () => d2816)
+    // The example builds nothing on the server: no compiler is needed there, no binary is left in the folder.
+    expect(readFileSync(join(udp, 'Rediaccfile'), 'utf8')).not.toMatch(/\bcc\b|gcc/)
     for (const path of [tcp, udp]) {
       const id = path === tcp ? 3136 : 3200
       const prep = rediaccfile('prep', path, id, d2816)
@@ -290,7 +294,9 @@ describe('renet rediaccfile with real dockerds and docker-compose', () => {
       expect(up.code, up.stderr).toBe(0)
     }
 
-    const labels = Object.fromEntries((await containers(d2816)).map((c) => [c.Labels['rediacc.service_name'], c.Labels]))
+    const all = await containers(d2816)
+    const labels = Object.fromEntries(all.map((c) => [c.Labels['rediacc.service_name'], c.Labels]))
+    const dnsImage = all.find((c) => c.Labels['rediacc.service_name'] === 'dns')?.Image
     expect(labels['tcp-echo']).toMatchObject({
       'rediacc.service_ip': '127.0.12.66',
       'rediacc.tcp_ports': '5432',
@@ -303,8 +309,10 @@ describe('renet rediaccfile with real dockerds and docker-compose', () => {
       'traefik.udp.routers.dns.entrypoints': 'udp-53',
       'traefik.udp.services.dns.loadbalancer.server.port': '53',
     })
+    expect(dnsImage).toBe('rdc-test/udp-echo:local')
     expect(labels.dns['rediacc.tcp_ports']).toBeUndefined()
     expect(await httpGet('http://127.0.12.66:5432/')).toBe('tcp-service answers\n')
     expect(await udpEcho('127.0.12.130', 53, 'ping over udp-53')).toBe('ping over udp-53')
+    expect(existsSync(join(udp, 'bin'))).toBe(false)
   })
 })

@@ -1,5 +1,6 @@
-/* A UDP echo server bound to one address: udp-echo <ip> <port>. The busybox in the example image has no UDP
- * listener, so this small program (built static by the Rediaccfile's prep) is mounted into it. */
+/* A UDP echo server bound to one address: udp-echo <ip> <port>. busybox has no UDP listener, so the test
+ * harness (test/support/images.ts) builds this statically into the image rdc-test/udp-echo:local that
+ * examples/udp-service runs. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
