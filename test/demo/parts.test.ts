@@ -60,6 +60,7 @@ describe('demo: steps and commands', () => {
     expect(EXAMPLES.map((e) => e.name)).toEqual(['webapp', 'tcp-service', 'udp-service'])
     expect(imagesOf(EXAMPLES[0])).toEqual(['rdc-test/busybox:local'])
     expect(imagesOf(EXAMPLES[1])).toEqual(['rdc-test/busybox:local'])
+    expect(imagesOf(EXAMPLES[2])).toEqual(['rdc-test/udp-echo:local'])
   })
 
   it('starts the repository daemon and loads the images into its socket', () => {

@@ -3,10 +3,10 @@ import {spawnSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {BUSYBOX_IMAGE, writeBusyboxRootfs} from '../support/images.js'
+import {BUSYBOX_IMAGE, UDP_ECHO_IMAGE, UDP_ECHO_SOURCE, writeBusyboxRootfs} from '../support/images.js'
 import {TestHost} from './host.js'
 
-export {BUSYBOX_IMAGE} from '../support/images.js'
+export {BUSYBOX_IMAGE, UDP_ECHO_IMAGE} from '../support/images.js'
 
 /**
  * Stand-in for the proxy (Traefik) image, which cannot be had here. Run with `network_mode: host` it does what the
@@ -59,13 +59,9 @@ export function loadProxyStandinImage(host: TestHost, name = PROXY_STANDIN_IMAGE
   )
 }
 
-/** Image examples/udp-service runs: the busybox image plus a static /bin/udp-echo (busybox has no UDP server). */
-export const UDP_ECHO_IMAGE = 'rdc-test/udp-echo:local'
-const UDP_ECHO_SOURCE = join(import.meta.dirname, '../support/udp-echo.c')
-
 /**
- * Imports UDP_ECHO_IMAGE into the host's Docker. udp-echo.c is compiled statically here (`cc`, from .ci/run's
- * packages), so the test host needs no compiler.
+ * Imports UDP_ECHO_IMAGE (busybox plus a static /bin/udp-echo; examples/udp-service runs it) into the host's
+ * Docker. udp-echo.c is compiled statically here (`cc`, from .ci/run's packages): the test host has no compiler.
  */
 export function loadUdpEchoImage(host: TestHost, name = UDP_ECHO_IMAGE): Promise<string> {
   return withRootfs(
