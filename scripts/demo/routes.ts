@@ -22,9 +22,11 @@ export function ruleHosts(rule: string | undefined): string[] {
   return hosts.length > 0 ? hosts : [rule]
 }
 
-/** One line per route, "hostname → backend", for people: what Traefik is told to send where. */
+/** One line per route (HTTP, then TCP, then UDP), "hostname → backend", for people: what Traefik is told to send where. */
 export function summariseRoutes(routes: RouteEntry[], refusals: RefusalEntry[] = []): string[] {
-  const rows = routes.map((r) => {
+  const order = {http: 0, tcp: 1, udp: 2}
+  const sorted = [...routes].sort((a, b) => order[a.protocol] - order[b.protocol] || (a.rule ?? a.router).localeCompare(b.rule ?? b.router))
+  const rows = sorted.map((r) => {
     const eps = (r.entryPoints ?? []).join(',')
     const hosts = r.protocol === 'udp' ? [] : ruleHosts(r.rule).map((h) => (h === '*' ? 'any' : h))
     const left =

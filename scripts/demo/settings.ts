@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 
 import {InstanceLayout} from '../../test/testhost/instance.js'
@@ -14,4 +15,9 @@ export const HTTP_HOST = 'app.example.com'
 /** The demo's own context file, under its instance's state folder: never the person's ~/.config/rediacc/config.yaml. */
 export function demoConfigDir(layout: InstanceLayout): string {
   return join(layout.dir, 'rdc')
+}
+
+/** Loopback port of the demo's dnsmasq: from the instance id, so demos of several worktrees do not collide. */
+export function demoDnsPort(instanceId: string): number {
+  return 54_000 + (Number.parseInt(createHash('sha256').update(instanceId).digest('hex').slice(0, 6), 16) % 1000)
 }

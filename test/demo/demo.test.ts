@@ -7,6 +7,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
+import {expectedOffline, failedFindings} from '../../scripts/demo/findings.js'
 import {demoConfigDir, DEMO_TOKEN, HTTP_HOST, MACHINE} from '../../scripts/demo/settings.js'
 import {ensureBuilt} from '../support/cli.js'
 import {cleanupInstance, dockerdPid, instanceContainers} from '../testhost/cleanup.js'
@@ -90,9 +91,15 @@ describe('npm run demo', () => {
     }
   })
 
-  it('diagnoses when the build has diagnose', async () => {
-    if (await has('diagnose')) expect(up.stdout).toContain(`$ rdc diagnose -m ${MACHINE}`)
-    else expect(up.stdout).toContain(`$ rdc diagnose -m ${MACHINE} …  — not in this build`)
+  it('diagnoses with a local DNS server when the build has diagnose: nothing but the certificate fails', async () => {
+    if (await has('diagnose')) {
+      expect(up.stdout).toMatch(new RegExp(`\\$ rdc diagnose -m ${MACHINE} --resolver 127\\.0\\.0\\.1:\\d+\n`))
+      expect(up.stdout).toMatch(/\n {4}ok {4}ssh {8}\S/)
+      // Offline, only the certificate can fail (no ACME); everything else diagnose checks must be ok.
+      expect(failedFindings(up.stdout).filter((f) => !expectedOffline(f))).toEqual([])
+    } else {
+      expect(up.stdout).toContain(`$ rdc diagnose -m ${MACHINE} …  — not in this build`)
+    }
   })
 
   it('demo down leaves no host, veth pair, dockerd, saved host or demo context file behind', async () => {

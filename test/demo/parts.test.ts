@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {EXAMPLES, imagesOf} from '../../scripts/demo/examples.js'
+import {expectedOffline, failedFindings} from '../../scripts/demo/findings.js'
 import {DemoError, Steps} from '../../scripts/demo/output.js'
 import {Rdc, shellLine} from '../../scripts/demo/rdc.js'
 import {copyImagesToRepoDaemon} from '../../scripts/demo/remote.js'
@@ -18,21 +19,44 @@ describe('demo: routes summary', () => {
     expect(ruleHosts(undefined)).toEqual([])
   })
 
-  it('gives one aligned line per route, hostname → backend, then the refusals', () => {
+  it('gives one aligned line per route, HTTP then TCP then UDP, hostname → backend, then the refusals', () => {
     const lines = summariseRoutes(
       [
         {protocol: 'http', router: 'webapp', rule: 'Host(`app.example.com`)', entryPoints: ['websecure', 'websecure-v6'], backends: ['http://127.0.11.3:3000'], source: 'labels', container: 'webapp_webapp_1'},
         {protocol: 'tcp', router: 'tcp-echo', rule: 'HostSNI(`*`)', entryPoints: ['tcp-5432'], backends: ['127.0.11.66:5432']},
         {protocol: 'udp', router: 'dns', entryPoints: ['udp-53'], backends: ['127.0.11.130:53']},
+        {protocol: 'http', router: 'api', rule: 'Host(`api.example.com`)', entryPoints: ['websecure'], backends: ['http://127.0.11.4:8080']},
       ],
       [{container: 'x_1', reason: "router x: entry point 'nope' does not exist on this machine"}],
     )
     expect(lines).toEqual([
+      'api.example.com  (websecure)               →  http://127.0.11.4:8080',
       'app.example.com  (websecure,websecure-v6)  →  http://127.0.11.3:3000  [labels, webapp_webapp_1]',
       'tcp-5432  (TCP, SNI any)                   →  127.0.11.66:5432',
       'udp-53  (UDP)                              →  127.0.11.130:53',
       "refused: x_1: router x: entry point 'nope' does not exist on this machine",
     ])
+  })
+})
+
+describe('demo: diagnose findings', () => {
+  const report = [
+    'demo-1 (2.4 s): 2 failed, 0 warnings, 2 ok',
+    '    ok    route      app.example.com: loaded by Traefik as http router webapp-2816 on websecure',
+    '    FAIL  tls        app.example.com @ 198.18.0.2: certificate not issued: Traefik serves its default self-signed certificate for app.example.com  → check that DNS points…',
+    '    FAIL  route      webapp: refused by the route server (webapp): router webapp: entry point \'x\' does not exist on this machine  → use an entry point…',
+    '    ok    dns        app.example.com: resolves to 198.18.0.2',
+  ].join('\n')
+
+  it('reads the failed findings of the human report, without their fix', () => {
+    expect(failedFindings(report)).toEqual([
+      {hop: 'tls', detail: 'app.example.com @ 198.18.0.2: certificate not issued: Traefik serves its default self-signed certificate for app.example.com'},
+      {hop: 'route', detail: "webapp: refused by the route server (webapp): router webapp: entry point 'x' does not exist on this machine"},
+    ])
+  })
+
+  it('expects only the missing certificate offline (no ACME); any other failure fails the demo', () => {
+    expect(failedFindings(report).map(expectedOffline)).toEqual([true, false])
   })
 })
 
