@@ -11,7 +11,7 @@ import {parseDocument} from 'yaml'
 import {startDnsmasq} from '../test/support/dnsmasq.js'
 import {cleanupInstance} from '../test/testhost/cleanup.js'
 import {ensureImageCache} from '../test/testhost/image.js'
-import {BUSYBOX_IMAGE, loadBusyboxImage, loadProxyStandinImage, loadUdpEchoImage, PROXY_STANDIN_IMAGE, PROXY_STANDIN_PING, startTestHostSession, TestHost, UDP_ECHO_IMAGE} from '../test/testhost/index.js'
+import {BUSYBOX_IMAGE, loadBusyboxImage, loadProxyStandinImage, loadUdpEchoImage, PROXY_STANDIN_PING, startTestHostSession, TestHost, UDP_ECHO_IMAGE} from '../test/testhost/index.js'
 import {instanceLayout, REPO_ROOT} from '../test/testhost/instance.js'
 import {forgetSavedHosts, knownHostsFile, saveHosts, SavedHost} from '../test/testhost/saved-hosts.js'
 import {build, buildIsStale} from './demo/build.js'
@@ -21,7 +21,7 @@ import {DemoError, seconds, Steps} from './demo/output.js'
 import {Rdc} from './demo/rdc.js'
 import {copyImagesToRepoDaemon, onHost, onHostOk, sshArgs} from './demo/remote.js'
 import {RefusalEntry, RouteEntry, ruleHosts, summariseRoutes} from './demo/routes.js'
-import {CONTEXT, DEMO_TOKEN, demoConfigDir, demoDnsPort, EXTRA_TCP_PORTS, EXTRA_UDP_PORTS, HTTP_HOST, MACHINE} from './demo/settings.js'
+import {CONTEXT, DEMO_PROXY_IMAGE, DEMO_TOKEN, demoConfigDir, demoDnsPort, EXTRA_TCP_PORTS, EXTRA_UDP_PORTS, HTTP_HOST, MACHINE} from './demo/settings.js'
 
 const layout = instanceLayout('demo')
 const CONFIG_DIR = demoConfigDir(layout)
@@ -135,8 +135,8 @@ async function up(): Promise<void> {
         '--cert-email', 'admin@example.com', '--cf-dns-token', '-', '--tcp-ports', EXTRA_TCP_PORTS, '--udp-ports', EXTRA_UDP_PORTS],
       {stdin: {value: DEMO_TOKEN, shownAs: '"$DEMO_CF_TOKEN"'}},
     )
-    setProxyImage(PROXY_STANDIN_IMAGE)
-    print(`  (file edit) contexts.${CONTEXT}.machines.${MACHINE}.infra.proxyImage: ${PROXY_STANDIN_IMAGE}`)
+    setProxyImage(DEMO_PROXY_IMAGE)
+    print(`  (file edit) contexts.${CONTEXT}.machines.${MACHINE}.infra.proxyImage: ${DEMO_PROXY_IMAGE}`)
     print('  the proxy image is a file-only setting; the demo points it at the stand-in because no Traefik image can be pulled here')
   })
 

@@ -8,7 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {expectedOffline, failedFindings} from '../../scripts/demo/findings.js'
-import {demoConfigDir, DEMO_TOKEN, HTTP_HOST, MACHINE} from '../../scripts/demo/settings.js'
+import {demoConfigDir, DEMO_PROXY_IMAGE, DEMO_TOKEN, HTTP_HOST, MACHINE} from '../../scripts/demo/settings.js'
 import {ensureBuilt} from '../support/cli.js'
 import {cleanupInstance, dockerdPid, instanceContainers} from '../testhost/cleanup.js'
 import {instanceId, instanceLayout, REPO_ROOT} from '../testhost/instance.js'
@@ -66,7 +66,7 @@ describe('npm run demo', () => {
     expect(up.stdout).toMatch(/tcp-25 +198\.18\.\d+\.\d+:25 +user/)
     expect(up.stdout + up.stderr).not.toContain(DEMO_TOKEN)
     expect(statSync(config).mode & 0o777).toBe(0o600)
-    expect(parse(savedConfig).contexts.demo.machines[MACHINE].infra).toMatchObject({proxyImage: 'rdc-test/proxy-standin:local', publicIPv6: saved.address6})
+    expect(parse(savedConfig).contexts.demo.machines[MACHINE].infra).toMatchObject({proxyImage: DEMO_PROXY_IMAGE, publicIPv6: saved.address6})
   })
 
   it('pushes the infrastructure when the build has push-infra', async () => {
@@ -82,8 +82,8 @@ describe('npm run demo', () => {
     if (await has('repo up')) {
       for (const name of ['webapp', 'tcp-service', 'udp-service']) expect(up.stdout).toContain(`$ rdc repo up ${name} -m ${MACHINE}`)
       expect(up.stdout).toMatch(new RegExp(`  ${HTTP_HOST.replaceAll('.', '\\.')}  \\(websecure,websecure-v6\\) +→  http://127\\.0\\.11\\.\\d+:3000`))
-      expect(up.stdout).toMatch(/ {2}tcp-5432 {2}\(TCP, SNI any\) +→ {2}127\.0\.11\.\d+:5432/)
-      expect(up.stdout).toMatch(/ {2}udp-53 {2}\(UDP\) +→ {2}127\.0\.11\.\d+:53/)
+      expect(up.stdout).toMatch(/ {2}tcp-5432,tcp-5432-v6 {2}\(TCP, SNI any\) +→ {2}127\.0\.11\.\d+:5432/)
+      expect(up.stdout).toMatch(/ {2}udp-53,udp-53-v6 {2}\(UDP\) +→ {2}127\.0\.11\.\d+:53/)
       expect(up.stdout).toMatch(/ {2}HTTP\/1\.[01] 200/)
       expect(up.stdout).toContain('<h1>webapp is up</h1>')
     } else {
