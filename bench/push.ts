@@ -1,104 +1,109 @@
 /**
- * npm run bench:push — push-infra's cost: first push, no-op push, and 1 vs 3 machines in one run.
- * Machines are real SSH servers (OpenSSH on 127.0.0.1, one per machine) with the server layout under a temp
- * root and file-based systemd/Docker stand-ins, so the figures are SSH, SFTP and the remote scripts — what a
- * push costs before any service restarts. Targets: no-op ≤ 1.5 s per machine with 0 bytes of file content sent;
- * 3 machines ≤ 1.5 × one machine's time.
+ * npm run bench:push — what `rdc context push-infra` costs on real servers: first push, no-op push, and 1 vs 3
+ * machines in one command. The machines are test hosts (systemd + sshd + Docker, each with its own address; the
+ * proxy image is the local stand-in, since no Traefik image can be had here) and every push runs the built CLI as
+ * a user does, so the figures include Node's start, SSH, SFTP, the remote scripts, systemd and docker-compose.
+ * Between rounds the hosts are reset to bare (services stopped, files removed) so every "first push" is one.
+ * Targets: no-op ≤ 1.5 s per machine with 0 bytes of file content sent; 3 machines ≤ 1.5 × one machine's time.
  */
-import {mkdirSync, rmSync} from 'node:fs'
+import {execa} from 'execa'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
 import {join} from 'node:path'
+import {parse, stringify} from 'yaml'
 
-import {connectLocalSshd, type LocalSshd, startLocalSshd} from '../test/support/local-sshd.js'
-import {Secret} from '../src/config/secret.js'
-import {loadRenetBundle} from '../src/infra/push-bundle.js'
-import {type PushSummary, type PushTarget, pushInfra} from '../src/infra/push.js'
-import type {ServerCommands} from '../src/remote/plan-commands.js'
-import {SshTransport} from '../src/remote/transport.js'
+import {ensureBuilt, ROOT} from '../test/support/cli.js'
+import {loadProxyStandinImage, PROXY_STANDIN_IMAGE, startTestHostSession, stopTestHosts, type TestHost} from '../test/testhost/index.js'
 
 const BASE = '/tmp/rdc-push-bench'
-const PORTS = [23_481, 23_482, 23_483]
+const CONFIG = join(BASE, 'config.yaml')
+const CLI = join(ROOT, 'bin/run.js')
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3')
 
-function stand_ins(root: string): Partial<ServerCommands> {
-  const f = join(root, 'fake')
-  return {
-    systemdProbe: 'echo running',
-    listenersProbe: 'true',
-    routerEnabledProbe: `cat ${f}/enabled 2>/dev/null || echo disabled`,
-    routerActiveProbe: `cat ${f}/active 2>/dev/null || echo inactive`,
-    proxyRunningProbe: `cat ${f}/proxy 2>/dev/null || echo missing`,
-    daemonReload: ['true'],
-    enableRouter: ['sh', '-c', `echo enabled > ${f}/enabled`],
-    restartRouter: ['sh', '-c', `echo active > ${f}/active`],
-    recreateProxy: ['sh', '-c', `echo true > ${f}/proxy`],
-    waitRouter: ['true'],
-    waitProxy: ['true'],
-  }
+const RESET = [
+  'systemctl disable --now rediacc-router 2>/dev/null',
+  'docker rm -f rediacc-proxy >/dev/null 2>&1',
+  'rm -rf /opt/rediacc /etc/rediacc /usr/lib/rediacc /usr/bin/renet /etc/systemd/system/rediacc-router.service /etc/systemd/system/rediacc-docker@.service /var/lib/rediacc/push /var/lib/rediacc/router',
+  'systemctl daemon-reload',
+].join('; ')
+
+async function rdc(args: string[]): Promise<any> {
+  const r = await execa('node', [CLI, ...args], {reject: false, env: {RDC_CONFIG: CONFIG, RDC_CF_DNS_TOKEN: ''}, extendEnv: true})
+  if (r.exitCode !== 0) throw new Error(`rdc ${args.join(' ')} exited ${r.exitCode}: ${r.stdout}\n${r.stderr}`)
+  return args.includes('--json') ? JSON.parse(r.stdout) : r.stdout
 }
 
+async function push(machines: string[]): Promise<{ms: number; bytes: number; files: number; statuses: string[]}> {
+  const t0 = performance.now()
+  const summary = await rdc(['context', 'push-infra', ...machines, '--json'])
+  const ms = performance.now() - t0
+  const ms_ = summary.machines as {status: string; bytesUploaded: number; filesUploaded: number}[]
+  return {ms, bytes: ms_.reduce((n, m) => n + m.bytesUploaded, 0), files: ms_.reduce((n, m) => n + m.filesUploaded, 0), statuses: ms_.map((m) => m.status)}
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const f = (ms: number): string => `${ms.toFixed(0).padStart(6)} ms`
+
 async function main(): Promise<void> {
+  ensureBuilt()
   rmSync(BASE, {recursive: true, force: true})
-  const renet = await loadRenetBundle()
-  const servers: LocalSshd[] = []
+  mkdirSync(BASE, {recursive: true})
   try {
-    for (const [i, port] of PORTS.entries()) servers.push(await startLocalSshd({root: join(BASE, `sshd-${i}`), port}))
-    const target = (i: number, round: string): PushTarget => {
-      const root = join(BASE, round, `m${i}`)
-      mkdirSync(join(root, 'fake'), {recursive: true})
-      return {
-        machineName: `m${i}`,
-        machine: {host: '127.0.0.1', user: 'root', port: PORTS[i]!, infra: {publicIPv4: '203.0.113.50', cfDnsApiToken: 'bench-token', tcpPorts: [25, 993]}},
-        root,
-        commands: stand_ins(root),
-      }
+    const {hosts} = await startTestHostSession(3, {role: 'bench'})
+    await Promise.all(hosts.map((h) => loadProxyStandinImage(h)))
+    await rdc(['context', 'create', 'bench'])
+    for (const [i, h] of hosts.entries()) {
+      await rdc(['context', 'add-machine', `m${i}`, '--host', h.address, '--user', h.user, '--key', h.privateKeyPath, '--host-key', h.hostKey])
+      await rdc(['context', 'set-infra', `m${i}`, '--public-ipv4', h.address, '--allow-private', '--cf-dns-token', 'bench-token', '--tcp-ports', '25,993'])
     }
 
-    const push = async (targets: PushTarget[]): Promise<{ms: number; summary: PushSummary}> => {
-      const t0 = performance.now()
-      const summary = await pushInfra({
-        targets,
-        renet,
-        cfDnsApiToken: new Secret('unused'),
-        concurrency: 4,
-        connect: async (t) => new SshTransport(await connectLocalSshd(servers[Number(t.machineName.slice(1))]!), t.machineName),
-      })
-      const failed = summary.machines.filter((m) => m.status === 'failed')
-      if (failed.length > 0) throw new Error(JSON.stringify(failed.map((m) => m.error)))
-      return {ms: performance.now() - t0, summary}
-    }
+    const doc = parse(readFileSync(CONFIG, 'utf8'))
+    for (const m of Object.values<any>(doc.contexts.bench.machines)) m.infra.proxyImage = PROXY_STANDIN_IMAGE
+    writeFileSync(CONFIG, stringify(doc), {mode: 0o600})
 
-    const bytes = (s: PushSummary): number => s.machines.reduce((n, m) => n + m.bytesUploaded, 0)
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-    const RUNS = 5
-
+    const reset = (hs: TestHost[]) => Promise.all(hs.map((h) => h.exec(RESET)))
+    const one = ['m0']
+    const three = ['m0', 'm1', 'm2']
     const first1: number[] = []
-    const first3: number[] = []
     const noop1: number[] = []
+    const first3: number[] = []
     const noop3: number[] = []
     let firstBytes = 0
+    let firstFiles = 0
     let noopBytes = 0
-    for (let r = 0; r < RUNS; r++) {
-      const one = await push([target(0, `one-${r}`)])
-      first1.push(one.ms)
-      firstBytes = bytes(one.summary)
-      const again = await push([target(0, `one-${r}`)])
-      noop1.push(again.ms)
-      noopBytes += bytes(again.summary)
-      const three = await push([0, 1, 2].map((i) => target(i, `three-${r}`)))
-      first3.push(three.ms)
-      const three2 = await push([0, 1, 2].map((i) => target(i, `three-${r}`)))
-      noop3.push(three2.ms)
-      noopBytes += bytes(three2.summary)
+    let noopFiles = 0
+    for (let r = 0; r < ROUNDS; r++) {
+      await reset(hosts)
+      const a = await push(one)
+      if (a.statuses.join() !== 'applied') throw new Error(`first push: ${a.statuses.join()}`)
+      first1.push(a.ms)
+      firstBytes = a.bytes
+      firstFiles = a.files
+      const b = await push(one)
+      if (b.statuses.join() !== 'unchanged') throw new Error(`no-op push: ${b.statuses.join()}`)
+      noop1.push(b.ms)
+      noopBytes += b.bytes
+      noopFiles += b.files
+      await reset(hosts)
+      const c = await push(three)
+      if (c.statuses.join() !== 'applied,applied,applied') throw new Error(`first push x3: ${c.statuses.join()}`)
+      first3.push(c.ms)
+      const d = await push(three)
+      if (d.statuses.join() !== 'unchanged,unchanged,unchanged') throw new Error(`no-op push x3: ${d.statuses.join()}`)
+      noop3.push(d.ms)
+      noopBytes += d.bytes
+      noopFiles += d.files
     }
 
-    const f = (ms: number): string => `${ms.toFixed(0).padStart(6)} ms`
-    console.log(`push-infra bench (median of ${RUNS}; renet bundle ${(renet.bundle.length / 1024).toFixed(0)} KiB; loopback OpenSSH, stand-in services)`)
-    console.log(`  first push, 1 machine   ${f(median(first1))}   ${firstBytes} bytes of file content`)
-    console.log(`  no-op push, 1 machine   ${f(median(noop1))}   ${noopBytes} bytes of file content over all no-op runs (target 0)`)
+    console.log(`push-infra bench on test hosts (median of ${ROUNDS}; built CLI per push, Node start included; load average ${loadavg().map((x) => x.toFixed(1)).join('/')})`)
+    console.log(`  first push, 1 machine   ${f(median(first1))}   ${firstFiles} files, ${firstBytes} bytes of file content`)
+    console.log(`  no-op push, 1 machine   ${f(median(noop1))}   ${noopFiles} files, ${noopBytes} bytes of file content over all no-op pushes (target 0)`)
     console.log(`  first push, 3 machines  ${f(median(first3))}   ratio to 1 machine ${(median(first3) / median(first1)).toFixed(2)} (target ≤ 1.5)`)
     console.log(`  no-op push, 3 machines  ${f(median(noop3))}   ratio to 1 machine ${(median(noop3) / median(noop1)).toFixed(2)} (target ≤ 1.5)`)
     console.log(`  no-op per machine       ${f(median(noop1))}   target ≤ 1500 ms: ${median(noop1) <= 1500 ? 'met' : 'MISSED'}`)
+    console.log(`  all rounds (ms): first1 ${first1.map((x) => x.toFixed(0)).join(' ')} | noop1 ${noop1.map((x) => x.toFixed(0)).join(' ')} | first3 ${first3.map((x) => x.toFixed(0)).join(' ')} | noop3 ${noop3.map((x) => x.toFixed(0)).join(' ')}`)
   } finally {
-    for (const s of servers) await s.stop()
+    await stopTestHosts()
     rmSync(BASE, {recursive: true, force: true})
   }
 }

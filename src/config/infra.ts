@@ -4,7 +4,7 @@ import {getMachine} from './resolve.js'
 import type {InfraSettings, Machine} from './schema.js'
 import {MASK, Secret} from './secret.js'
 import type {ConfigStore} from './store.js'
-import {validateBaseDomain, validateEmail, validatePorts, validatePublicIPv4, validatePublicIPv6, validateToken} from './validate.js'
+import {validateBaseDomain, validateEmail, validateImageRef, validatePorts, validatePublicIPv4, validatePublicIPv6, validateToken} from './validate.js'
 
 /** set-infra's field names (its flag names) and the file's keys they map to. */
 export const INFRA_FIELDS = {
@@ -15,6 +15,7 @@ export const INFRA_FIELDS = {
   'cf-dns-token': 'cfDnsApiToken',
   'tcp-ports': 'tcpPorts',
   'udp-ports': 'udpPorts',
+  'proxy-image': 'proxyImage',
 } as const satisfies Record<string, keyof InfraSettings>
 
 export type InfraField = keyof typeof INFRA_FIELDS
@@ -39,6 +40,7 @@ export interface InfraInput {
   cfDnsApiToken?: Secret
   tcpPorts?: string
   udpPorts?: string
+  proxyImage?: string
   unset?: InfraField[]
   allowPrivate?: boolean
 }
@@ -58,6 +60,7 @@ export function validateInfraInput(input: InfraInput): InfraChanges {
   if (input.cfDnsApiToken !== undefined) set.cfDnsApiToken = validateToken(input.cfDnsApiToken.reveal())
   if (input.tcpPorts !== undefined) set.tcpPorts = validatePorts(input.tcpPorts, '--tcp-ports')
   if (input.udpPorts !== undefined) set.udpPorts = validatePorts(input.udpPorts, '--udp-ports')
+  if (input.proxyImage !== undefined) set.proxyImage = validateImageRef(input.proxyImage)
   const unset = [...new Set(input.unset ?? [])]
   for (const field of unset) {
     if (set[INFRA_FIELDS[field]] !== undefined) {
@@ -66,7 +69,7 @@ export function validateInfraInput(input: InfraInput): InfraChanges {
   }
   if (Object.keys(set).length === 0 && unset.length === 0) {
     throw new UsageError(
-      'Nothing to change. Usage: rdc context set-infra <machine> [--public-ipv4 IP] [--public-ipv6 IP] [--base-domain NAME] [--cert-email ADDRESS] [--cf-dns-token -] [--tcp-ports LIST] [--udp-ports LIST] [--unset FIELD]',
+      'Nothing to change. Usage: rdc context set-infra <machine> [--public-ipv4 IP] [--public-ipv6 IP] [--base-domain NAME] [--cert-email ADDRESS] [--cf-dns-token -] [--tcp-ports LIST] [--udp-ports LIST] [--proxy-image IMAGE] [--unset FIELD]',
       {suggestion: 'For example: rdc context set-infra server-1 --base-domain example.com --cert-email admin@example.com'},
     )
   }

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {UsageError} from '../errors.js'
 import {RESERVED_PORTS} from '../net/entrypoints.js'
-import {validateBaseDomain, validateEmail, validateName, validatePorts, validatePublicIPv4, validatePublicIPv6, validateToken} from './validate.js'
+import {validateBaseDomain, validateEmail, validateImageRef, validateName, validatePorts, validatePublicIPv4, validatePublicIPv6, validateToken} from './validate.js'
 
 function usageError(fn: () => unknown): UsageError {
   try {
@@ -166,5 +166,33 @@ describe('validateToken', () => {
       const err = usageError(() => validateToken(`${t} ${t}`))
       expect(`${err.message} ${err.suggestion}`).not.toContain(t)
     }))
+  })
+})
+
+describe('validateImageRef', () => {
+  it('accepts the image references a proxy mirror or pin would use', () => {
+    for (const ref of [
+      'traefik:v3.6.11',
+      'traefik',
+      'rdc-test/proxy-standin:local',
+      'registry.example.com:5000/team/traefik:v3.6',
+      `traefik@sha256:${'a'.repeat(64)}`,
+      `ghcr.io/acme/traefik:v3.6.11@sha256:${'0123456789abcdef'.repeat(4)}`,
+    ]) {
+      expect(validateImageRef(ref)).toBe(ref)
+    }
+  })
+
+  it('refuses what is not an image reference, naming --proxy-image', () => {
+    for (const bad of ['', 'Traefik:v3', 'traefik:v3 # x', 'traefik:\nimage: evil', 'traefik@sha256:abc', '-traefik', 'a'.repeat(256)]) {
+      try {
+        validateImageRef(bad)
+        expect.unreachable(`accepted ${JSON.stringify(bad)}`)
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError)
+        expect((error as UsageError).field).toBe('--proxy-image')
+        expect((error as UsageError).suggestion).toMatch(/traefik:v3/)
+      }
+    }
   })
 })

@@ -143,6 +143,24 @@ export function validateToken(value: string, field = '--cf-dns-token'): string {
   return v
 }
 
+/**
+ * A Docker image reference (`traefik:v3.6.11`, `registry.example.com:5000/team/traefik@sha256:…`): lowercase
+ * path components, an optional registry host with port, an optional tag and/or digest. It ends up in the proxy's
+ * compose file, so anything that could break that YAML line is refused here.
+ */
+const IMAGE_REF = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/
+
+export function validateImageRef(value: string, field = '--proxy-image'): string {
+  const v = value.trim()
+  if (v.length === 0 || v.length > 255 || !IMAGE_REF.test(v)) {
+    throw new UsageError(`${field}: "${value}" is not a Docker image reference.`, {
+      field,
+      suggestion: 'Give NAME[:TAG][@DIGEST] in lowercase, e.g. traefik:v3.6.11 or registry.example.com/mirror/traefik:v3.6.11.',
+    })
+  }
+  return v
+}
+
 /** An SSH host: an IP address, a DNS name or a ~/.ssh/config alias. Brackets around IPv6 are dropped. */
 export function validateHost(value: string, field = '--host'): string {
   const v = value.trim().replace(/^\[(.*)\]$/, '$1')

@@ -1,12 +1,14 @@
 import {join} from 'node:path'
 
+import type {Context} from '../config/schema.js'
 import {Secret} from '../config/secret.js'
-import {connectForPush} from './push-connect.js'
+import {connectSsh, sshTargetFor} from '../remote/ssh-connect.js'
+import {SshTransport, type Transport} from '../remote/transport.js'
 import {loadRenetBundle} from './push-bundle.js'
 import {type OutResult, writeRenderedSet} from './push-out.js'
 import {summaryText} from './push-output.js'
-import {type MachinePushResult, pushInfra, type PushSummary} from './push.js'
-import {loadPushTargets} from './push-targets.js'
+import {type MachinePushResult, missingTokenWarning, pushInfra, type PushSummary, type PushTarget} from './push.js'
+import {resolvePushTargets} from './push-targets.js'
 import {renderMachineInfra} from './render.js'
 
 export interface PushCommandOptions {
@@ -21,16 +23,27 @@ export interface PushCommandOptions {
   json: boolean
   log: (line: string) => void
   env?: NodeJS.ProcessEnv
+  /** SSH connect timeout per machine. */
+  timeoutMs?: number
+}
+
+export const CONNECT_TIMEOUT_MS = 15_000
+
+/** The foundation's connect (host key checked before anything runs), wrapped for plan/apply. */
+export async function connectTarget(target: PushTarget, context: Context, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Transport> {
+  const name = target.machineName
+  const client = await connectSsh({...(await sshTargetFor(target.machine, context)), name}, {timeoutMs})
+  return new SshTransport(client, name)
 }
 
 export interface OutSummary {
-  out: {machine: string; dir: string; files: OutResult['files']; links: OutResult['links']}[]
+  out: {machine: string; dir: string; files: OutResult['files']; links: OutResult['links']; warnings?: string[]}[]
 }
 
 /** What `rdc context push-infra` does after parsing its flags. */
 export async function runPushInfra(o: PushCommandOptions): Promise<PushSummary | OutSummary> {
   const env = o.env ?? process.env
-  const {context, targets} = await loadPushTargets({configPath: o.configPath, contextName: o.contextName, machines: o.machines, all: o.all})
+  const {context, targets} = await resolvePushTargets({configPath: o.configPath, contextName: o.contextName, machines: o.machines, all: o.all})
   const renet = await loadRenetBundle()
   const envToken = env.RDC_CF_DNS_TOKEN ? new Secret(env.RDC_CF_DNS_TOKEN) : undefined
 
@@ -43,8 +56,9 @@ export async function runPushInfra(o: PushCommandOptions): Promise<PushSummary |
       const set = renderMachineInfra({...infra, machineName: t.machineName, cfDnsApiToken: token, renetBundle: renet.bundle, renetVersion: renet.version})
       const dir = targets.length === 1 ? o.out : join(o.out, t.machineName)
       const written = await writeRenderedSet(dir, set)
-      out.push({machine: t.machineName, dir: written.dir, files: written.files, links: written.links})
-      if (!o.json) o.log(`${t.machineName}: ${written.files.length} files and ${written.links.length} link written under ${written.dir}`)
+      const warning = missingTokenWarning(t.machineName, token)
+      out.push({machine: t.machineName, dir: written.dir, files: written.files, links: written.links, ...(warning ? {warnings: [warning]} : {})})
+      if (!o.json) o.log(`${t.machineName}: ${written.files.length} files and ${written.links.length} link written under ${written.dir}${warning ? `\n  warning: ${warning}` : ''}`)
     }
 
     return {out}
@@ -54,7 +68,7 @@ export async function runPushInfra(o: PushCommandOptions): Promise<PushSummary |
   const summary = await pushInfra({
     targets,
     renet,
-    connect: (t) => connectForPush(t, context.ssh),
+    connect: (t) => connectTarget(t, context, o.timeoutMs),
     cfDnsApiToken: envToken,
     dryRun: o.dryRun,
     installPrereqs: o.installPrereqs,

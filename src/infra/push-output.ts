@@ -41,7 +41,10 @@ export function dryRunReport(r: MachinePushResult): string {
 }
 
 export function summaryText(s: PushSummary): string {
-  const parts = s.machines.map((r) => (s.dryRun && r.status === 'planned' ? dryRunReport(r) : resultLine(r)))
+  const parts = s.machines.flatMap((r) => [
+    s.dryRun && r.status === 'planned' ? dryRunReport(r) : resultLine(r),
+    ...(r.warnings ?? []).map((w) => `  warning: ${w}`),
+  ])
   const failed = s.machines.filter((r) => r.status === 'failed')
   for (const r of failed) if (r.error?.suggestion) parts.push(`  ${r.machine}: ${r.error.suggestion}`)
   return parts.join('\n')

@@ -124,8 +124,10 @@ describe('pushInfra service (real sshd, relocated roots)', () => {
     expect(m1.files.filter((f) => f.action === 'update').map((f) => f.path.replace(join(BASE, 'm1'), ''))).toEqual([
       '/opt/rediacc/proxy/traefik.yml',
       '/opt/rediacc/proxy/config.env',
-      '/etc/rediacc/router.yaml',
     ])
+    // A port change is the proxy's business only: router.yaml names traefik.yml, the router restarts for nothing.
+    expect(m1.services).toMatchObject({proxy: expect.any(String)})
+    expect(m1.services?.router).toBeUndefined()
     expect(m1.diff).toContain('+  tcp-993:\n')
     expect(m1.diff).toContain(`~ ${join(BASE, 'm1')}/opt/rediacc/proxy/config.env: secret values changed (not shown)\n`)
     expect(m1.diff).not.toContain('rotated-token')
@@ -147,7 +149,11 @@ describe('pushInfra service (real sshd, relocated roots)', () => {
   it('ports held by another process are reported before anything changes', async () => {
     const root = join(BASE, 'm3')
     mkdirSync(join(root, 'fake'), {recursive: true})
-    const ss = `udp UNCONN 0 0 127.0.0.53%lo:53 0.0.0.0:* users:(("systemd-resolve",pid=412,fd=13))`
+    // systemd-resolved's stub on 127.0.0.53 is no conflict (udp-53 binds the public address); a wildcard one is.
+    const ss = [
+      `udp UNCONN 0 0 127.0.0.53%lo:53 0.0.0.0:* users:(("systemd-resolve",pid=412,fd=13))`,
+      `udp UNCONN 0 0 0.0.0.0:53 0.0.0.0:* users:(("systemd-resolve",pid=412,fd=15))`,
+    ].join('\n')
     const target: PushTarget = {
       machineName: 'm3',
       machine: machine({publicIPv4: '203.0.113.50'}),
@@ -158,7 +164,7 @@ describe('pushInfra service (real sshd, relocated roots)', () => {
     const m3 = summary.machines[0]!
     expect(m3.status).toBe('failed')
     expect(m3.error).toMatchObject({kind: 'conflict', exitCode: 8})
-    expect(m3.error?.message).toContain('udp/53 (udp-53) is held by systemd-resolve (pid 412) on 127.0.0.53')
+    expect(m3.error?.message).toContain('udp/53 (udp-53) is held by systemd-resolve (pid 412) on 0.0.0.0')
     expect(m3.error?.suggestion).toContain('DNSStubListener=no')
     expect(m3.conflicts).toHaveLength(1)
     expect(existsSync(join(root, 'opt'))).toBe(false)

@@ -51,6 +51,8 @@ export interface MachinePushResult {
   /** --dry-run: unified diff of every file that would change, secrets masked. */
   diff?: string
   rolledBack?: boolean
+  /** Things that did not stop the push but will bite later (e.g. no Cloudflare token: no certificates). */
+  warnings?: string[]
   error?: {kind: string; exitCode: number; message: string; suggestion?: string}
 }
 
@@ -123,6 +125,15 @@ async function dryRunDiff(t: Transport, plan: Plan, rendered: RenderedSet, root:
   return out
 }
 
+/**
+ * Without a Cloudflare token Traefik still starts and serves, but its DNS-01 challenge cannot run, so no
+ * certificate is ever issued: worth saying on every push, not worth refusing one (the token may come later).
+ */
+export function missingTokenWarning(machineName: string, token: Secret | undefined): string | undefined {
+  if (token) return undefined
+  return `${machineName} has no Cloudflare token (cfDnsApiToken or RDC_CF_DNS_TOKEN): Let's Encrypt certificates cannot be issued until one is set (rdc context set-infra ${machineName} --cf-dns-token …).`
+}
+
 /** One machine: render, connect, probe, check, plan, then diff (dry run) or apply. Never throws. */
 export async function pushMachine(target: PushTarget, options: PushOptions): Promise<MachinePushResult> {
   const started = Date.now()
@@ -139,6 +150,8 @@ export async function pushMachine(target: PushTarget, options: PushOptions): Pro
       renetBundle: options.renet.bundle,
       renetVersion: options.renet.version,
     }
+    const warning = missingTokenWarning(name, input.cfDnsApiToken)
+    if (warning) result.warnings = [warning]
     const rendered = renderMachineInfra(input)
     progress('connecting')
     t = await options.connect(target)

@@ -12,7 +12,7 @@ import {renderDockerUnitTemplate, renderRouterUnit} from './units.js'
 const bundle = Buffer.from('#!/usr/bin/env node\nconsole.log("renet")\n')
 
 describe('router.yaml', () => {
-  it('renders the route server contract exactly', () => {
+  it('renders the route server contract exactly: traefik.yml named, no entry point list', () => {
     expect(renderRouterConfig({machineName: 'server-1', baseDomain: 'example.com', publicIPv4: '203.0.113.50', publicIPv6: '2001:db8::1', tcpPorts: [25], udpPorts: [5353]})).toBe(
       `version: 1
 machine: server-1
@@ -21,17 +21,24 @@ listen: 127.0.0.1:7111
 socketDir: /var/run/rediacc
 stateDir: /var/lib/rediacc/router
 certResolver: letsencrypt
-entrypoints: [web, websecure, websecure-v6, tcp-25, tcp-3306, tcp-5432, tcp-5672, tcp-6379, tcp-9092, tcp-10000, tcp-10001, tcp-10002, tcp-10003, tcp-10004, tcp-10005, tcp-10006, tcp-10007, tcp-10008, tcp-10009, tcp-10010, tcp-11211, tcp-27017, udp-53, udp-5353]
+traefikConfig: /opt/rediacc/proxy/traefik.yml
 dynamicPorts: {tcp: {from: 10000, to: 10010}}
 `,
     )
+  })
+
+  it('does not change with the TCP/UDP ports or addresses (those live in traefik.yml only)', () => {
+    const a = renderRouterConfig({machineName: 'edge', publicIPv4: '203.0.113.50'})
+    const b = renderRouterConfig({machineName: 'edge', publicIPv6: '2001:db8::1', tcpPorts: [25, 2525], udpPorts: [123]})
+    expect(b).toBe(a)
   })
 
   it('omits baseDomain when unset and parses as the documented shape', () => {
     const text = renderRouterConfig({machineName: 'edge', publicIPv6: '2001:db8::1'})
     expect(text).not.toContain('baseDomain')
     const doc = parse(text)
-    expect(doc.entrypoints.slice(0, 3)).toEqual(['web', 'websecure-v6', 'tcp-3306'])
+    expect(doc.entrypoints).toBeUndefined()
+    expect(doc.traefikConfig).toBe('/opt/rediacc/proxy/traefik.yml')
     expect(doc.dynamicPorts).toEqual({tcp: {from: 10_000, to: 10_010}})
     expect(doc.listen).toBe('127.0.0.1:7111')
   })

@@ -1,6 +1,6 @@
 import {DYNAMIC_TCP_RANGE, type EntryPointInput, ROUTER_PORT} from '../net/entrypoints.js'
-import {ROUTER_STATE_DIR, SOCKET_DIR} from './layout.js'
-import {CERT_RESOLVER, routableEntryPointNames} from './traefik.js'
+import {ROUTER_STATE_DIR, SOCKET_DIR, TRAEFIK_CONFIG_PATH} from './layout.js'
+import {CERT_RESOLVER} from './traefik.js'
 
 export const ROUTER_CONFIG_VERSION = 1
 
@@ -15,8 +15,10 @@ function scalar(value: string): string {
 }
 
 /**
- * /etc/rediacc/router.yaml, the route server's settings. The route server reads exactly these keys; the entry
- * point list is the one traefik.yml defines, so routes never name an entry point Traefik lacks.
+ * /etc/rediacc/router.yaml, the route server's settings. It names traefik.yml instead of listing entry points:
+ * the route server takes the names from that file's `entryPoints` (re-reading it when it changes), so routes never
+ * name an entry point Traefik lacks, and a TCP/UDP port change touches only the proxy's files, never this one
+ * (so it restarts only the proxy). The input keeps the address fields so a caller can pass the whole settings.
  */
 export function renderRouterConfig(input: RouterConfigInput): string {
   const lines = [
@@ -27,7 +29,7 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     `socketDir: ${SOCKET_DIR}`,
     `stateDir: ${ROUTER_STATE_DIR}`,
     `certResolver: ${CERT_RESOLVER}`,
-    `entrypoints: [${routableEntryPointNames(input).join(', ')}]`,
+    `traefikConfig: ${TRAEFIK_CONFIG_PATH}`,
     `dynamicPorts: {tcp: {from: ${DYNAMIC_TCP_RANGE.from}, to: ${DYNAMIC_TCP_RANGE.to}}}`,
   ]
   return `${lines.join('\n')}\n`

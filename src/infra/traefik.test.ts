@@ -40,22 +40,24 @@ describe('traefik.yml', () => {
     })
     expect(doc.entryPoints.traefik).toEqual({address: '127.0.0.1:8082'})
     expect(doc.entryPoints.web).toEqual({
-      address: ':80',
+      address: '203.0.113.50:80',
       http: {redirections: {entryPoint: {to: 'websecure', scheme: 'https', permanent: true}}},
     })
     expect(doc.entryPoints.websecure).toEqual({address: '203.0.113.50:443', asDefault: true, http: {tls: {certResolver: 'letsencrypt'}}})
     expect(doc.entryPoints['websecure-v6']).toBeUndefined()
-    expect(doc.entryPoints['tcp-25']).toEqual({address: ':25'})
-    expect(doc.entryPoints['tcp-10010']).toEqual({address: ':10010'})
-    expect(doc.entryPoints['udp-53']).toEqual({address: ':53/udp'})
-    expect(doc.entryPoints['udp-5353']).toEqual({address: ':5353/udp'})
+    // Specific addresses, never a wildcard: a service on 127.0.11.2:5432 must still be able to bind.
+    expect(doc.entryPoints['tcp-25']).toEqual({address: '203.0.113.50:25'})
+    expect(doc.entryPoints['tcp-10010']).toEqual({address: '203.0.113.50:10010'})
+    expect(doc.entryPoints['udp-53']).toEqual({address: '203.0.113.50:53/udp'})
+    expect(doc.entryPoints['udp-5353']).toEqual({address: '203.0.113.50:5353/udp'})
+    expect(Object.values(doc.entryPoints).map((e: any) => e.address).filter((a: string) => /^(:|\[::\]:|0\.0\.0\.0:)/.test(a))).toEqual([])
     expect(Object.keys(doc.entryPoints)).toEqual([
       'traefik', 'web', 'websecure', 'tcp-25', 'tcp-3306', 'tcp-5432', 'tcp-5672', 'tcp-6379', 'tcp-9092',
       'tcp-10000', 'tcp-10001', 'tcp-10002', 'tcp-10003', 'tcp-10004', 'tcp-10005', 'tcp-10006', 'tcp-10007',
       'tcp-10008', 'tcp-10009', 'tcp-10010', 'tcp-11211', 'tcp-27017', 'udp-53', 'udp-5353',
     ])
-    // Addresses are quoted so `:80` cannot be read as anything but a string by Traefik's YAML decoder.
-    expect(text).toContain('    address: ":80"\n')
+    // Addresses are quoted so `[2001:db8::1]:443` cannot be read as anything but a string by Traefik's decoder.
+    expect(text).toContain('    address: "203.0.113.50:80"\n')
     lint(text)
   })
 
@@ -64,6 +66,9 @@ describe('traefik.yml', () => {
     expect(doc.entryPoints['websecure-v6'].address).toBe('[2001:db8::1]:443')
     expect(doc.entryPoints.websecure).toBeUndefined()
     expect(doc.entryPoints.web.http.redirections.entryPoint.to).toBe('websecure-v6')
+    expect(doc.entryPoints.web.address).toBe('[2001:db8::1]:80')
+    expect(doc.entryPoints['web-v6']).toBeUndefined()
+    expect(doc.entryPoints['tcp-5432'].address).toBe('[2001:db8::1]:5432')
     expect(doc.certificatesResolvers.letsencrypt.acme.email).toBeUndefined()
     const text = renderTraefikYaml({publicIPv6: '2001:db8::1'})
     expect(text).toContain('    address: "[2001:db8::1]:443"\n')
@@ -74,7 +79,15 @@ describe('traefik.yml', () => {
     const doc = traefikConfig({publicIPv4: '198.51.100.7', publicIPv6: '2001:db8::5'}) as {entryPoints: Record<string, any>}
     const https = Object.values(doc.entryPoints).filter((e) => String(e.address).endsWith(':443')).map((e) => e.address)
     expect(https).toEqual(['198.51.100.7:443', '[2001:db8::5]:443'])
+    // Each family's HTTP entry point redirects to the HTTPS one of the same family.
+    expect(doc.entryPoints.web.address).toBe('198.51.100.7:80')
     expect(doc.entryPoints.web.http.redirections.entryPoint.to).toBe('websecure')
+    expect(doc.entryPoints['web-v6'].address).toBe('[2001:db8::5]:80')
+    expect(doc.entryPoints['web-v6'].http.redirections.entryPoint.to).toBe('websecure-v6')
+    expect(doc.entryPoints['tcp-5432']).toEqual({address: '198.51.100.7:5432'})
+    expect(doc.entryPoints['tcp-5432-v6']).toEqual({address: '[2001:db8::5]:5432'})
+    expect(doc.entryPoints['udp-53-v6']).toEqual({address: '[2001:db8::5]:53/udp'})
+    expect(Object.keys(doc.entryPoints).slice(0, 5)).toEqual(['traefik', 'web', 'web-v6', 'websecure', 'websecure-v6'])
   })
 
   it('refuses a machine with neither address family, naming the fields', () => {
@@ -120,7 +133,14 @@ describe('traefik.yml', () => {
         const doc = parse(text)
         const names = Object.keys(doc.entryPoints)
         for (const p of s.tcpPorts ?? []) expect(names).toContain(`tcp-${p}`)
-        for (const p of s.udpPorts ?? []) expect(doc.entryPoints[`udp-${p}`].address).toBe(`:${p}/udp`)
+        const v4 = s.publicIPv4 ?? `[${s.publicIPv6}]`
+        for (const p of s.udpPorts ?? []) expect(doc.entryPoints[`udp-${p}`].address).toBe(`${v4}:${p}/udp`)
+        for (const [name, ep] of Object.entries<any>(doc.entryPoints)) {
+          if (name === 'traefik') continue
+          const v6 = name.endsWith('-v6')
+          expect(ep.address.startsWith(v6 || !s.publicIPv4 ? `[${s.publicIPv6}]:` : `${s.publicIPv4}:`)).toBe(true)
+          if (ep.http?.redirections) expect(ep.http.redirections.entryPoint.to).toBe(v6 || !s.publicIPv4 ? 'websecure-v6' : 'websecure')
+        }
         expect(Boolean(doc.entryPoints.websecure)).toBe(Boolean(s.publicIPv4))
         expect(Boolean(doc.entryPoints['websecure-v6'])).toBe(Boolean(s.publicIPv6))
       }),

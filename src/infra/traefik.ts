@@ -29,10 +29,19 @@ export function publicEntryPoints(input: EntryPointInput): EntryPoint[] {
 
 type EntryPointConfig = Record<string, unknown>
 
-function entryPointConfig(ep: EntryPoint, httpsTarget: string): EntryPointConfig {
+/**
+ * The HTTPS entry point an HTTP one redirects to: the one of the same address family, so a request that came in
+ * over IPv6 stays on the IPv6 listener (`web` → websecure, `web-v6` → websecure-v6, and on an IPv6-only machine
+ * `web` → websecure-v6, the guide's IPv6 HTTPS name).
+ */
+function httpsTargetFor(ep: EntryPoint): string {
+  return ep.family === 'ipv6' ? 'websecure-v6' : 'websecure'
+}
+
+function entryPointConfig(ep: EntryPoint): EntryPointConfig {
   switch (ep.kind) {
     case 'http': {
-      return {address: ep.address, http: {redirections: {entryPoint: {to: httpsTarget, scheme: 'https', permanent: true}}}}
+      return {address: ep.address, http: {redirections: {entryPoint: {to: httpsTargetFor(ep), scheme: 'https', permanent: true}}}}
     }
 
     case 'https': {
@@ -50,13 +59,12 @@ function entryPointConfig(ep: EntryPoint, httpsTarget: string): EntryPointConfig
 /** traefik.yml as an object (the shape Traefik's static configuration has). */
 export function traefikConfig(input: TraefikInput): Record<string, unknown> {
   const eps = publicEntryPoints(input)
-  const httpsTarget = input.publicIPv4 ? 'websecure' : 'websecure-v6'
   const entryPoints: Record<string, EntryPointConfig> = {
     // The API and ping live on Traefik's internal entry point, bound to loopback so only the server (and
     // `rdc diagnose` over SSH) can read them.
     [INTERNAL_ENTRY_POINT]: {address: `127.0.0.1:${TRAEFIK_INTERNAL_PORT}`},
   }
-  for (const ep of eps) entryPoints[ep.name] = entryPointConfig(ep, httpsTarget)
+  for (const ep of eps) entryPoints[ep.name] = entryPointConfig(ep)
 
   return {
     global: {checkNewVersion: false, sendAnonymousUsage: false},

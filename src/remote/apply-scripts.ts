@@ -4,6 +4,18 @@
  */
 
 /**
+ * Prepare: creates the target folders and removes what an earlier push cut in the middle of an upload left
+ * beside the targets (its staged file and the upload's own temp file, `.<staged>.rdc-<random>`), so a re-run
+ * leaves nothing behind. Arguments: folders, `--`, then staged paths.
+ */
+export const PREPARE_SCRIPT = String.raw`
+set -e
+while [ $# -gt 0 ] && [ "$1" != -- ]; do mkdir -p "$1"; shift; done
+[ $# -gt 0 ] && shift
+for s in "$@"; do rm -f -- "$s" "$(dirname "$s")/.$(basename "$s").rdc-"*; done
+`
+
+/**
  * Commit: records the pending service actions, backs up every target that exists, then renames the staged
  * files (and new links) into place. Arguments: backupDir id pendingFile services, then triples
  * `F target stagedPath` or `L target linkTarget`.

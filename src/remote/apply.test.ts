@@ -16,7 +16,8 @@ import {buildPlan, probePaths, relocate} from './plan.js'
 import {SshTransport, type Transport} from './transport.js'
 
 const PORT = 23_472
-const BASE = '/tmp/rdc-push-apply'
+// Per process: several checkouts of the project may run this suite on one machine at once.
+const BASE = `/tmp/rdc-push-apply-${process.pid}`
 const ROOT = join(BASE, 'server')
 const FAKE = join(ROOT, 'fake')
 
@@ -139,15 +140,16 @@ describe('plan + apply against a real sshd (server layout under a temp root)', (
     expect(readFileSync(acme, 'utf8')).toBe('{"letsencrypt":{}}')
   })
 
-  it('changing TCP ports updates traefik.yml and router.yaml only; no daemon-reload', async () => {
+  it('changing TCP ports updates traefik.yml only and recreates only the proxy; no daemon-reload', async () => {
     rmSync(join(FAKE, 'log'), {force: true})
     const {t} = await connect()
     const p = await plan(t, {...base, tcpPorts: [25, 993]})
-    expect(p.files.filter((f) => f.action === 'update').map((f) => f.path)).toEqual([server('/opt/rediacc/proxy/traefik.yml'), server('/etc/rediacc/router.yaml')])
+    expect(p.files.filter((f) => f.action === 'update').map((f) => f.path)).toEqual([server('/opt/rediacc/proxy/traefik.yml')])
+    expect(Object.keys(p.reasons)).toEqual(['proxy'])
     const r = await applyPlan(t, p)
     expect(r.ok).toBe(true)
-    expect(r.filesUploaded).toBe(2)
-    expect(serviceLog()).toEqual(['restart-router', 'recreate-proxy'])
+    expect(r.filesUploaded).toBe(1)
+    expect(serviceLog()).toEqual(['recreate-proxy'])
     expect(readFileSync(server('/opt/rediacc/proxy/traefik.yml'), 'utf8')).toContain('tcp-993:')
   })
 
@@ -195,11 +197,14 @@ describe('plan + apply against a real sshd (server layout under a temp root)', (
     expect((await plan(t, v2)).noop).toBe(true)
   })
 
+  const v3Settings = {...v2, tcpPorts: [25, 993, 2525], cfDnsApiToken: new Secret('cf-token-rotated-0123')}
+
   it('a connection cut during the uploads leaves the previous set intact; a re-run converges', async () => {
     rmSync(join(FAKE, 'log'), {force: true})
     const traefik = server('/opt/rediacc/proxy/traefik.yml')
     const before = readFileSync(traefik, 'utf8')
-    const v3 = {...v2, tcpPorts: [25, 993, 2525]}
+    // Two proxy files change (traefik.yml and config.env), so the cut falls between two staged uploads.
+    const v3 = {...v2, tcpPorts: [25, 993, 2525], cfDnsApiToken: new Secret('cf-token-rotated-0123')}
     const {t, client} = await connect()
     const p = await plan(t, v3)
     let uploads = 0
@@ -226,7 +231,8 @@ describe('plan + apply against a real sshd (server layout under a temp root)', (
 
   it('a cut right after the commit leaves pending actions that the next push carries out', async () => {
     rmSync(join(FAKE, 'log'), {force: true})
-    const v4 = {...v2, tcpPorts: [25, 993, 2526]}
+    // A port change (proxy) and a new base domain (router.yaml, so the router) in one push.
+    const v4 = {...v3Settings, tcpPorts: [25, 993, 2526], baseDomain: 'example.org'}
     const {t, client} = await connect()
     const p = await plan(t, v4)
     const r = await applyPlan(t, p, {

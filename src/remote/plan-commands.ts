@@ -40,7 +40,8 @@ export function defaultServerCommands(composeFile: string, compose: 'v2' | 'v1' 
     listenersProbe: 'ss -Hltnup 2>/dev/null',
     routerEnabledProbe: `systemctl is-enabled ${ROUTER_UNIT} 2>/dev/null || true`,
     routerActiveProbe: `systemctl is-active ${ROUTER_UNIT} 2>/dev/null || true`,
-    proxyRunningProbe: `docker inspect -f '{{.State.Running}}' ${PROXY_CONTAINER} 2>/dev/null || echo missing`,
+    // `true 4242`: running, and its main process (whose PID namespace tells the proxy's listeners from others).
+    proxyRunningProbe: `docker inspect -f '{{.State.Running}} {{.State.Pid}}' ${PROXY_CONTAINER} 2>/dev/null || echo missing`,
     daemonReload: ['systemctl', 'daemon-reload'],
     enableRouter: ['systemctl', 'enable', ROUTER_UNIT],
     restartRouter: ['systemctl', 'restart', ROUTER_UNIT],

@@ -51,11 +51,21 @@ export function parseListeners(output: string): Listener[] {
   return result
 }
 
-const WILDCARDS = new Set(['', '*', '0.0.0.0', '::'])
+/** Wildcards that cover both families: `::` is dual-stack under Linux's default bindv6only=0, `*` is ss's any. */
+const ANY = new Set(['', '*', '::'])
 
-/** Linux refuses a bind when either side is a wildcard or both name the same address. */
+const isIPv6 = (address: string) => address.includes(':')
+
+/**
+ * Linux refuses a bind on a port another socket holds when both name the same address, or when either is a
+ * wildcard of that family (`0.0.0.0` covers IPv4 only; `::` and `*` cover both). Entry points bind the machine's
+ * specific public address, so systemd-resolved on 127.0.0.53:53 no longer stands in the way of udp-53.
+ */
 function overlaps(need: string, held: string): boolean {
-  return WILDCARDS.has(need) || WILDCARDS.has(held) || need === held
+  if (ANY.has(need) || ANY.has(held) || need === held) return true
+  if (need === '0.0.0.0') return !isIPv6(held)
+  if (held === '0.0.0.0') return !isIPv6(need)
+  return false
 }
 
 function bindAddress(ep: EntryPoint): string {
@@ -63,9 +73,11 @@ function bindAddress(ep: EntryPoint): string {
   return host.replace(/^\[/, '').replace(/\]$/, '')
 }
 
+const PROXY_PROCESS = 'traefik'
+
 /** Every port the proxy and the route server will bind. */
 export function portNeeds(entryPoints: readonly EntryPoint[]): PortNeed[] {
-  const proxy = ['traefik']
+  const proxy = [PROXY_PROCESS]
   return [
     ...entryPoints.map((ep) => ({proto: ep.kind === 'udp' ? ('udp' as const) : ('tcp' as const), port: ep.port, address: bindAddress(ep), by: ep.name, ours: proxy})),
     {proto: 'tcp', port: TRAEFIK_INTERNAL_PORT, address: '127.0.0.1', by: 'traefik (ping/API)', ours: proxy},
@@ -75,15 +87,18 @@ export function portNeeds(entryPoints: readonly EntryPoint[]): PortNeed[] {
 }
 
 /**
- * Ports held by something other than our own proxy or route server. A listener whose process ss could not see
+ * Ports held by something other than our own proxy or route server. A listener counts as the proxy's when its
+ * process is named like it or runs inside the proxy container (`proxyPids`, found by PID namespace on the
+ * server), so an image whose program has another name is still ours. A listener whose process ss could not see
  * (no root) counts as ours only while the proxy container runs, since then it is most likely Traefik.
  */
-export function findPortConflicts(needs: readonly PortNeed[], listeners: readonly Listener[], proxyRunning: boolean): PortConflict[] {
+export function findPortConflicts(needs: readonly PortNeed[], listeners: readonly Listener[], proxyRunning: boolean, proxyPids: readonly number[] = []): PortConflict[] {
   const conflicts: PortConflict[] = []
   const seen = new Set<string>()
   for (const need of needs) {
     for (const l of listeners) {
       if (l.proto !== need.proto || l.port !== need.port || !overlaps(need.address, l.address)) continue
+      if (l.pid !== undefined && proxyPids.includes(l.pid) && need.ours.includes(PROXY_PROCESS)) continue
       if (l.process ? need.ours.includes(l.process) : proxyRunning) continue
       const key = `${need.proto}/${need.port}/${l.process ?? '?'}/${l.pid ?? ''}`
       if (seen.has(key)) continue

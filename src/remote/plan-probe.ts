@@ -20,7 +20,8 @@ v2=
 for d in /usr/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins /usr/local/lib/docker/cli-plugins /usr/local/libexec/docker/cli-plugins "$HOME/.docker/cli-plugins"; do [ -x "$d/docker-compose" ] && v2=1; done
 if [ -n "$v2" ]; then c=v2; elif command -v docker-compose >/dev/null 2>&1; then c=v1; elif docker compose version >/dev/null 2>&1; then c=v2; else c=none; fi
 printf 'compose\t%s\n' "$c"
-printf 'proxy\t%s\n' "$(eval "$4")"
+proxy=$(eval "$4")
+printf 'proxy\t%s\n' "$proxy"
 [ -f "$1" ] && while read -r a; do printf 'pending\t%s\n' "$a"; done < "$1"
 listeners=$6
 shift 6
@@ -34,8 +35,20 @@ done
 if [ -n "$files" ]; then
   for f in "$@"; do [ -f "$f" ] && [ ! -L "$f" ] && printf '%s\0' "$f"; done | xargs -0 sha256sum | while read -r h f; do printf 'file\t%s\t%s\n' "$h" "$f"; done
 fi
+ssout=$(eval "$listeners")
+# The proxy container has a PID namespace of its own: listeners in it are the proxy's, whatever the program is
+# called (traefik, or another image set with proxyImage).
+set -- $proxy
+if [ "$1" = true ] && [ -n "$2" ] && [ "$2" != 0 ]; then
+  ns=$(readlink /proc/$2/ns/pid 2>/dev/null)
+  if [ -n "$ns" ] && [ "$ns" != "$(readlink /proc/$$/ns/pid)" ]; then
+    for p in $(printf '%s\n' "$ssout" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+      [ "$(readlink /proc/$p/ns/pid 2>/dev/null)" = "$ns" ] && printf 'proxy-pid\t%s\n' "$p"
+    done
+  fi
+fi
 echo ss
-eval "$listeners"
+printf '%s\n' "$ssout"
 exit 0
 `
 
@@ -56,6 +69,7 @@ export function parseProbe(output: string): RemoteState {
     pending: [],
     hashes: new Map(),
     listeners: '',
+    proxyPids: [],
   }
   const lines = output.split('\n')
   for (let i = 0; i < lines.length; i++) {
@@ -99,7 +113,13 @@ export function parseProbe(output: string): RemoteState {
       }
 
       case 'proxy': {
-        state.proxyRunning = a.trim() || 'missing'
+        // `true 4242` (running, main PID) or `false 0` or `missing`.
+        state.proxyRunning = a.trim().split(/\s+/)[0] || 'missing'
+        break
+      }
+
+      case 'proxy-pid': {
+        state.proxyPids.push(Number(a))
         break
       }
 

@@ -60,6 +60,8 @@ export interface RemoteState {
   routerActive: string
   /** `true`, `false` or `missing` (docker inspect's view of the proxy container). */
   proxyRunning: string
+  /** Processes of the running proxy container that hold listening sockets (they are the proxy, whatever their name). */
+  proxyPids: number[]
   /** Service actions a previous push committed files for but did not finish. */
   pending: Service[]
   /** Server path → sha256, `link:<target>`, or null when missing. */

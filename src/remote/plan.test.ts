@@ -82,11 +82,42 @@ describe('port conflicts', () => {
 
   it('reports foreign holders of needed ports, not our own Traefik/router nor other addresses', () => {
     const conflicts = findPortConflicts(portNeeds(entryPointsFor({publicIPv4: '203.0.113.50'})), parseListeners(SS), true)
+    // systemd-resolved on 127.0.0.53:53 and stunnel on 127.0.0.1:443 hold other addresses than 203.0.113.50.
     expect(conflicts.map((c) => [c.proto, c.port, c.by, c.holder])).toEqual([
       ['tcp', 80, 'web', 'nginx (pid 900) on 0.0.0.0'],
       ['tcp', 3306, 'tcp-3306', 'mariadbd (pid 31) on ::'],
-      ['udp', 53, 'udp-53', 'systemd-resolve (pid 412) on 127.0.0.53'],
     ])
+  })
+
+  it('conflicts are address-specific: 0.0.0.0 blocks IPv4 only, :: (dual-stack) and the same address block both', () => {
+    const ss = [
+      'tcp LISTEN 0 128 0.0.0.0:80 0.0.0.0:* users:(("nginx",pid=9,fd=4))',
+      'tcp LISTEN 0 128 [2001:db8::5]:5432 [::]:* users:(("postgres",pid=10,fd=4))',
+      'tcp LISTEN 0 128 127.0.11.2:5432 0.0.0.0:* users:(("postgres",pid=11,fd=4))',
+      'udp UNCONN 0 0 [::]:53 [::]:* users:(("dnsmasq",pid=12,fd=4))',
+      'tcp LISTEN 0 128 198.51.100.7:6379 0.0.0.0:* users:(("redis",pid=13,fd=4))',
+    ].join('\n')
+    const eps = entryPointsFor({publicIPv4: '198.51.100.7', publicIPv6: '2001:db8::5'})
+    const c = findPortConflicts(portNeeds(eps), parseListeners(ss), false)
+    expect(c.map((x) => [x.port, x.by, x.holder])).toEqual([
+      [80, 'web', 'nginx (pid 9) on 0.0.0.0'],
+      [5432, 'tcp-5432-v6', 'postgres (pid 10) on 2001:db8::5'],
+      [6379, 'tcp-6379', 'redis (pid 13) on 198.51.100.7'],
+      [53, 'udp-53', 'dnsmasq (pid 12) on ::'],
+    ])
+  })
+
+  it("a listener inside the proxy container is the proxy's, whatever its program is called", () => {
+    const ss = [
+      'tcp LISTEN 0 128 127.0.0.1:8082 0.0.0.0:* users:(("httpd",pid=251,fd=3))',
+      'tcp LISTEN 0 128 203.0.113.50:443 0.0.0.0:* users:(("httpd",pid=251,fd=4))',
+      'tcp LISTEN 0 128 127.0.0.1:7111 0.0.0.0:* users:(("httpd",pid=300,fd=4))',
+    ].join('\n')
+    const needs = portNeeds(entryPointsFor({publicIPv4: '203.0.113.50'}))
+    expect(findPortConflicts(needs, parseListeners(ss), true, [251]).map((c) => c.by)).toEqual(['rediacc-router'])
+    expect(findPortConflicts(needs, parseListeners(ss), true, []).map((c) => c.by)).toEqual(['websecure', 'traefik (ping/API)', 'rediacc-router'])
+    const probe = parseProbe('proxy\ttrue 4242\nproxy-pid\t251\nss\n')
+    expect([probe.proxyRunning, probe.proxyPids]).toEqual(['true', [251]])
   })
 
   it('a wildcard listener conflicts with a specific HTTPS address', () => {
@@ -120,9 +151,11 @@ describe('buildPlan', () => {
     expect(find('recreate rediacc-proxy')).toMatchObject({
       argv: ['docker-compose', '-p', 'rediacc-proxy', '-f', '/opt/rediacc/proxy/docker-compose.yml', 'up', '-d', '--force-recreate', '--remove-orphans'],
     })
-    expect(find('create folders')).toMatchObject({
-      argv: ['mkdir', '-p', '/etc/rediacc', '/etc/systemd/system', '/opt/rediacc/proxy', '/opt/rediacc/proxy/letsencrypt', '/usr/bin', '/usr/lib/rediacc/renet', '/usr/lib/rediacc/renet/1.0.0', '/var/lib/rediacc/push'],
-    })
+    const prepare = (find('create folders') as {argv: string[]}).argv
+    expect(prepare.slice(0, 2)).toEqual(['sh', '-c'])
+    expect(prepare.slice(3, prepare.indexOf('--'))).toEqual(['rdc-prepare', '/etc/rediacc', '/etc/systemd/system', '/opt/rediacc/proxy', '/opt/rediacc/proxy/letsencrypt', '/usr/bin', '/usr/lib/rediacc/renet', '/usr/lib/rediacc/renet/1.0.0', '/var/lib/rediacc/push'])
+    // Every staged path is cleared first, with any temp file a cut upload left beside it.
+    expect(prepare.slice(prepare.indexOf('--') + 1)).toContain('/opt/rediacc/proxy/.traefik.yml.rdc-staged')
     expect(p.rollback.map((s) => s.label)).toEqual(['restore the previous files', 'systemctl daemon-reload', 'restart rediacc-router', 'recreate rediacc-proxy'])
   })
 

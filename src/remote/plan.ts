@@ -5,7 +5,7 @@ import {Secret} from '../config/secret.js'
 import {PROXY_COMPOSE_PATH, PUSH_BACKUP_DIR, PUSH_PENDING_PATH, PUSH_STATE_DIR, RENET_CURRENT_LINK, RENET_LIB_DIR} from '../infra/layout.js'
 import type {RenderedSet} from '../infra/rendered-file.js'
 import type {EntryPoint} from '../net/entrypoints.js'
-import {COMMIT_SCRIPT, PRUNE_RENET_SCRIPT, ROLLBACK_SCRIPT} from './apply-scripts.js'
+import {COMMIT_SCRIPT, PREPARE_SCRIPT, PRUNE_RENET_SCRIPT, ROLLBACK_SCRIPT} from './apply-scripts.js'
 import {defaultServerCommands, type ServerCommands} from './plan-commands.js'
 import {findPortConflicts, parseListeners, portNeeds} from './plan-ports.js'
 import {nodeMajor} from './plan-probe.js'
@@ -141,7 +141,8 @@ export function buildPlan(input: PlanInput): Plan {
   const services = Object.keys(reasons) as Service[]
   if (changing.length > 0) {
     const dirs = [...new Set([...changing.map((f) => posix.dirname(f.path)), at(PUSH_STATE_DIR)])].sort()
-    steps.push({kind: 'exec', label: 'create folders', argv: ['mkdir', '-p', ...dirs]}, ...uploads, {
+    const stagedPaths = uploads.map((u) => (u.kind === 'upload' ? u.stagePath : ''))
+    steps.push({kind: 'exec', label: 'create folders', argv: ['sh', '-c', PREPARE_SCRIPT, 'rdc-prepare', ...dirs, '--', ...stagedPaths]}, ...uploads, {
       kind: 'exec',
       label: `commit ${changing.length} file(s) with backups`,
       argv: ['sh', '-c', COMMIT_SCRIPT, 'rdc-commit', backupDir, id, pendingPath, services.join(' '), ...commitArgs],
@@ -186,7 +187,7 @@ export function buildPlan(input: PlanInput): Plan {
     steps,
     rollback,
     missingPrerequisites: missingPrerequisites(input.state),
-    conflicts: findPortConflicts(entryPointsNeeded, parseListeners(input.state.listeners), input.state.proxyRunning === 'true'),
+    conflicts: findPortConflicts(entryPointsNeeded, parseListeners(input.state.listeners), input.state.proxyRunning === 'true', input.state.proxyPids),
     noop: steps.length === 0,
   }
 }

@@ -131,14 +131,19 @@ describe('set-infra / show-infra', () => {
     const shown = await rdc(['context', 'show-infra', 'server-1', '--json'])
     expect(shown.json.infra.cfDnsApiToken).toBe('***')
     const names = shown.json.entryPoints.map((e: {name: string}) => e.name)
-    expect(names).toEqual(['web', 'websecure', 'websecure-v6', 'tcp-25', 'tcp-143', 'tcp-3306', 'tcp-5432', 'tcp-5672', 'tcp-6379', 'tcp-9092',
-      ...Array.from({length: 11}, (_, i) => `tcp-${10_000 + i}`), 'tcp-11211', 'tcp-27017', 'udp-53', 'udp-5353'])
-    expect(shown.json.entryPoints[1]).toEqual({name: 'websecure', kind: 'https', address: '198.51.100.7:443', port: 443, source: 'standard'})
-    expect(shown.json.entryPoints[2].address).toBe('[2a01:4f8::1]:443')
+    // Dual-stack: every public entry point binds the specific address, each followed by its IPv6 twin.
+    const twins = (n: string) => [n, `${n}-v6`]
+    expect(names).toEqual(['web', 'web-v6', 'websecure', 'websecure-v6', ...['tcp-25', 'tcp-143', 'tcp-3306', 'tcp-5432', 'tcp-5672', 'tcp-6379', 'tcp-9092',
+      ...Array.from({length: 11}, (_, i) => `tcp-${10_000 + i}`), 'tcp-11211', 'tcp-27017', 'udp-53', 'udp-5353'].flatMap(twins)])
+    expect(shown.json.entryPoints[0]).toEqual({name: 'web', kind: 'http', address: '198.51.100.7:80', port: 80, family: 'ipv4', source: 'standard'})
+    expect(shown.json.entryPoints[1]).toEqual({name: 'web-v6', kind: 'http', address: '[2a01:4f8::1]:80', port: 80, family: 'ipv6', source: 'standard'})
+    expect(shown.json.entryPoints[2]).toEqual({name: 'websecure', kind: 'https', address: '198.51.100.7:443', port: 443, family: 'ipv4', source: 'standard'})
+    expect(shown.json.entryPoints[3].address).toBe('[2a01:4f8::1]:443')
     const human = await rdc(['context', 'show-infra', 'server-1'])
     expect(human.stdout).toMatch(/Cloudflare token:\s+\*\*\* \(stored\)/)
     expect(human.stdout).toMatch(/websecure-v6\s+\[2a01:4f8::1\]:443\s+standard/)
-    expect(human.stdout).toMatch(/tcp-25\s+:25\s+user/)
+    expect(human.stdout).toMatch(/tcp-25\s+198\.51\.100\.7:25\s+user/)
+    expect(human.stdout).toMatch(/udp-53-v6\s+\[2a01:4f8::1\]:53\/udp\s+preconfigured/)
     process.env.RDC_CF_DNS_TOKEN = `${TOKEN}-from-env`
     expect((await rdc(['context', 'show-infra', 'server-1'])).stdout).toMatch(/Cloudflare token:\s+\*\*\* \(from RDC_CF_DNS_TOKEN\)/)
     delete process.env.RDC_CF_DNS_TOKEN
@@ -207,6 +212,23 @@ describe('set-infra / show-infra', () => {
     process.env.RDC_MACHINE = 'server-1'
     expect((await rdc(['context', 'show-infra', '--json'])).json).toMatchObject({machine: 'server-1', context: 'prod'})
     expect((await rdc(['context', 'show-infra', 'edge', '--context', 'staging', '--json'])).json).toMatchObject({machine: 'edge', context: 'staging'})
+  })
+
+  it('sets and clears the proxy image, refusing what is not an image reference', async () => {
+    await setup()
+    const set = await rdc(['context', 'set-infra', 'server-1', '--proxy-image', 'registry.example.com/mirror/traefik:v3.6.11', '--json'])
+    expect(set.exitCode).toBe(0)
+    expect(set.json.changed).toEqual(['proxy-image'])
+    const shown = await rdc(['context', 'show-infra', 'server-1', '--json'])
+    expect(shown.json.infra.proxyImage).toBe('registry.example.com/mirror/traefik:v3.6.11')
+    const before = await readFile(configFile, 'utf8')
+    const bad = await rdc(['context', 'set-infra', 'server-1', '--proxy-image', 'Traefik latest', '--json'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.json.error.field).toBe('--proxy-image')
+    expect(await readFile(configFile, 'utf8')).toBe(before)
+    const unset = await rdc(['context', 'set-infra', 'server-1', '--unset', 'proxy-image', '--json'])
+    expect(unset.json.changed).toEqual(['proxy-image'])
+    expect((await rdc(['context', 'show-infra', 'server-1', '--json'])).json.infra.proxyImage).toBeUndefined()
   })
 
   it('reports an invalid context file with exit 3, the key path and line, leaving it untouched', async () => {

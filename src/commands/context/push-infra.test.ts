@@ -49,6 +49,7 @@ function writeConfig(hostKey: string, keyPath: string): void {
             'wrong-key': machine({hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', infra: {publicIPv4: '203.0.113.51'}}),
           },
         },
+        staging: {machines: {edge: machine({infra: {publicIPv4: '203.0.113.60', cfDnsApiToken: 'staging-token'}})}},
       },
     }),
     {mode: 0o600},
@@ -82,7 +83,10 @@ describe('rdc context push-infra', () => {
     expect(readFileSync(join(out, 'opt/rediacc/proxy/traefik.yml'), 'utf8')).toContain('"203.0.113.50:443"')
     expect(readFileSync(join(out, 'opt/rediacc/proxy/config.env'), 'utf8')).toContain('CF_DNS_API_TOKEN=cmd-secret-token\n')
     expect(statSync(join(out, 'opt/rediacc/proxy/config.env')).mode & 0o777).toBe(0o600)
-    expect(readFileSync(join(out, 'etc/rediacc/router.yaml'), 'utf8')).toContain('entrypoints: [web, websecure, tcp-25,')
+    const routerYaml = readFileSync(join(out, 'etc/rediacc/router.yaml'), 'utf8')
+    expect(routerYaml).toContain('traefikConfig: /opt/rediacc/proxy/traefik.yml\n')
+    expect(routerYaml).not.toContain('entrypoints')
+    expect(json.out[0].warnings).toBeUndefined()
   })
 
   it('--out with several machines gives each its own folder', async () => {
@@ -91,12 +95,30 @@ describe('rdc context push-infra', () => {
     expect(r.exitCode).toBe(0)
     expect(readFileSync(join(out, 'server-2/opt/rediacc/proxy/traefik.yml'), 'utf8')).toContain('"[2001:db8::1]:443"')
     expect(r.stdout).toContain('server-1: 9 files and 1 link written under')
+    // server-2 stores no Cloudflare token and none is in the environment: written, with a warning.
+    expect(r.stdout).toMatch(/server-2: 9 files and 1 link written under \S+\n  warning: server-2 has no Cloudflare token .*certificates cannot be issued/)
   })
 
-  it('without machines or --all: a usage error, exit 2', async () => {
+  it('without machines or --all: a usage error naming the machines (exit 2); RDC_MACHINE picks the default', async () => {
     const r = await rdc(['context', 'push-infra', '--json'])
     expect(r.exitCode).toBe(2)
-    expect(JSON.parse(r.stdout).error).toMatchObject({kind: 'usage', field: 'machines'})
+    expect(JSON.parse(r.stdout).error).toMatchObject({kind: 'usage', field: 'machine'})
+    expect(JSON.parse(r.stdout).error.suggestion).toContain('server-1, server-2')
+    const byEnv = await rdc(['context', 'push-infra', '--out', join(BASE, 'by-env'), '--json'], {RDC_MACHINE: 'server-2'})
+    expect(byEnv.exitCode).toBe(0)
+    expect(JSON.parse(byEnv.stdout).out.map((o: {machine: string}) => o.machine)).toEqual(['server-2'])
+  })
+
+  it('machine names and --all together are refused; --context picks another context', async () => {
+    const both = await rdc(['context', 'push-infra', 'server-1', '--all', '--json'])
+    expect(both.exitCode).toBe(2)
+    expect(JSON.parse(both.stdout).error).toMatchObject({kind: 'usage', field: 'all'})
+    const staging = await rdc(['context', 'push-infra', '--all', '--context', 'staging', '--out', join(BASE, 'staging'), '--json'])
+    expect(staging.exitCode).toBe(0)
+    expect(JSON.parse(staging.stdout).out.map((o: {machine: string}) => o.machine)).toEqual(['edge'])
+    const typo = await rdc(['context', 'push-infra', 'server-l', '--json'])
+    expect(typo.exitCode).toBe(4)
+    expect(JSON.parse(typo.stdout).error.suggestion).toContain('Did you mean "server-1"?')
   })
 
   it('--out cannot be combined with --dry-run', async () => {
@@ -118,7 +140,7 @@ describe('rdc context push-infra', () => {
     const wrong = summary.machines.find((m: {machine: string}) => m.machine === 'wrong-key')
     expect(wrong.status).toBe('failed')
     expect(wrong.error).toMatchObject({kind: 'hostKey', exitCode: 5})
-    expect(wrong.error.message).toMatch(/presented host key SHA256:\S+, not the pinned SHA256:/)
+    expect(wrong.error.message).toMatch(/^The host key of wrong-key \(127\.0\.0\.1:\d+\) has changed\. Expected SHA256:\S+, received SHA256:\S+\. Nothing was run\.$/)
     // server-1 was reached (right key) and stopped at the preflight: this machine runs no systemd.
     const s1 = summary.machines.find((m: {machine: string}) => m.machine === 'server-1')
     expect(s1.status).toBe('failed')
@@ -126,19 +148,35 @@ describe('rdc context push-infra', () => {
     expect(r.stdout).not.toContain('cmd-secret-token')
   })
 
-  it('an unusable private key is a usage error naming the field', async () => {
+  it('an unusable private key is a connection error naming the key and the fix', async () => {
     const r = await rdc(['context', 'push-infra', 'bad-key', '--json'])
     expect(r.exitCode).toBe(1)
     const m = JSON.parse(r.stdout).machines[0]
-    expect(m.error).toMatchObject({kind: 'usage', exitCode: 2})
-    expect(m.error.message).toContain('Cannot use the SSH key /etc/hostname for bad-key')
+    expect(m.error).toMatchObject({kind: 'connection', exitCode: 6})
+    expect(m.error.message).toContain('Cannot use the private key /etc/hostname')
+    expect(m.error.suggestion).toContain('ssh-agent')
   })
 
   it('plain output names each machine and exits 1 when one failed', async () => {
     const r = await rdc(['context', 'push-infra', 'wrong-key'])
     expect(r.exitCode).toBe(1)
     expect(r.stdout).toContain('wrong-key: connecting')
-    expect(r.stdout).toMatch(/wrong-key: FAILED: wrong-key \(127\.0\.0\.1\) presented host key/)
-    expect(r.stderr).toContain('1 of 1 machine(s) failed: wrong-key.')
+    expect(r.stdout).toMatch(/wrong-key: FAILED: The host key of wrong-key \(127\.0\.0\.1:\d+\) has changed/)
+    expect(r.stdout).toContain('  wrong-key: If the server was deliberately rebuilt, re-pin its key: rdc context scan-keys wrong-key.')
+    // The report is the message: no second error on stderr.
+    expect(r.stderr).toBe('')
+  })
+
+  it('a machine without a Cloudflare token gets a warning in its result and in the human output', async () => {
+    const json = await rdc(['context', 'push-infra', 'server-2', '--json'])
+    const m = JSON.parse(json.stdout).machines[0]
+    expect(m.warnings).toEqual([expect.stringMatching(/^server-2 has no Cloudflare token \(cfDnsApiToken or RDC_CF_DNS_TOKEN\): Let's Encrypt certificates cannot be issued/)])
+    // The warning is not the failure: this sshd runs no systemd, which is what stops it.
+    expect(m.error.kind).toBe('usage')
+    const human = await rdc(['context', 'push-infra', 'server-2'])
+    expect(human.stdout).toMatch(/server-2: FAILED: .*\n  warning: server-2 has no Cloudflare token/)
+    const withEnv = await rdc(['context', 'push-infra', 'server-2', '--json'], {RDC_CF_DNS_TOKEN: 'env-token-value'})
+    expect(JSON.parse(withEnv.stdout).machines[0].warnings).toBeUndefined()
+    expect(withEnv.stdout).not.toContain('env-token-value')
   })
 })

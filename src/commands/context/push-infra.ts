@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {EXIT_CODES, FailureError} from '../../errors.js'
+import {EXIT_CODES} from '../../errors.js'
 import type {PushSummary} from '../../infra/push.js'
 
 export default class PushInfra extends BaseCommand<typeof PushInfra> {
@@ -17,7 +17,7 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
   ]
 
   static override strict = false
-  static override args = {machines: Args.string({description: 'Machines to push to (or --all).'})}
+  static override args = {machines: Args.string({description: 'Machines to push to (or --all; none: RDC_MACHINE or the project file).'})}
   static override flags = {
     all: Flags.boolean({description: 'Push to every machine of the context.'}),
     'dry-run': Flags.boolean({description: 'Show the plan and a diff (secrets masked); change nothing.'}),
@@ -47,14 +47,9 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
       log: (line) => this.log(line),
     })
     if ('machines' in result && !(result as PushSummary).ok) {
-      const failed = (result as PushSummary).machines.filter((m) => m.status === 'failed').map((m) => m.machine)
-      if (this.jsonEnabled()) {
-        // The summary is the JSON answer; the exit code still says a machine failed.
-        process.exitCode = EXIT_CODES.failure.code
-        return result
-      }
-
-      throw new FailureError(`${failed.length} of ${(result as PushSummary).machines.length} machine(s) failed: ${failed.join(', ')}.`)
+      // The per-machine report (printed, or the JSON answer) already says what failed and how to fix it; the
+      // exit code says that something did, without repeating it as an error message.
+      process.exitCode = EXIT_CODES.failure.code
     }
 
     return result

@@ -25,6 +25,7 @@ export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra>
     'cf-dns-token': Flags.string({description: 'Cloudflare API token for DNS-01; "-" reads it from stdin. Stored in the file, shown as ***.'}),
     'tcp-ports': Flags.string({description: 'Extra TCP ports, comma-separated (replaces the list).'}),
     'udp-ports': Flags.string({description: 'Extra UDP ports, comma-separated (replaces the list).'}),
+    'proxy-image': Flags.string({description: 'Traefik image for the rediacc-proxy container (default: the pinned Traefik v3 release).'}),
     unset: Flags.string({description: 'Clear a setting.', multiple: true, options: Object.keys(INFRA_FIELDS)}),
     'allow-private': Flags.boolean({description: 'Accept private, loopback or documentation addresses as public (labs, tests).'}),
   }
@@ -34,7 +35,7 @@ export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra>
     const changes = validateInfraInput({
       publicIPv4: f['public-ipv4'], publicIPv6: f['public-ipv6'], baseDomain: f['base-domain'], certEmail: f['cert-email'],
       cfDnsApiToken: await readSecretFlag(f['cf-dns-token'], '--cf-dns-token'),
-      tcpPorts: f['tcp-ports'], udpPorts: f['udp-ports'], unset: f.unset as InfraField[] | undefined, allowPrivate: f['allow-private'],
+      tcpPorts: f['tcp-ports'], udpPorts: f['udp-ports'], proxyImage: f['proxy-image'], unset: f.unset as InfraField[] | undefined, allowPrivate: f['allow-private'],
     })
     const {store, contextName, machineName} = await resolveMachine({configPath: f.config, context: f.context, machine: this.args.machine})
     const result = await setInfra({store, contextName, machineName, changes})
