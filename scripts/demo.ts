@@ -4,7 +4,7 @@
  * config file; a command this build does not have yet is shown as "not in this build". Any failing step stops
  * the demo with the step named and a non-zero exit; the host stays up for inspection until `demo down`.
  */
-import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {parseDocument} from 'yaml'
 
@@ -40,13 +40,6 @@ const IMAGE_LOADERS: Record<string, (host: TestHost) => Promise<string>> = {
 
 function notInBuild(command: string, what: string): void {
   print(`$ rdc ${command} …  — not in this build (${what})`)
-}
-
-/** Sets infra.proxyImage in the demo's config file: a file-only setting (set-infra has no flag for it). */
-function setProxyImage(image: string): void {
-  const doc = parseDocument(readFileSync(CONFIG, 'utf8'))
-  doc.setIn(['contexts', CONTEXT, 'machines', MACHINE, 'infra', 'proxyImage'], image)
-  writeFileSync(CONFIG, doc.toString(), {mode: 0o600})
 }
 
 function networkIdOf(repo: string): number {
@@ -132,12 +125,10 @@ async function up(): Promise<void> {
     await rdc.run(
       title,
       ['context', 'set-infra', MACHINE, '--public-ipv4', host.saved.address, '--public-ipv6', host.saved.address6!, '--allow-private', '--base-domain', 'example.com',
-        '--cert-email', 'admin@example.com', '--cf-dns-token', '-', '--tcp-ports', EXTRA_TCP_PORTS, '--udp-ports', EXTRA_UDP_PORTS],
+        '--cert-email', 'admin@example.com', '--cf-dns-token', '-', '--tcp-ports', EXTRA_TCP_PORTS, '--udp-ports', EXTRA_UDP_PORTS, '--proxy-image', DEMO_PROXY_IMAGE],
       {stdin: {value: DEMO_TOKEN, shownAs: '"$DEMO_CF_TOKEN"'}},
     )
-    setProxyImage(DEMO_PROXY_IMAGE)
-    print(`  (file edit) contexts.${CONTEXT}.machines.${MACHINE}.infra.proxyImage: ${DEMO_PROXY_IMAGE}`)
-    print('  the proxy image is a file-only setting; the demo points it at the stand-in because no Traefik image can be pulled here')
+    print(`  --proxy-image ${DEMO_PROXY_IMAGE}: a stand-in for Traefik, since no Traefik image can be pulled here`)
   })
 
   await steps.run('Show the infrastructure settings and entry points', async (title) => {
