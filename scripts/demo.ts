@@ -106,8 +106,8 @@ async function up(): Promise<void> {
     print(`  ${await loadProxyStandinImage(host.live)}  (stand-in for Traefik: answers ${PROXY_STANDIN_PING}, routes nothing)`)
   })
 
-  await steps.run(`Create the context "${CONTEXT}"`, async () => {
-    await rdc.run('context create', ['context', 'create', CONTEXT])
+  await steps.run(`Create the context "${CONTEXT}"`, async (title) => {
+    await rdc.run(title, ['context', 'create', CONTEXT])
   })
 
   await steps.run('Add the machine, pinning its SSH host key', async (title) => {
