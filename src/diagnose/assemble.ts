@@ -82,7 +82,7 @@ export function diagnoseFacts(f: MachineFacts, now: Date): Finding[] {
 
   const server = f.server
   const repoNames = new Map((local.repositories ?? []).map((r) => [r.networkId, r.name]))
-  const router = checkRouter(server, machine, repoNames)
+  const router = checkRouter(server, machine, repoNames, local.infra)
   findings.push(...checkVersions(server, machine, router.health), ...router.findings)
   findings.push(...checkProxy(server, local.infra, machine))
 

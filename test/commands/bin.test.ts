@@ -2,6 +2,7 @@ import {spawnSync} from 'node:child_process'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ensureBuilt, ROOT} from '../support/cli.js'
@@ -15,7 +16,8 @@ function rdcBin(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
     encoding: 'utf8',
     env: {...process.env, RDC_CONFIG: join(dir, 'config.yaml'), RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CF_DNS_TOKEN: '', ...extraEnv},
   })
-  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+  // CI=true makes chalk colour even a pipe; the assertions are about the words.
+  return {code: r.status, stdout: stripVTControlCharacters(r.stdout), stderr: stripVTControlCharacters(r.stderr)}
 }
 
 beforeAll(async () => {

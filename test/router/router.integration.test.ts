@@ -3,7 +3,7 @@
  * sit in a socket folder of the test's own, named as on a server: docker-2816.sock and docker-2880.sock.
  */
 import {ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {mkdirSync, readFileSync, readdirSync, rmSync} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {Server, createServer} from 'node:net'
 import {join} from 'node:path'
@@ -11,6 +11,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
+import {renderTraefikYaml} from '../../src/infra/traefik.js'
 import type {HealthReport, PortsReport, RoutesReport} from '../../src/renet/router/types.js'
 import {DOCKER_CLI, PrivateDockerd, removeDockerdState, startPrivateDockerd} from '../support/dockerd.js'
 import {BUSYBOX_IMAGE, importBusyboxImage} from '../support/images.js'
@@ -21,6 +22,8 @@ const STATE = join(ROOT, 'state')
 const PORT = 17_111
 const REPO = join(import.meta.dirname, '..', '..')
 const BUNDLE = join(REPO, 'dist', 'renet.cjs')
+/** Short enough to watch a dynamic port being released, long enough for a router restart to keep it. */
+const PORT_GRACE_S = 8
 
 function http(port: number, path: string): Promise<{status: number; body: string}> {
   return new Promise((resolve, reject) => {
@@ -65,6 +68,10 @@ async function traefik(port = PORT): Promise<Config> {
   return (parse(r.body) ?? {}) as Config
 }
 
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
+}
+
 async function health(port = PORT): Promise<HealthReport> {
   return JSON.parse((await http(port, '/health')).body) as HealthReport
 }
@@ -74,7 +81,8 @@ function startRouter(port: number, socketDir: string, stateDir: string): {child:
   const child = spawn(
     process.execPath,
     [BUNDLE, 'router', '--socket-dir', socketDir, '--state-dir', stateDir, '--listen', `127.0.0.1:${port}`, '--base-domain', 'example.com',
-      '--entrypoints', 'web,websecure,tcp-25,tcp-993,tcp-5432,tcp-10000,tcp-10001,udp-53', '--resync-interval', '5', '--machine', 'it'],
+      '--entrypoints', 'web,websecure,tcp-25,tcp-993,tcp-5432,tcp-10000,tcp-10001,tcp-10002,udp-53', '--resync-interval', '5', '--machine', 'it',
+      '--port-grace', String(PORT_GRACE_S)],
     {stdio: ['ignore', 'pipe', 'pipe']},
   )
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
@@ -269,7 +277,8 @@ describe('renet router with two real dockerd daemons', () => {
     expect(stale.daemons.find((d) => d.networkId === 2880)).toMatchObject({stale: true, error: expect.any(String), containers: 2})
     expect((await traefik()).http?.routers?.['keeper-2880']).toBeDefined()
     await sleep(1500)
-    expect((await traefik()).http?.routers?.['keeper-2880']).toBeDefined()
+    // Both containers stay routed while the daemon is silent: `web` (no restart policy) too.
+    expect((await traefik()).http?.routers).toMatchObject({'keeper-2880': expect.anything(), 'web-2880': expect.anything()})
 
     // A router restarted meanwhile starts from the saved containers of the silent daemon: no 20 s wait, no loss.
     expect(await stopRouter(router.child)).toBe(0)
@@ -294,6 +303,11 @@ describe('renet router with two real dockerd daemons', () => {
     // The restarted daemon brings `keeper` back (restart: always); it is routed again from the fresh list.
     await waitFor('keeper routed from the fresh list', async () => (await traefik()).http?.routers?.['keeper-2880'], 20_000)
     expect(JSON.parse((await http(PORT, '/routes.json')).body).routes).toContainEqual(expect.objectContaining({router: 'keeper-2880', networkId: 2880}))
+    // `web` did not survive its daemon (no restart policy): gone from the daemon's answer, so gone from the routes.
+    const fresh = await traefik()
+    expect(fresh.http?.routers?.['web-2880']).toBeUndefined()
+    expect(fresh.http?.services?.['web-2880']).toBeUndefined()
+    expect((await health()).daemons.find((d) => d.networkId === 2880)).toMatchObject({stale: false, containers: 1})
   }, 90_000)
 
   it('keeps dynamic port allocations across a router restart', async () => {
@@ -318,9 +332,110 @@ describe('renet router with two real dockerd daemons', () => {
     expect((await http(PORT, '/traefik')).body).toBe(bodyBefore)
   })
 
+  it('keeps a dynamic port reserved for the grace period after its container is gone, then releases it', async () => {
+    const tcp = (router: string) => ({'traefik.enable': 'true', [`traefik.tcp.routers.${router}.rule`]: 'HostSNI(`*`)', 'rediacc.tcp_ports': '7000'})
+    docker(2880, ['rm', '-f', 'queue'])
+    const gone = Date.now()
+    const idle = await waitFor('queue idle', async () => {
+      const p = JSON.parse((await http(PORT, '/ports')).body) as PortsReport
+      return p.allocations.find((a) => a.router === 'queue' && a.idle) ? p : undefined
+    })
+    expect(idle.allocations.map((a) => [a.entryPoint, a.router, a.idle])).toEqual([
+      ['tcp-10000', 'queue', true],
+      ['tcp-10001', 'cache', false],
+    ])
+    // Inside the grace period the port stays queue's: a newcomer gets the next one.
+    run(2880, 'early', 10, tcp('early'))
+    const early = await waitFor('early routed', async () => (await traefik()).tcp?.routers?.['early-2880'])
+    expect(Date.now() - gone).toBeLessThan(PORT_GRACE_S * 1000)
+    expect(early.entryPoints).toEqual(['tcp-10002'])
+
+    // After it, the port is free again (released by the router's own timer, no event needed).
+    await waitFor('queue released', async () => {
+      const p = JSON.parse((await http(PORT, '/ports')).body) as PortsReport
+      return !p.allocations.some((a) => a.router === 'queue')
+    }, (PORT_GRACE_S + 6) * 1000)
+    expect(Date.now() - gone).toBeGreaterThanOrEqual(PORT_GRACE_S * 1000)
+    run(2880, 'late', 11, tcp('late'))
+    const late = await waitFor('late routed', async () => (await traefik()).tcp?.routers?.['late-2880'])
+    expect(late.entryPoints).toEqual(['tcp-10000'])
+    for (const name of ['early', 'late']) docker(2880, ['rm', '-f', name])
+  }, 40_000)
+
+  it('follows traefik.yml named by router.yaml: a new TCP entry point is routed without a restart', async () => {
+    const dir = join(ROOT, 'follow')
+    mkdirSync(dir, {recursive: true})
+    const traefikYml = join(dir, 'traefik.yml')
+    const writeTraefik = (text: string) => {
+      writeFileSync(`${traefikYml}.tmp`, text)
+      renameSync(`${traefikYml}.tmp`, traefikYml)
+    }
+
+    writeTraefik(renderTraefikYaml({publicIPv4: '203.0.113.50'}))
+    const config = join(dir, 'router.yaml')
+    writeFileSync(config, [
+      'version: 1',
+      'machine: follow',
+      'baseDomain: example.com',
+      `listen: 127.0.0.1:${PORT + 2}`,
+      `socketDir: ${SOCKETS}`,
+      `stateDir: ${join(dir, 'state')}`,
+      `traefikConfig: ${traefikYml}`,
+      'dynamicPorts: {tcp: {from: 10000, to: 10010}}',
+      '',
+    ].join('\n'))
+    let out = ''
+    const follower = spawn(process.execPath, [BUNDLE, 'router', '--config', config], {stdio: ['ignore', 'pipe', 'pipe']})
+    follower.stdout!.on('data', (c: Buffer) => (out += c.toString()))
+    follower.stderr!.on('data', (c: Buffer) => (out += c.toString()))
+    try {
+      await waitFor('the follower to be ready', async () => (await http(PORT + 2, '/traefik').catch(() => ({status: 0}))).status === 200, 15_000)
+      const smtpLabels = {'traefik.enable': 'true', 'traefik.tcp.routers.smtp.entrypoints': 'tcp-2525', 'traefik.tcp.routers.smtp.rule': 'HostSNI(`*`)', 'rediacc.tcp_ports': '25'}
+      run(2880, 'smtp', 12, smtpLabels)
+      const refused = await waitFor('smtp refused on the follower', async () => {
+        const h = await health(PORT + 2)
+        return h.refusals.find((r) => r.container === 'smtp')
+      })
+      expect(refused).toMatchObject({kind: 'unknown-entrypoint', networkId: 2880, object: 'smtp'})
+      expect((await health(PORT + 2)).entrypoints).toMatchObject({source: 'traefik.yml', file: traefikYml, error: null})
+
+      // push-infra adds the port to traefik.yml (dual-stack now): the router notices the file, no restart.
+      const changed = Date.now()
+      writeTraefik(renderTraefikYaml({publicIPv4: '203.0.113.50', publicIPv6: '2001:db8::1', tcpPorts: [2525]}))
+      const routed = await waitFor('smtp routed on the follower', async () => (await traefik(PORT + 2)).tcp?.routers?.['smtp-2880'], 10_000)
+      expect(Date.now() - changed).toBeLessThan(5000)
+      expect(routed).toEqual({entryPoints: ['tcp-2525', 'tcp-2525-v6'], rule: 'HostSNI(`*`)', service: 'smtp-2880'})
+      const routes = JSON.parse((await http(PORT + 2, '/routes.json')).body) as RoutesReport
+      expect(routes.routes.find((r) => r.router === 'smtp-2880')!.entryPoints).toEqual(['tcp-2525', 'tcp-2525-v6'])
+      expect((await health(PORT + 2)).refusals.filter((r) => r.container === 'smtp')).toEqual([])
+      expect(follower.exitCode).toBeNull()
+      expect(out.match(/"event":"started"/g)).toHaveLength(1)
+      expect(out).toContain('"event":"entry points changed"')
+
+      // A broken file keeps the last good names (the route stays) and shows in /health.
+      writeTraefik('entryPoints: [\n')
+      const broken = await waitFor('the error in /health', async () => {
+        const h = await health(PORT + 2)
+        return h.entrypoints.error === null ? undefined : h
+      }, 10_000)
+      expect(broken.status).toBe('degraded')
+      expect(broken.entrypoints.names).toContain('tcp-2525')
+      expect((await traefik(PORT + 2)).tcp?.routers?.['smtp-2880']).toBeDefined()
+    } finally {
+      docker(2880, ['rm', '-f', 'smtp'])
+      const exited = new Promise((resolve) => follower.once('exit', resolve))
+      follower.kill('SIGTERM')
+      await exited
+    }
+
+    // The main router (fixed --entrypoints, no tcp-2525) refused smtp too; with it gone, nothing is refused.
+    await waitFor('refusals to clear', async () => (await health()).refusals.length === 0)
+  }, 60_000)
+
   it('does not grow with container churn', async () => {
     const baseline = await health()
-    for (let i = 0; i < 8; i++) {
+    const rssBefore = rssMb(router.child.pid!)
+    for (let i = 0; i < 12; i++) {
       run(2816, `churn${i}`, 20 + i, {'rediacc.tcp_ports': '80'})
       await waitFor('churn route', async () => (await traefik()).http?.routers?.[`churn${i}-2816`])
       docker(2816, ['rm', '-f', `churn${i}`])
@@ -331,7 +446,10 @@ describe('renet router with two real dockerd daemons', () => {
     expect(after.counts.containers).toBe(baseline.counts.containers)
     expect(after.skipped.length).toBe(baseline.skipped.length)
     expect(after.counts.routers).toEqual(baseline.counts.routers)
-  }, 60_000)
+    // What the router keeps per container is dropped with it (plans, claims, refusals); the process may still
+    // settle a few MB as V8 sizes its heap, but must not grow with each container.
+    expect(rssMb(router.child.pid!) - rssBefore).toBeLessThan(10)
+  }, 90_000)
 
   it('drops a daemon whose socket is gone, with its routes', async () => {
     run(2816, 'last', 30, {'rediacc.tcp_ports': '80'})

@@ -57,7 +57,7 @@ export const routesBody = {
       router: 'my-app-mail-smtp',
       labelName: 'mail-smtp',
       rule: 'HostSNI(`*`)',
-      entryPoints: ['tcp-25'],
+      entryPoints: ['tcp-25', 'tcp-25-v6'],
       service: 'my-app-mail-smtp',
       backends: ['127.0.11.3:25'],
       networkId: 2816,
@@ -69,7 +69,7 @@ export const routesBody = {
       router: 'my-app-turn',
       labelName: 'turn',
       rule: null,
-      entryPoints: ['udp-3478'],
+      entryPoints: ['udp-3478', 'udp-3478-v6'],
       service: 'my-app-turn',
       backends: ['127.0.11.4:3478'],
       networkId: 2816,
@@ -101,8 +101,7 @@ export function ssOutput(infra = local().infra, skip: string[] = []): string {
   const lines = entryPointsFor(infra)
     .filter((e) => !skip.includes(e.name))
     .map((e) => {
-      const addr = e.address.replace(/\/udp$/, '')
-      const shown = addr.startsWith(':') ? `*${addr}` : addr
+      const shown = e.address.replace(/\/udp$/, '')
       return ssLine(e.kind === 'udp' ? 'udp' : 'tcp', shown, 'traefik', 812)
     })
   lines.push(ssLine('tcp', '127.0.0.1:7111', 'node', 640), ssLine('tcp', '127.0.0.1:8082', 'traefik', 812), ssLine('tcp', '0.0.0.0:22', 'sshd', 300))
@@ -116,11 +115,11 @@ export function traefikEntryPoints(infra = local().infra): unknown[] {
 export const traefikRoutersBody = {
   http: [
     {name: 'my-app-webapp@http', provider: 'http', rule: 'Host(`app.example.com`)', entryPoints: ['websecure', 'websecure-v6'], status: 'enabled', service: 'my-app-webapp'},
-    {name: 'web-to-websecure@internal', provider: 'internal', rule: 'HostRegexp(`^.+$`)', entryPoints: ['web'], status: 'enabled'},
+    {name: 'web-to-websecure@internal', provider: 'internal', rule: 'HostRegexp(`^.+$`)', entryPoints: ['web', 'web-v6'], status: 'enabled'},
     {name: 'api@internal', provider: 'internal', rule: 'PathPrefix(`/api`)', entryPoints: ['traefik'], status: 'enabled'},
   ],
-  tcp: [{name: 'my-app-mail-smtp@http', provider: 'http', rule: 'HostSNI(`*`)', entryPoints: ['tcp-25'], status: 'enabled'}],
-  udp: [{name: 'my-app-turn@http', provider: 'http', entryPoints: ['udp-3478'], status: 'enabled'}],
+  tcp: [{name: 'my-app-mail-smtp@http', provider: 'http', rule: 'HostSNI(`*`)', entryPoints: ['tcp-25', 'tcp-25-v6'], status: 'enabled'}],
+  udp: [{name: 'my-app-turn@http', provider: 'http', entryPoints: ['udp-3478', 'udp-3478-v6'], status: 'enabled'}],
 }
 
 export function server(overrides: Partial<ServerFacts> = {}): ServerFacts {

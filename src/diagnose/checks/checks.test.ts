@@ -57,7 +57,7 @@ describe('a healthy machine', () => {
     ])
     expect(findings.find((f) => f.hop === 'tls')!.detail).toBe("Let's Encrypt R11, valid until 2027-01-30 (62 days)")
     expect(findings.find((f) => f.hop === 'proxy' && f.subject === 'traefik-api')!.detail).toBe(
-      'rdc, the route server and Traefik agree: 24 entry points, 3 routers',
+      'rdc, the route server and Traefik agree: 46 entry points, 3 routers',
     )
   })
 })
@@ -149,6 +149,34 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
       subject: 'tcp router my-app-mail-smtp',
       detail: 'TCP port 2525 is not registered in the infra settings, so entry point tcp-2525 does not exist: the port is unreachable',
       fix: 'rdc context set-infra server-1 --tcp-ports 25,2525 && rdc context push-infra server-1',
+    })
+  })
+
+  it('an IPv6 twin named on a machine that is not dual-stack', () => {
+    const f = healthy()
+    f.local = local({infra: {...local().infra, publicIPv6: undefined}})
+    delete f.local.infra.publicIPv6
+    f.routes![1]!.route = {...f.routes![1]!.route, entryPoints: ['tcp-25-v6']}
+    expect(only(run(f), 'fail')).toContainEqual({
+      hop: 'port',
+      status: 'fail',
+      subject: 'tcp router my-app-mail-smtp',
+      detail: 'entry point tcp-25-v6 does not exist: the machine is not dual-stack (IPv6 twins exist only with both a public IPv4 and IPv6)',
+      fix: 'write the entry point without -v6 (rdc adds the IPv6 twin itself), or rdc context set-infra server-1 --public-ipv6 <address> && rdc context push-infra server-1',
+    })
+  })
+
+  it('a refused entry point the settings already have: the route server has not picked it up', () => {
+    const f = healthy()
+    f.server = server({
+      health: http('health', 200, {...healthBody, status: 'degraded', refusals: [{kind: 'unknown-entrypoint', object: 'smtp', container: 'mail-1', networkId: 2816, reason: "tcp router smtp: entry point 'tcp-25' does not exist on this machine"}]}),
+    })
+    expect(only(run(f), 'fail')).toContainEqual({
+      hop: 'route',
+      status: 'fail',
+      subject: 'smtp',
+      detail: "refused by the route server (smtp, container mail-1, repository my-app): tcp router smtp: entry point 'tcp-25' does not exist on this machine",
+      fix: 'the infra settings already have tcp-25, the route server does not know it yet: rdc context push-infra server-1; if it persists, sudo systemctl restart rediacc-router',
     })
   })
 
@@ -294,7 +322,7 @@ describe('SSH, versions and the route server', () => {
         status: 'fail',
         subject: 'smtp',
         detail: 'refused by the route server (smtp, container mail-1, network 2880): entrypoint tcp-587 does not exist',
-        fix: 'register the port: rdc context set-infra server-1 --tcp-ports <ports…,587> && rdc context push-infra server-1',
+        fix: 'register the port: rdc context set-infra server-1 --tcp-ports 25,587 && rdc context push-infra server-1',
       },
       {
         hop: 'route',
@@ -334,30 +362,34 @@ describe('proxy and the three-way comparison', () => {
     })
   })
 
-  it('an entry point nobody listens on, and a port held by systemd-resolved', () => {
-    const base = ssOutput(undefined, ['tcp-25', 'udp-53'])
-    const ss = `${base}udp   UNCONN 0      0    127.0.0.53%lo:53    0.0.0.0:*    users:(("systemd-resolve",pid=250,fd=13))\n`
-    const fails = only(run({...healthy(), server: server({sockets: {code: 0, stdout: ss, stderr: ''}})}), 'fail')
+  it('an entry point nobody listens on; systemd-resolved on 127.0.0.53 is no conflict, a program on every address is', () => {
+    const base = ssOutput(undefined, ['tcp-25', 'udp-53', 'udp-53-v6'])
+    const resolved = `${base}udp   UNCONN 0      0    127.0.0.53%lo:53    0.0.0.0:*    users:(("systemd-resolve",pid=250,fd=13))\n`
+    const fails = only(run({...healthy(), server: server({sockets: {code: 0, stdout: resolved, stderr: ''}})}), 'fail')
     expect(fails.map((x) => [x.hop, x.subject, x.detail])).toEqual([
-      ['entrypoint', 'tcp-25', 'nothing listens on tcp-25 (:25)'],
-      ['entrypoint', 'udp-53 (:53/udp)', 'port 53/udp is held by systemd-resolve, not Traefik'],
+      ['entrypoint', '3 entry points', 'nothing listens on 3 of 46 entry points: tcp-25 (203.0.113.50:25), udp-53 (203.0.113.50:53/udp), udp-53-v6 ([2001:db8::1]:53/udp)'],
     ])
-    expect(fails[0]!.fix).toBe('rdc context push-infra server-1; then sudo docker logs rediacc-proxy --since 10m')
-    expect(fails[1]!.fix).toBe(
-      'free port 53: set DNSStubListener=no in /etc/systemd/resolved.conf, sudo systemctl restart systemd-resolved, then rdc context push-infra server-1',
+    expect(fails[0]!.fix).toBe(
+      'rdc context push-infra server-1 (if 203.0.113.50 or 2001:db8::1 is not an address of this server, Traefik cannot bind it: check publicIPv4/publicIPv6); then sudo docker logs rediacc-proxy --since 10m',
     )
-  })
 
-  it('many silent entry points are one finding that lists them', () => {
-    const ss = ssOutput(undefined, ['websecure', 'tcp-25', 'tcp-3306'])
-    const fails = only(run({...healthy(), server: server({sockets: {code: 0, stdout: ss, stderr: ''}})}), 'fail')
-    expect(fails).toEqual([
+    const everywhere = `${ssOutput(undefined, ['udp-53', 'udp-53-v6'])}udp   UNCONN 0      0    0.0.0.0:53    0.0.0.0:*    users:(("dnsmasq",pid=251,fd=4))\n`
+    const held = only(run({...healthy(), server: server({sockets: {code: 0, stdout: everywhere, stderr: ''}})}), 'fail')
+    // 0.0.0.0 takes every IPv4 address only: the IPv6 twin is merely silent.
+    expect(held).toEqual([
       {
         hop: 'entrypoint',
         status: 'fail',
-        subject: '3 entry points',
-        detail: 'nothing listens on 3 of 24 entry points: websecure (203.0.113.50:443; bound only on 2001:db8::1), tcp-25 (:25), tcp-3306 (:3306)',
-        fix: 'rdc context push-infra server-1 (if 203.0.113.50 is not an address of this server, Traefik cannot bind it: check publicIPv4/publicIPv6); then sudo docker logs rediacc-proxy --since 10m',
+        subject: 'udp-53-v6',
+        detail: 'nothing listens on udp-53-v6 ([2001:db8::1]:53/udp)',
+        fix: 'rdc context push-infra server-1 (if 2001:db8::1 is not an address of this server, Traefik cannot bind it: check publicIPv4/publicIPv6); then sudo docker logs rediacc-proxy --since 10m',
+      },
+      {
+        hop: 'entrypoint',
+        status: 'fail',
+        subject: 'udp-53 (203.0.113.50:53/udp)',
+        detail: 'port 53/udp is held by dnsmasq on every IPv4 address, not Traefik',
+        fix: "make dnsmasq listen on specific addresses instead of every address (or stop it): Linux refuses Traefik's bind on 203.0.113.50:53/udp while port 53 is taken on every address; then rdc context push-infra server-1",
       },
     ])
   })
@@ -388,10 +420,28 @@ describe('proxy and the three-way comparison', () => {
         hop: 'entrypoint',
         status: 'fail',
         subject: 'tcp-25',
-        detail: 'Traefik has no entry point tcp-25 (:25): its static configuration is older than the infra settings',
+        detail: 'Traefik has no entry point tcp-25 (203.0.113.50:25): its static configuration is older than the infra settings',
         fix: 'rdc context push-infra server-1',
       },
     ])
+  })
+
+  it('Traefik still binds an entry point on every address (a static configuration from before specific addresses)', () => {
+    const eps = traefikEntryPoints().map((e) => ((e as {name: string}).name === 'tcp-5432' ? {name: 'tcp-5432', address: ':5432'} : e))
+    const ss = ssOutput(undefined, ['tcp-5432']) + 'tcp   LISTEN 0      4096    *:5432    *:*    users:(("traefik",pid=812,fd=9))\n'
+    const fails = only(run({...healthy(), server: server({traefikEntryPoints: http('entrypoints', 200, eps), sockets: {code: 0, stdout: ss, stderr: ''}})}), 'fail')
+    expect(fails).toEqual([
+      {
+        hop: 'entrypoint',
+        status: 'fail',
+        subject: 'tcp-5432',
+        detail: "Traefik's entry point tcp-5432 listens on :5432, the infra settings say 203.0.113.50:5432: its static configuration is older than the infra settings",
+        fix: 'rdc context push-infra server-1',
+      },
+    ])
+    // The same address spelt differently is no difference.
+    const spelt = traefikEntryPoints().map((e) => ((e as {name: string}).name === 'websecure-v6' ? {name: 'websecure-v6', address: '[2001:DB8:0::1]:443/tcp'} : e))
+    expect(only(run({...healthy(), server: server({traefikEntryPoints: http('entrypoints', 200, spelt)})}), 'fail')).toEqual([])
   })
 
   it('a router the route server serves but Traefik dropped, and one Traefik disabled', () => {

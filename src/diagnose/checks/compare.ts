@@ -1,5 +1,6 @@
 import type {EntryPoint} from '../../net/entrypoints.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
+import {canonicalIp} from '../ip.js'
 import {proxyLogs, pushInfra, restartRouter} from '../fixes.js'
 import type {RouteEntry} from '../parse/router.js'
 import type {TraefikEntryPoint, TraefikRouter} from '../parse/traefik.js'
@@ -23,6 +24,13 @@ export interface ThreeWay {
   /** Base domain: in the infra settings, and as the route server reports it (undefined = not known). */
   intendedBaseDomain?: string
   servedBaseDomain?: string | null
+}
+
+/** `[2001:DB8::1]:443` and `[2001:db8:0::1]:443` are one address; `/tcp` is Traefik's default. */
+function normaliseAddress(address: string): string {
+  const a = address.trim().toLowerCase().replace(/\/tcp$/, '')
+  const m = /^(.*):(\d+(?:\/udp)?)$/.exec(a)
+  return m ? `${m[1] === '' ? '' : canonicalIp(m[1]!)}:${m[2]}` : a
 }
 
 const key = (protocol: string, name: string): string => `${protocol}/${name}`
@@ -51,8 +59,17 @@ export function checkThreeWay(t: ThreeWay, machine: string): Finding[] {
 
   const loaded = new Map(t.loadedEntryPoints.map((e) => [e.name, e]))
   for (const ep of t.intended) {
-    if (!loaded.has(ep.name)) {
+    const have = loaded.get(ep.name)
+    if (have === undefined) {
       findings.push(fail('entrypoint', `Traefik has no entry point ${ep.name} (${ep.address}): its static configuration is older than the infra settings`, pushInfra(machine), {subject: ep.name}))
+    } else if (have.address !== undefined && have.address !== '' && normaliseAddress(have.address) !== normaliseAddress(ep.address)) {
+      // A static configuration from before entry points bound specific addresses (`:5432`) takes the port on every
+      // address, so services bound to their own 127.0.11.x on that port cannot start.
+      findings.push(
+        fail('entrypoint', `Traefik's entry point ${ep.name} listens on ${have.address}, the infra settings say ${ep.address}: its static configuration is older than the infra settings`, pushInfra(machine), {
+          subject: ep.name,
+        }),
+      )
     }
   }
   const intendedNames = new Set(t.intended.map((e) => e.name))

@@ -4,7 +4,7 @@ import {fail, ok, type Finding} from '../finding.js'
 import {proxyLogs, pushInfra, socketAccess} from '../fixes.js'
 import {parseContainer} from '../parse/docker.js'
 import {ParseError} from '../parse/router.js'
-import {parseSs, socketsFor, type ListeningSocket} from '../parse/ss.js'
+import {parseSs, socketsFor, WILDCARDS, type ListeningSocket} from '../parse/ss.js'
 
 /** The address part of an entry point: undefined for any address (`:80`, `:53/udp`). */
 function boundAddress(ep: EntryPoint): string | undefined {
@@ -17,37 +17,45 @@ function proto(ep: EntryPoint): 'tcp' | 'udp' {
   return ep.kind === 'udp' ? 'udp' : 'tcp'
 }
 
-function portFix(ep: EntryPoint, holders: string[], machine: string): string {
-  if (holders.includes('systemd-resolve') || holders.includes('systemd-resolved')) {
-    return `free port ${ep.port}: set DNSStubListener=no in /etc/systemd/resolved.conf, sudo systemctl restart systemd-resolved, then ${pushInfra(machine)}`
+function portFix(ep: EntryPoint, holders: string[], wildcard: boolean, machine: string): string {
+  if (wildcard) {
+    return `make ${holders.join(', ')} listen on specific addresses instead of every address (or stop it): Linux refuses Traefik's bind on ${ep.address} while port ${ep.port} is taken on every address; then ${pushInfra(machine)}`
   }
-  return `stop ${holders.join(', ')} or move it off port ${ep.port}, then ${pushInfra(machine)}`
+  return `stop ${holders.join(', ')} or move it off ${ep.address}, then ${pushInfra(machine)}`
 }
 
 /**
- * Every entry point rdc intends must be a listening socket owned by Traefik (when ss can see owners). A port
- * held by another program is named, since Traefik then fails to start that entry point.
+ * Every entry point rdc intends must be a listening socket owned by Traefik (when ss can see owners). Entry points
+ * bind the machine's specific public addresses, so a program on the same port at another address (systemd-resolved
+ * on 127.0.0.53:53, a service on its 127.0.11.x) does not conflict; one bound to every address (0.0.0.0:53) or to
+ * the same address does, and is named.
  */
 export function checkListening(intended: EntryPoint[], sockets: ListeningSocket[], machine: string): Finding[] {
   const findings: Finding[] = []
   const silent: Array<{ep: EntryPoint; elsewhere: ListeningSocket[]}> = []
+  // Addresses of intended entry points, per protocol and port: a twin's socket is not "elsewhere".
+  const intendedAt = new Set(intended.map((e) => `${proto(e)}/${e.port}/${boundAddress(e) ?? '*'}`))
   for (const ep of intended) {
     const address = boundAddress(ep)
     const found = socketsFor(sockets, proto(ep), ep.port, address)
     if (found.length === 0) {
-      silent.push({ep, elsewhere: socketsFor(sockets, proto(ep), ep.port)})
+      const elsewhere = socketsFor(sockets, proto(ep), ep.port).filter((s) => !intendedAt.has(`${s.proto}/${s.port}/${s.address}`) && (s.processes.length === 0 || s.processes.includes('traefik')))
+      silent.push({ep, elsewhere})
       continue
     }
-    const holders = [...new Set(found.flatMap((s) => s.processes))]
-    if (holders.length > 0 && !holders.includes('traefik')) {
-      findings.push(fail('entrypoint', `port ${ep.port}/${proto(ep)} is held by ${holders.join(', ')}, not Traefik`, portFix(ep, holders, machine), {subject: `${ep.name} (${ep.address})`}))
+    const others = found.filter((s) => s.processes.length > 0 && !s.processes.includes('traefik'))
+    if (others.length > 0 && !found.some((s) => s.processes.includes('traefik'))) {
+      const holders = [...new Set(others.flatMap((s) => s.processes))]
+      const wildcard = others.every((s) => WILDCARDS.has(s.address))
+      const where = wildcard ? `on every ${others.every((s) => s.address === '0.0.0.0') ? 'IPv4 ' : others.every((s) => s.address === '::') ? 'IPv6 ' : ''}address` : `on ${address ?? '*'}`
+      findings.push(fail('entrypoint', `port ${ep.port}/${proto(ep)} is held by ${holders.join(', ')} ${where}, not Traefik`, portFix(ep, holders, wildcard, machine), {subject: `${ep.name} (${ep.address})`}))
     }
   }
   if (silent.length > 0) {
     // One finding for all silent entry points: they share a cause (Traefik not running them) and a fix.
     const specific = silent.map((s) => boundAddress(s.ep)).filter((a): a is string => a !== undefined)
     const note = specific.length > 0 ? ` (if ${[...new Set(specific)].join(' or ')} is not an address of this server, Traefik cannot bind it: check publicIPv4/publicIPv6)` : ''
-    const list = silent.map(({ep, elsewhere}) => `${ep.name} (${ep.address}${elsewhere.length > 0 ? `; bound only on ${elsewhere.map((s) => s.address).join(', ')}` : ''})`)
+    const list = silent.map(({ep, elsewhere}) => `${ep.name} (${ep.address}${elsewhere.length > 0 ? `; bound on ${elsewhere.map((s) => s.address).join(', ')} instead` : ''})`)
     findings.unshift(
       fail('entrypoint', `nothing listens on ${silent.length === 1 ? '' : `${silent.length} of ${intended.length} entry points: `}${list.join(', ')}`, `${pushInfra(machine)}${note}; then ${proxyLogs}`, {
         subject: silent.length === 1 ? silent[0]!.ep.name : `${silent.length} entry points`,

@@ -1,4 +1,4 @@
-import type {EntryPoint} from '../../net/entrypoints.js'
+import {IPV6_SUFFIX, type EntryPoint} from '../../net/entrypoints.js'
 import {serviceIpVar} from '../../net/network.js'
 import type {ProbeResult} from '../../renet/probe/types.js'
 import type {DnsAnswer, InfraView, RouteFacts} from '../facts.js'
@@ -36,13 +36,20 @@ function portHop(route: RouteEntry, intended: EntryPoint[], infra: InfraView, ma
   const names = new Set(intended.map((e) => e.name))
   for (const ep of route.entryPoints) {
     if (names.has(ep)) continue
-    const m = /^(tcp|udp)-(\d+)$/.exec(ep)
+    const m = /^(tcp|udp)-(\d+)(-v6)?$/.exec(ep)
     const subject = label(route)
+    if (m?.[3] !== undefined && names.has(ep.slice(0, -IPV6_SUFFIX.length))) {
+      // The port is registered; only its IPv6 twin is missing, which exists on dual-stack machines.
+      return fail('port', `entry point ${ep} does not exist: the machine is not dual-stack (IPv6 twins exist only with both a public IPv4 and IPv6)`, `write the entry point without ${IPV6_SUFFIX} (rdc adds the IPv6 twin itself), or rdc context set-infra ${machine} --public-ipv6 <address> && ${pushInfra(machine)}`, {subject})
+    }
     if (m) {
       const port = Number(m[2])
       const detail = `${m[1]!.toUpperCase()} port ${port} is not registered in the infra settings, so entry point ${ep} does not exist: the port is unreachable`
       const fix = m[1] === 'tcp' ? setTcpPorts(machine, [...(infra.tcpPorts ?? []), port]) : setUdpPorts(machine, [...(infra.udpPorts ?? []), port])
       return fail('port', detail, fix, {subject})
+    }
+    if (ep === 'web-v6' && names.has('web')) {
+      return fail('port', 'entry point web-v6 does not exist: the machine is not dual-stack', `use web (rdc adds the IPv6 twin itself on dual-stack machines), or rdc context set-infra ${machine} --public-ipv6 <address> && ${pushInfra(machine)}`, {subject})
     }
     if (ep === 'websecure-v6' || ep === 'websecure') {
       const flag = ep === 'websecure' ? '--public-ipv4' : '--public-ipv6'

@@ -1,6 +1,7 @@
-import type {ServerFacts} from '../facts.js'
+import {entryPointsFor} from '../../net/entrypoints.js'
+import type {InfraView, ServerFacts} from '../facts.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
-import {daemonPs, pushInfra, restartRouter, routerLogs} from '../fixes.js'
+import {daemonPs, pushInfra, restartRouter, routerLogs, setTcpPorts, setUdpPorts} from '../fixes.js'
 import {ParseError, parseHealth, type Refusal, type RouterHealth} from '../parse/router.js'
 
 export interface RouterCheck {
@@ -11,14 +12,20 @@ export interface RouterCheck {
   answering: boolean
 }
 
-function refusalFix(r: Refusal, machine: string, repo: string | undefined): string {
+function refusalFix(r: Refusal, machine: string, repo: string | undefined, infra?: InfraView): string {
   const redeploy = `fix the container's traefik.* labels and redeploy: rdc repo up ${repo ?? '<repo>'}`
   const port = /\b(tcp|udp)-(\d+)\b/i.exec(r.reason)
   switch (r.kind) {
     case 'unknown-entrypoint': {
       if (!port) return `use an entry point that exists (see rdc context show-infra ${machine}) in the router's labels, then rdc repo up ${repo ?? '<repo>'}`
+      const n = Number(port[2])
+      if (infra !== undefined && entryPointsFor(infra).some((e) => e.name === port[0]!.toLowerCase())) {
+        // The settings (and so traefik.yml) have the port; the route server has not picked the entry point up.
+        return `the infra settings already have ${port[0]}, the route server does not know it yet: ${pushInfra(machine)}; if it persists, ${restartRouter}`
+      }
+      if (infra !== undefined) return `register the port: ${port[1]!.toLowerCase() === 'tcp' ? setTcpPorts(machine, [...(infra.tcpPorts ?? []), n]) : setUdpPorts(machine, [...(infra.udpPorts ?? []), n])}`
       const flag = port[1]!.toLowerCase() === 'tcp' ? '--tcp-ports' : '--udp-ports'
-      return `register the port: rdc context set-infra ${machine} ${flag} <ports…,${port[2]}> && ${pushInfra(machine)}`
+      return `register the port: rdc context set-infra ${machine} ${flag} <ports…,${n}> && ${pushInfra(machine)}`
     }
     case 'foreign-hostname':
     case 'name-conflict': {
@@ -47,7 +54,7 @@ function refusalFix(r: Refusal, machine: string, repo: string | undefined): stri
 const UNIT_STATES = new Set(['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading', 'refreshing', 'maintenance', 'unknown'])
 
 /** The route server: its unit, /health, degraded daemons and refused routes (with their reasons). */
-export function checkRouter(facts: ServerFacts, machine: string, repoNames: ReadonlyMap<number, string> = new Map()): RouterCheck {
+export function checkRouter(facts: ServerFacts, machine: string, repoNames: ReadonlyMap<number, string> = new Map(), infra?: InfraView): RouterCheck {
   const unit = facts.routerUnit.stdout.trim().split('\n')[0]!.trim() || 'unknown'
   const findings: Finding[] = []
   if (!UNIT_STATES.has(unit)) {
@@ -96,7 +103,7 @@ export function checkRouter(facts: ServerFacts, machine: string, repoNames: Read
   for (const r of health.refusals) {
     const repo = r.networkId === undefined ? undefined : repoNames.get(r.networkId)
     const what = [r.object, r.container && `container ${r.container}`, r.networkId !== undefined && (repo ? `repository ${repo}` : `network ${r.networkId}`)].filter(Boolean).join(', ')
-    findings.push(fail('route', `refused by the route server (${what || 'unnamed'}): ${r.reason}`, refusalFix(r, machine, repo), {subject: r.object ?? r.container}))
+    findings.push(fail('route', `refused by the route server (${what || 'unnamed'}): ${r.reason}`, refusalFix(r, machine, repo, infra), {subject: r.object ?? r.container}))
   }
   if (findings.length === 0) {
     const counts = [health.routers !== undefined && `${health.routers} routers`, health.services !== undefined && `${health.services} services`, health.autoRoutes !== undefined && `auto routes ${health.autoRoutes ? 'on' : 'off'}`]

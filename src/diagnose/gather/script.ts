@@ -35,24 +35,25 @@ export const SECTION_MARK = '@@rdc-diagnose'
 /**
  * The first round trip as one shell script (run with `bash -s`, script on stdin): each command's output framed
  * by markers with its exit code, so one exec returns every fact. The route server and Traefik are read through
- * `renet probe` when the installed renet is this CLI's version; otherwise the section says so and the gatherer
- * runs the same probe from the CLI's own bundle.
+ * the installed `renet probe`, whose report carries renet's version (one Node start, not two); only when that
+ * fails (renet missing, or too old to have `probe`) does the script ask `renet version`. The gatherer uses the
+ * probe's results when its version is this CLI's, and otherwise runs the same probe from the CLI's own bundle.
  */
-export function firstRoundScript(e: ServerEndpoints, cliVersion: string): string {
+export function firstRoundScript(e: ServerEndpoints): string {
   const spec = shQuote(JSON.stringify(firstRoundSpec(e)))
   return `set -u
 export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 SUDO=""
 if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then SUDO="sudo -n"; fi
 section() { name=$1; shift; printf '\\n${SECTION_MARK} begin %s\\n' "$name"; "$@" 2>&1; rc=$?; printf '\\n${SECTION_MARK} end %s %s\\n' "$name" "$rc"; }
-section renet-version renet version
 section router-unit systemctl is-active rediacc-router
 section ss $SUDO ss -Hltnup
 section daemon-sockets sh -c 'for s in ${shQuote(e.daemonSocketDir)}/docker-*.sock; do [ -S "$s" ] && echo "$s"; done; true'
-if [ "$(renet version 2>/dev/null)" = ${shQuote(cliVersion)} ]; then
+if command -v renet >/dev/null 2>&1; then
   section probe $SUDO renet probe --json ${spec}
+  [ "$rc" = 0 ] || section renet-version renet version
 else
-  section probe-skipped true
+  section renet-version renet version
 fi
 `
 }

@@ -42,6 +42,18 @@ function parseReport(text: string): ProbeResult[] {
   return report.results
 }
 
+/** The installed `renet probe`'s report from the first round, when it ran and answered with a version. */
+function installedProbe(section: Section | undefined): {version: string; results: ProbeResult[]} | undefined {
+  if (section === undefined || section.code !== 0) return undefined
+  try {
+    const report = JSON.parse(section.output) as Partial<ProbeReport>
+    if (typeof report.version !== 'string' || !Array.isArray(report.results)) return undefined
+    return {version: report.version, results: report.results}
+  } catch {
+    return undefined
+  }
+}
+
 /** Runs a probe spec with the CLI's bundle through `node -` (as root when sudo allows, for the Docker socket). */
 async function probeWithBundle(o: GatherOptions, spec: ProbeSpec): Promise<ProbeResult[]> {
   const script = 'if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then exec sudo -n node - "$@"; else exec node - "$@"; fi'
@@ -70,18 +82,20 @@ function dnsNames(names: string[]): {names: string[]; siblings: string[]} {
  */
 export async function gatherServer(o: GatherOptions): Promise<Gathered> {
   const endpoints = o.endpoints ?? DEFAULT_ENDPOINTS
-  const r1 = await o.transport.exec(['bash', '-s'], {stdin: firstRoundScript(endpoints, o.cliVersion), timeoutMs: o.timeoutMs ?? 10_000})
+  const r1 = await o.transport.exec(['bash', '-s'], {stdin: firstRoundScript(endpoints), timeoutMs: o.timeoutMs ?? 10_000})
   let roundTrips = 1
   const sections = parseSections(r1.stdout)
-  const probeSection = sections.get('probe')
-  const probeVia: Gathered['probeVia'] = probeSection === undefined ? 'bundle' : 'renet'
+  const installed = installedProbe(sections.get('probe'))
+  // The installed renet's results count only when it is this CLI's version (same checks, same result shapes).
+  const probeVia: Gathered['probeVia'] = installed?.version === o.cliVersion ? 'renet' : 'bundle'
   let first: ProbeResult[]
-  if (probeSection !== undefined && probeSection.code === 0) {
-    first = parseReport(probeSection.output)
+  if (probeVia === 'renet') {
+    first = installed!.results
   } else {
     first = await probeWithBundle(o, firstRoundSpec(endpoints))
     roundTrips++
   }
+  const renetVersion: ExecFact = installed === undefined ? execFact(sections.get('renet-version')) : {code: 0, stdout: `${installed.version}\n`, stderr: ''}
   const fetched = new Map(first.filter((r): r is HttpResult => r.kind === 'http').map((r) => [r.id, r]))
   const fetch = (id: string): HttpResult => fetched.get(id) ?? missing(id, 'not fetched')
 
@@ -106,7 +120,7 @@ export async function gatherServer(o: GatherOptions): Promise<Gathered> {
 
   const server: ServerFacts = {
     cliVersion: o.cliVersion,
-    renetVersion: execFact(sections.get('renet-version')),
+    renetVersion,
     routerUnit: execFact(sections.get('router-unit')),
     sockets: execFact(sections.get('ss')),
     health: fetch(FETCH.health),

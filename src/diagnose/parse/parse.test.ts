@@ -16,6 +16,7 @@ describe('ss -Hltnup', () => {
     'udp   UNCONN 0      0      127.0.0.53%lo:53         0.0.0.0:*    users:(("systemd-resolve",pid=250,fd=13))',
     'tcp   LISTEN 0      128   [::ffff:10.0.0.2]:5432       *:*',
     'tcp   LISTEN 0      128             [::]:22            [::]:*    users:(("sshd",pid=300,fd=4),("sshd",pid=301,fd=4))',
+    'udp   UNCONN 0      0            0.0.0.0:53         0.0.0.0:*    users:(("dnsmasq",pid=251,fd=4))',
     '',
     'garbage line',
   ].join('\n')
@@ -28,7 +29,8 @@ describe('ss -Hltnup', () => {
       {proto: 'tcp', address: '127.0.0.1', port: 7111, processes: ['node']},
       {proto: 'udp', address: '127.0.0.53', port: 53, processes: ['systemd-resolve']},
       {proto: 'tcp', address: '10.0.0.2', port: 5432, processes: []},
-      {proto: 'tcp', address: '*', port: 22, processes: ['sshd']},
+      {proto: 'tcp', address: '::', port: 22, processes: ['sshd']},
+      {proto: 'udp', address: '0.0.0.0', port: 53, processes: ['dnsmasq']},
     ])
   })
 
@@ -36,8 +38,13 @@ describe('ss -Hltnup', () => {
     const s = parseSs(out)
     expect(socketsFor(s, 'tcp', 80, '203.0.113.50')).toHaveLength(1)
     expect(socketsFor(s, 'tcp', 443, '203.0.113.50').map((x) => x.address)).toEqual(['203.0.113.50'])
-    expect(socketsFor(s, 'udp', 53, undefined)).toHaveLength(1)
+    expect(socketsFor(s, 'udp', 53, undefined)).toHaveLength(2)
     expect(socketsFor(s, 'tcp', 53)).toHaveLength(0)
+    // A wildcard of one family covers only that family's addresses.
+    expect(socketsFor(s, 'udp', 53, '203.0.113.50').map((x) => x.processes)).toEqual([['dnsmasq']])
+    expect(socketsFor(s, 'udp', 53, '2001:db8::1')).toEqual([])
+    expect(socketsFor(s, 'tcp', 22, '2001:db8::1')).toHaveLength(1)
+    expect(socketsFor(s, 'tcp', 22, '203.0.113.50')).toEqual([])
   })
 })
 

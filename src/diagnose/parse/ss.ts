@@ -1,14 +1,19 @@
+import {isIP} from 'node:net'
+
 /** One listening socket from `ss -Hltnup`: TCP LISTEN and UDP UNCONN lines. */
 export interface ListeningSocket {
   proto: 'tcp' | 'udp'
-  /** Bound address without brackets or zone; '*' for any address (0.0.0.0, ::, *). */
+  /**
+   * Bound address without brackets or zone. Wildcards keep their family: '0.0.0.0' (every IPv4 address), '::' (every
+   * IPv6 address: ss shows an IPv6 socket that also takes IPv4 as '*'), '*' (every address of both families).
+   */
   address: string
   port: number
   /** Process names from the users:(…) column; empty when ss could not see them (not root). */
   processes: string[]
 }
 
-const ANY = new Set(['*', '0.0.0.0', '::', '[::]'])
+export const WILDCARDS = new Set(['*', '0.0.0.0', '::'])
 
 function splitLocal(local: string): {address: string; port: number} | undefined {
   const idx = local.lastIndexOf(':')
@@ -18,7 +23,7 @@ function splitLocal(local: string): {address: string; port: number} | undefined 
   let address = local.slice(0, idx).replace(/^\[|\]$/g, '')
   address = address.replace(/%.*$/, '') // 127.0.0.53%lo
   if (address.startsWith('::ffff:') && address.includes('.')) address = address.slice(7)
-  return {address: ANY.has(address) ? '*' : address, port}
+  return {address, port}
 }
 
 /**
@@ -41,7 +46,15 @@ export function parseSs(output: string): ListeningSocket[] {
   return sockets
 }
 
-/** Sockets that would take a connection to `address:port` (the exact address or a wildcard bind). */
+/** Does a socket bound to `bound` take connections to `address`? */
+export function covers(bound: string, address: string): boolean {
+  if (bound === '*' || bound === address) return true
+  if (bound === '0.0.0.0') return isIP(address) === 4
+  if (bound === '::') return isIP(address) === 6
+  return false
+}
+
+/** Sockets that would take a connection to `address:port` (the exact address or a wildcard of its family). */
 export function socketsFor(sockets: readonly ListeningSocket[], proto: 'tcp' | 'udp', port: number, address?: string): ListeningSocket[] {
-  return sockets.filter((s) => s.proto === proto && s.port === port && (address === undefined || s.address === '*' || s.address === address))
+  return sockets.filter((s) => s.proto === proto && s.port === port && (address === undefined || covers(s.address, address)))
 }

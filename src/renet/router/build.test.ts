@@ -6,12 +6,12 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
+import {traefikBody} from './body.js'
 import {ConfigBuilder, DaemonContainers} from './build.js'
 import type {PlanSettings} from './plan.js'
 import {PortAllocator} from './ports.js'
 import schema from './traefik-dynamic.schema.json'
 import type {ContainerInfo} from './types.js'
-import {toYaml} from './yaml.js'
 
 const AjvClass = ((Ajv as unknown as {default?: typeof Ajv}).default ?? Ajv) as unknown as new (o: object) => {compile(s: object): ((d: unknown) => boolean) & {errors?: unknown}}
 const validate = new AjvClass({allowUnionTypes: true, strict: false}).compile(schema)
@@ -56,8 +56,10 @@ beforeEach(() => {
 afterEach(() => rmSync(stateDir, {recursive: true, force: true}))
 
 function expectValid(config: unknown): void {
-  const body = toYaml(config as Record<string, unknown>)
+  const body = traefikBody(config as Record<string, unknown>)
+  // The body is JSON, read by Traefik as YAML: check both readers agree.
   const parsed = parse(body) ?? {}
+  expect(parsed).toEqual(JSON.parse(body))
   const valid = validate(parsed)
   if (!valid) throw new Error(`schema: ${JSON.stringify(validate.errors)}\n${body}`)
   expect(parsed).toEqual(JSON.parse(JSON.stringify(config)))
@@ -220,6 +222,59 @@ describe('label routes (tier 2)', () => {
   })
 })
 
+describe('IPv6 twins (dual-stack machine)', () => {
+  const DUAL: PlanSettings = {
+    ...SETTINGS,
+    entrypoints: ['web', 'web-v6', 'websecure', 'websecure-v6', 'tcp-5432', 'tcp-5432-v6', 'tcp-10000', 'tcp-10000-v6', 'tcp-10001', 'udp-53', 'udp-53-v6'],
+  }
+
+  it('gives TCP, UDP and web routers their -v6 twins, dynamic ports too, and shows them in the routes', () => {
+    const {b} = builder(DUAL)
+    const pg = container(2816, 0, {'traefik.enable': 'true', 'traefik.tcp.routers.db.entrypoints': 'tcp-5432', 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.services.db.loadbalancer.server.port': '5432'})
+    const dns = container(2816, 1, {'traefik.enable': 'true', 'traefik.udp.routers.dns.entrypoints': 'udp-53', 'traefik.udp.services.dns.loadbalancer.server.port': '53'})
+    const plain = container(2816, 2, {'traefik.enable': 'true', 'traefik.http.routers.plain.entrypoints': 'web', 'traefik.http.routers.plain.rule': 'Host(`plain.example.org`)', 'rediacc.tcp_ports': '80'})
+    const tls = container(2816, 3, {'traefik.enable': 'true', 'traefik.http.routers.tls.entrypoints': 'websecure', 'traefik.http.routers.tls.rule': 'Host(`tls.example.org`)', 'rediacc.tcp_ports': '80'})
+    const dyn = container(2816, 4, {'traefik.enable': 'true', 'traefik.tcp.routers.dyn.rule': 'HostSNI(`*`)', 'traefik.tcp.services.dyn.loadbalancer.server.port': '6000'})
+    const auto = container(2816, 5, {'rediacc.tcp_ports': '8080'})
+    const r = b.build([{networkId: 2816, containers: [pg, dns, plain, tls, dyn, auto]}])
+    expect(r.refusals).toEqual([])
+    expect(r.config.tcp!.routers['db-2816'].entryPoints).toEqual(['tcp-5432', 'tcp-5432-v6'])
+    expect(r.config.udp!.routers['dns-2816'].entryPoints).toEqual(['udp-53', 'udp-53-v6'])
+    expect(r.config.http!.routers['plain-2816'].entryPoints).toEqual(['web', 'web-v6'])
+    // websecure is written with its twin by hand (the guide's `websecure,websecure-v6`): left as written.
+    expect(r.config.http!.routers['tls-2816'].entryPoints).toEqual(['websecure'])
+    expect(r.config.tcp!.routers['dyn-2816'].entryPoints).toEqual(['tcp-10000', 'tcp-10000-v6'])
+    expect(r.config.http!.routers['svc5-2816'].entryPoints).toEqual(['websecure', 'websecure-v6'])
+    expect(r.routes.find((x) => x.router === 'db-2816')!.entryPoints).toEqual(['tcp-5432', 'tcp-5432-v6'])
+    expect(r.routes.find((x) => x.router === 'dyn-2816')!.entryPoints).toEqual(['tcp-10000', 'tcp-10000-v6'])
+    expectValid(r.config)
+  })
+
+  it('counts a UDP entry point and its twin as one for the one-router rule, and a twin-less port stays single', () => {
+    const {b} = builder(DUAL)
+    const first = container(2816, 0, {'traefik.enable': 'true', 'traefik.udp.routers.a.entrypoints': 'udp-53-v6', 'traefik.udp.services.a.loadbalancer.server.port': '53'})
+    const second = container(2880, 0, {'traefik.enable': 'true', 'traefik.udp.routers.b.entrypoints': 'udp-53', 'traefik.udp.services.b.loadbalancer.server.port': '53'})
+    const single = container(2880, 1, {'traefik.enable': 'true', 'traefik.tcp.routers.c.entrypoints': 'tcp-10001', 'traefik.tcp.routers.c.rule': 'HostSNI(`*`)', 'traefik.tcp.services.c.loadbalancer.server.port': '1'})
+    const r = b.build([{networkId: 2816, containers: [first]}, {networkId: 2880, containers: [second, single]}])
+    expect(r.refusals.map((x) => [x.networkId, x.kind])).toEqual([[2880, 'udp-entrypoint-taken']])
+    expect(r.config.udp!.routers).toEqual({'a-2816': {entryPoints: ['udp-53-v6'], service: 'a-2816'}})
+    expect(r.config.tcp!.routers['c-2880'].entryPoints).toEqual(['tcp-10001'])
+  })
+})
+
+describe('body', () => {
+  it('is byte-identical whatever order containers are found in, and after a container is recreated', () => {
+    const labels = (s: number) => ({'traefik.enable': 'true', [`traefik.http.routers.r${s}.rule`]: `Host(\`r${s}.example.org\`)`, 'rediacc.tcp_ports': '80'})
+    const a = [0, 1, 2].map((s) => container(2816, s, labels(s)))
+    const one = builder().b.build([{networkId: 2816, containers: a}])
+    const two = builder().b.build([{networkId: 2816, containers: [...a].reverse()}])
+    // Recreated: a new id and creation time, the same labels.
+    const recreated = builder().b.build([{networkId: 2816, containers: [a[1], a[2], {...a[0], id: 'c9999', created: 9999}]}])
+    expect(traefikBody(two.config)).toBe(traefikBody(one.config))
+    expect(traefikBody(recreated.config)).toBe(traefikBody(one.config))
+  })
+})
+
 describe('isolation', () => {
   const web = (host: string, extra: Record<string, string> = {}) => ({
     'traefik.enable': 'true',
@@ -376,6 +431,18 @@ describe('dynamic ports', () => {
     now += 61_000
     r = second.b.build([{networkId: 2816, containers: [bc]}, {networkId: 2880, containers: [cc]}])
     expect(r.config.tcp!.routers['gamma-2880'].entryPoints).toEqual(['tcp-10000'])
+  })
+
+  it('counts ports held until shutdown as held until then, so a restart keeps them for the grace period', () => {
+    const a = container(2816, 0, tcp('alpha'))
+    const first = builder()
+    first.b.build([{networkId: 2816, containers: [a]}])
+    now += 50_000 // no build for a while, then a clean stop
+    first.ports.flush()
+    now += 30_000 // 80 s after the last build, 30 s after the stop; the grace is 60 s
+    const second = builder()
+    second.b.build([])
+    expect(second.ports.report().map((x) => [x.port, x.router, x.idle])).toEqual([[10_000, 'alpha', true]])
   })
 
   it('refuses a UDP router without entry points when there is no UDP range', () => {

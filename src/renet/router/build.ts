@@ -4,7 +4,9 @@
  * depend on discovery order and survives restarts. Plans are cached per container: a rebuild after one event
  * re-plans only what changed.
  */
-import {PlanSettings, Plan, PlannedRouter, planContainer} from './plan.js'
+import {IPV6_SUFFIX, withIPv6Twins} from '../../net/entrypoints.js'
+import {LabelKeyCache} from './labels.js'
+import {PlanSettings, Plan, PlannedRouter, entrypointSet, planContainer} from './plan.js'
 import type {PortAllocator} from './ports.js'
 import type {ContainerInfo, Refusal, RouteEntry, SkippedContainer} from './types.js'
 
@@ -31,44 +33,101 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
+/** The same object with its keys in sorted order, so the body does not depend on which container came first. */
+function sortedCopy(o: Obj, keys: string[]): Obj {
+  const out: Obj = {}
+  for (const k of keys.sort()) out[k] = o[k]
+  return out
+}
+
+function isEmpty(o: Obj): boolean {
+  for (const _ in o) return false
+  return true
+}
+
+/**
+ * Two containers of one repository with the same service name: one load balancer with both servers when the rest
+ * agrees (a new object; the plans' own stay as they are), null when it does not.
+ */
+function mergeService(existing: Obj, incoming: Obj): Obj | null {
+  const a = existing.loadBalancer
+  const b = incoming.loadBalancer
+  if (!sameJson({...a, servers: undefined}, {...b, servers: undefined})) return null
+  const seen = new Set(a.servers.map((s: Obj) => JSON.stringify(s)))
+  const added = b.servers.filter((s: Obj) => !seen.has(JSON.stringify(s)))
+  return added.length === 0 ? existing : {...existing, loadBalancer: {...a, servers: [...a.servers, ...added]}}
+}
+
+function refuse(refusals: Refusal[], plan: Plan, r: Omit<Refusal, 'container' | 'containerId' | 'networkId'>): void {
+  refusals.push({container: plan.container.name, containerId: plan.container.id, networkId: plan.networkId, ...r})
+}
+
+interface CacheEntry {
+  sig: string | null
+  plan: Plan
+}
+
+const PROTOCOLS = ['http', 'tcp', 'udp'] as const
+
+/** The UDP entry point slot a name occupies: an entry point and its IPv6 twin are one slot. */
+function udpSlot(entryPoint: string): string {
+  return entryPoint.endsWith(IPV6_SUFFIX) ? entryPoint.slice(0, -IPV6_SUFFIX.length) : entryPoint
+}
+
 export class ConfigBuilder {
-  /** Plans by container id; pruned on every build to the containers that exist, so it never outgrows them. */
-  private readonly cache = new Map<string, {sig: string | null; plan: Plan}>()
+  /**
+   * Plans by daemon and container id; replaced on every build by the containers that exist, so it never
+   * outgrows them.
+   */
+  private cache = new Map<number, Map<string, CacheEntry>>()
+  /** Label keys parsed once for every container of this builder. */
+  private readonly keys = new LabelKeyCache()
+  private settings: PlanSettings
 
   constructor(
-    private readonly settings: PlanSettings,
+    settings: PlanSettings,
     private readonly ports: PortAllocator,
-  ) {}
+  ) {
+    this.settings = settings
+  }
 
   get cachedPlans(): number {
-    return this.cache.size
+    let n = 0
+    for (const d of this.cache.values()) n += d.size
+    return n
+  }
+
+  /** New settings (entry points changed): every container is planned again on the next build. */
+  setSettings(settings: PlanSettings): void {
+    this.settings = settings
+    this.cache = new Map()
   }
 
   build(daemons: DaemonContainers[]): BuildResult {
     const plans: Plan[] = []
-    const live = new Set<string>()
+    const next = new Map<number, Map<string, CacheEntry>>()
     for (const d of daemons) {
+      const previous = this.cache.get(d.networkId)
+      const current = new Map<string, CacheEntry>()
+      next.set(d.networkId, current)
       for (const c of d.containers) {
-        const key = `${d.networkId}/${c.id}`
-        live.add(key)
-        let entry = this.cache.get(key)
+        let entry = previous?.get(c.id)
         // The daemon hands over the same object while a container is unchanged: no need to compare labels.
         // A signature is only computed when a different object arrives for a known container.
         if (entry === undefined) {
-          entry = {sig: null, plan: planContainer(c, d.networkId, this.settings)}
-          this.cache.set(key, entry)
+          entry = {sig: null, plan: planContainer(c, d.networkId, this.settings, this.keys)}
         } else if (entry.plan.container !== c) {
           entry.sig ??= signature(entry.plan.container, d.networkId)
           const sig = signature(c, d.networkId)
-          entry = sig === entry.sig ? {sig, plan: {...entry.plan, container: c}} : {sig, plan: planContainer(c, d.networkId, this.settings)}
-          this.cache.set(key, entry)
+          entry = sig === entry.sig ? {sig, plan: {...entry.plan, container: c}} : {sig, plan: planContainer(c, d.networkId, this.settings, this.keys)}
         }
 
+        current.set(c.id, entry)
         plans.push(entry.plan)
       }
     }
 
-    for (const key of this.cache.keys()) if (!live.has(key)) this.cache.delete(key)
+    this.cache = next
     plans.sort((a, b) => a.container.created - b.container.created || (a.container.id < b.container.id ? -1 : a.container.id > b.container.id ? 1 : 0))
     return this.merge(plans)
   }
@@ -83,46 +142,64 @@ export class ConfigBuilder {
     const routes: RouteEntry[] = []
     /** hostname (or `*@entrypoint` for TCP catch-alls) → network id that holds it. */
     const claims = new Map<string, number>()
+    /** UDP entry point slot → router on it. */
     const udpEntrypoints = new Map<string, string>()
     this.ports.beginBuild()
 
     for (const plan of plans) {
       const c = plan.container
-      const refuse = (r: Omit<Refusal, 'container' | 'containerId' | 'networkId'>) => refusals.push({container: c.name, containerId: c.id, networkId: plan.networkId, ...r})
-      refusals.push(...plan.refusals)
+      for (const r of plan.refusals) refusals.push(r)
       if (plan.skipped !== null) skipped.push({container: c.name, containerId: c.id, networkId: plan.networkId, reason: plan.skipped})
       for (const note of plan.notes) skipped.push({container: c.name, containerId: c.id, networkId: plan.networkId, reason: note})
 
-      for (const [proto, services] of Object.entries(plan.services) as Array<[keyof typeof groups, Obj]>) {
-        for (const [name, svc] of Object.entries(services)) {
-          const existing = groups[proto].services[name]
-          if (existing === undefined) groups[proto].services[name] = {loadBalancer: {...svc.loadBalancer, servers: [...svc.loadBalancer.servers]}}
-          else if (!this.mergeService(existing, svc, proto)) refuse({object: name, kind: 'name-conflict', reason: `service ${name} is defined differently by another container of this repository`})
+      for (const proto of PROTOCOLS) {
+        const services = plan.services[proto]
+        const target = groups[proto].services
+        for (const name in services) {
+          const svc = services[name]
+          const existing = target[name]
+          // The plan's own object is served as is (plans are cached and never changed); a merge makes a copy.
+          if (existing === undefined) target[name] = svc
+          else {
+            const merged = mergeService(existing, svc)
+            if (merged === null) refuse(refusals, plan, {object: name, kind: 'name-conflict', reason: `service ${name} is defined differently by another container of this repository`})
+            else target[name] = merged
+          }
         }
       }
 
-      for (const [proto, middlewares] of Object.entries(plan.middlewares) as Array<['http' | 'tcp', Obj]>) {
-        for (const [name, m] of Object.entries(middlewares)) {
-          const existing = groups[proto].middlewares[name]
-          if (existing === undefined) groups[proto].middlewares[name] = m
-          else if (!sameJson(existing, m)) refuse({object: name, kind: 'name-conflict', reason: `middleware ${name} is defined differently by another container of this repository`})
+      for (const proto of ['http', 'tcp'] as const) {
+        const middlewares = plan.middlewares[proto]
+        const target = groups[proto].middlewares
+        for (const name in middlewares) {
+          const m = middlewares[name]
+          const existing = target[name]
+          if (existing === undefined) target[name] = m
+          else if (!sameJson(existing, m)) refuse(refusals, plan, {object: name, kind: 'name-conflict', reason: `middleware ${name} is defined differently by another container of this repository`})
         }
       }
 
-      for (const pr of plan.routers) this.placeRouter(pr, plan, groups, claims, udpEntrypoints, refuse, routes)
+      for (const pr of plan.routers) this.placeRouter(pr, plan, groups, claims, udpEntrypoints, refusals, routes)
     }
 
     this.ports.endBuild()
     const config: BuildResult['config'] = {}
-    for (const [proto, group] of Object.entries(groups)) {
+    const sizes: Record<string, number> = {}
+    for (const proto of PROTOCOLS) {
+      const group: Obj = groups[proto]
       const cleaned: Obj = {}
-      for (const [k, v] of Object.entries(group)) if (Object.keys(v as Obj).length > 0) cleaned[k] = v
-      if (Object.keys(cleaned).length > 0) config[proto as keyof typeof groups] = cleaned
+      for (const kind in group) {
+        const names = Object.keys(group[kind])
+        sizes[`${proto}.${kind}`] = names.length
+        if (names.length > 0) cleaned[kind] = sortedCopy(group[kind], names)
+      }
+
+      if (!isEmpty(cleaned)) config[proto] = cleaned
     }
 
     for (const route of routes) {
-      const svc = groups[route.protocol].services[route.service]?.loadBalancer
-      route.backends = (svc?.servers ?? []).map((s: Obj) => s.url ?? s.address)
+      const servers = groups[route.protocol].services[route.service]?.loadBalancer.servers ?? []
+      route.backends = servers.map((s: Obj) => s.url ?? s.address)
     }
 
     routes.sort((a, b) => (a.router < b.router ? -1 : a.router > b.router ? 1 : 0))
@@ -132,21 +209,11 @@ export class ConfigBuilder {
       refusals,
       skipped,
       counts: {
-        routers: {http: Object.keys(http.routers).length, tcp: Object.keys(tcp.routers).length, udp: Object.keys(udp.routers).length},
-        services: {http: Object.keys(http.services).length, tcp: Object.keys(tcp.services).length, udp: Object.keys(udp.services).length},
-        middlewares: Object.keys(http.middlewares).length + Object.keys(tcp.middlewares).length,
+        routers: {http: sizes['http.routers'], tcp: sizes['tcp.routers'], udp: sizes['udp.routers']},
+        services: {http: sizes['http.services'], tcp: sizes['tcp.services'], udp: sizes['udp.services']},
+        middlewares: sizes['http.middlewares'] + sizes['tcp.middlewares'],
       },
     }
-  }
-
-  /** Two containers of one repository with the same service name: servers are merged when the rest agrees. */
-  private mergeService(existing: Obj, incoming: Obj, _proto: string): boolean {
-    const a = existing.loadBalancer
-    const b = incoming.loadBalancer
-    if (!sameJson({...a, servers: undefined}, {...b, servers: undefined})) return false
-    const seen = new Set(a.servers.map((s: Obj) => JSON.stringify(s)))
-    for (const s of b.servers) if (!seen.has(JSON.stringify(s))) a.servers = [...a.servers, s]
-    return true
   }
 
   private placeRouter(
@@ -155,15 +222,16 @@ export class ConfigBuilder {
     groups: Record<'http' | 'tcp' | 'udp', Obj>,
     claims: Map<string, number>,
     udpEntrypoints: Map<string, string>,
-    refuse: (r: Omit<Refusal, 'container' | 'containerId' | 'networkId'>) => void,
+    refusals: Refusal[],
     routes: RouteEntry[],
   ): void {
     const nid = plan.networkId
-    const router: Obj = {...pr.router}
+    // Served as the plan has it, unless a dynamic port is added (plans are cached and never changed).
+    let router: Obj = pr.router
     if (pr.needsPort) {
       const port = this.ports.claim(pr.protocol as 'tcp' | 'udp', nid, pr.labelName)
       if (port === null) {
-        refuse({
+        refuse(refusals, plan, {
           object: pr.labelName,
           kind: 'ports-exhausted',
           reason: `${pr.protocol} router ${pr.labelName} names no entry point and the dynamic ${pr.protocol.toUpperCase()} range is ${pr.protocol === 'udp' ? 'full or not configured' : 'full'}`,
@@ -171,33 +239,49 @@ export class ConfigBuilder {
         return
       }
 
-      router.entryPoints = [`${pr.protocol}-${port}`]
+      router = {...pr.router, entryPoints: withIPv6Twins([`${pr.protocol}-${port}`], entrypointSet(this.settings))}
     }
 
-    const keys = pr.hosts.flatMap((h) => (h === '*' ? (router.entryPoints as string[]).map((ep) => `*@${ep}`) : [h]))
-    const taken = keys.find((k) => claims.has(k) && claims.get(k) !== nid)
+    const entryPoints = router.entryPoints as string[]
+    const keys: string[] = []
+    for (const h of pr.hosts) {
+      if (h === '*') for (const ep of entryPoints) keys.push(`*@${ep}`)
+      else keys.push(h)
+    }
+
+    let taken: string | undefined
+    for (const k of keys) {
+      const holder = claims.get(k)
+      if (holder !== undefined && holder !== nid) {
+        taken = k
+        break
+      }
+    }
+
     if (taken !== undefined) {
       const what = taken.startsWith('*@') ? `the catch-all HostSNI(\`*\`) on ${taken.slice(2)}` : taken
-      refuse({object: pr.labelName, kind: 'foreign-hostname', reason: `router ${pr.labelName}: ${what} is already routed by repository ${claims.get(taken)}`})
+      refuse(refusals, plan, {object: pr.labelName, kind: 'foreign-hostname', reason: `router ${pr.labelName}: ${what} is already routed by repository ${claims.get(taken)}`})
       return
     }
 
     if (pr.protocol === 'udp') {
-      const owner = (router.entryPoints as string[]).map((ep) => [ep, udpEntrypoints.get(ep)] as const).find(([, o]) => o !== undefined)
-      if (owner) {
-        refuse({object: pr.labelName, kind: 'udp-entrypoint-taken', reason: `router ${pr.labelName}: UDP entry point ${owner[0]} already carries router ${owner[1]}; Traefik uses one UDP router per entry point`})
+      // A UDP entry point and its IPv6 twin count as one: one router answers on both families or neither.
+      const ep = entryPoints.find((e) => udpEntrypoints.has(udpSlot(e)))
+      if (ep !== undefined) {
+        const owner = udpEntrypoints.get(udpSlot(ep))
+        refuse(refusals, plan, {object: pr.labelName, kind: 'udp-entrypoint-taken', reason: `router ${pr.labelName}: UDP entry point ${ep} already carries router ${owner}; Traefik uses one UDP router per entry point`})
         return
       }
     }
 
     const existing = groups[pr.protocol].routers[pr.name]
     if (existing !== undefined) {
-      if (!sameJson(existing, router)) refuse({object: pr.labelName, kind: 'name-conflict', reason: `router ${pr.labelName} is defined differently by another container of this repository`})
+      if (!sameJson(existing, router)) refuse(refusals, plan, {object: pr.labelName, kind: 'name-conflict', reason: `router ${pr.labelName} is defined differently by another container of this repository`})
       return
     }
 
     for (const k of keys) claims.set(k, nid)
-    if (pr.protocol === 'udp') for (const ep of router.entryPoints as string[]) udpEntrypoints.set(ep, pr.name)
+    if (pr.protocol === 'udp') for (const ep of entryPoints) udpEntrypoints.set(udpSlot(ep), pr.name)
     groups[pr.protocol].routers[pr.name] = router
     routes.push({
       protocol: pr.protocol,

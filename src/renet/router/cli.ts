@@ -14,7 +14,7 @@ Usage: renet router [options]
 
 Watches every repository's Docker daemon (docker-<networkId>.sock in the socket folder), reads container
 labels (rediacc.* for automatic routes, traefik.* when traefik.enable=true) and serves, on loopback only:
-  /traefik      dynamic configuration for Traefik's HTTP provider (YAML; 503 until discovery completes)
+  /traefik      dynamic configuration for Traefik's HTTP provider (JSON, which is YAML too; 503 until discovery completes)
   /health       status, counts, daemons, refusals and skipped containers (JSON)
   /routes.json  every router with its rule, entry points, backends and repository (JSON)
   /ports        dynamic TCP/UDP port allocations (JSON)
@@ -25,7 +25,8 @@ Options (each overrides the settings file):
   --listen HOST:PORT     loopback address to serve on (default 127.0.0.1:7111)
   --state-dir DIR        where ports.json is kept (default ${DEFAULT_STATE_DIR})
   --base-domain DOMAIN   base domain of automatic routes {service}-{networkId}.DOMAIN; '' turns them off
-  --entrypoints LIST     comma list of the entry point names that exist in traefik.yml
+  --entrypoints LIST     comma list of the entry point names that exist in traefik.yml (overrides the
+                         settings file's traefikConfig, whose entryPoints are otherwise followed live)
   --machine NAME         machine name shown in /health
   --resync-interval SEC  full resync of every daemon (default 30)
   --port-grace SEC       keep a dynamic port this long after its container is gone (default 600)
@@ -102,7 +103,7 @@ async function run(flags: RouterFlags): Promise<number> {
     socketDir: settings.socketDir,
     stateDir: settings.stateDir,
     baseDomain: settings.baseDomain,
-    entrypoints: settings.entrypoints.length,
+    entrypoints: settings.entrypointsSource === 'traefik.yml' ? settings.traefikConfig : settings.entrypoints.length,
   })
   service.start()
 

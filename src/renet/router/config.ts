@@ -27,6 +27,13 @@ export interface RouterSettings {
   certResolver: string
   /** Entry point names that exist in traefik.yml; routers naming others are refused. */
   entrypoints: string[]
+  /**
+   * Where the entry point names come from: `--entrypoints`, the `traefikConfig` file (read by the service and
+   * followed while it runs), router.yaml's `entrypoints`, or the defaults of a machine with every standard port.
+   */
+  entrypointsSource: 'flag' | 'traefik.yml' | 'router.yaml' | 'default'
+  /** Traefik's static configuration file, when router.yaml names one (`traefikConfig`). */
+  traefikConfig: string | null
   dynamicPorts: {tcp: PortRange | null; udp: PortRange | null}
   /** Full resync of every daemon, covering missed events. */
   resyncMs: number
@@ -143,12 +150,21 @@ export async function loadSettings(flags: RouterFlags): Promise<RouterSettings> 
 
   const file = existsSync(path) ? await readFile(path) : {}
   let entrypoints = defaultEntrypoints()
+  let entrypointsSource: RouterSettings['entrypointsSource'] = 'default'
+  const traefikConfig = str(file, 'traefikConfig', path) ?? null
   if (file.entrypoints !== undefined) {
     if (!Array.isArray(file.entrypoints) || file.entrypoints.some((e) => typeof e !== 'string')) {
       throw new ConfigError(`${path}: entrypoints must be a list of names`)
     }
 
     entrypoints = file.entrypoints as string[]
+    entrypointsSource = 'router.yaml'
+  }
+
+  // The service reads the names from traefik.yml (and follows the file); until it has, none are known.
+  if (traefikConfig !== null) {
+    entrypoints = []
+    entrypointsSource = 'traefik.yml'
   }
 
   const dyn = (file.dynamicPorts ?? {}) as {tcp?: unknown; udp?: unknown}
@@ -160,6 +176,8 @@ export async function loadSettings(flags: RouterFlags): Promise<RouterSettings> 
     stateDir: str(file, 'stateDir', path) ?? DEFAULT_STATE_DIR,
     certResolver: str(file, 'certResolver', path) ?? 'letsencrypt',
     entrypoints,
+    entrypointsSource,
+    traefikConfig,
     dynamicPorts: {
       tcp: file.dynamicPorts === undefined ? {...DYNAMIC_TCP_RANGE} : parseRange(dyn.tcp, 'dynamicPorts.tcp'),
       udp: parseRange(dyn.udp, 'dynamicPorts.udp'),
@@ -174,7 +192,11 @@ export async function loadSettings(flags: RouterFlags): Promise<RouterSettings> 
   if (flags.listen !== undefined) settings.listen = parseListen(flags.listen, 'listen')
   if (flags.socketDir !== undefined) settings.socketDir = flags.socketDir
   if (flags.stateDir !== undefined) settings.stateDir = flags.stateDir
-  if (flags.entrypoints !== undefined) settings.entrypoints = splitList(flags.entrypoints)
+  if (flags.entrypoints !== undefined) {
+    settings.entrypoints = splitList(flags.entrypoints)
+    settings.entrypointsSource = 'flag'
+  }
+
   if (flags.resyncInterval !== undefined) settings.resyncMs = positiveNumber(flags.resyncInterval, 'resync-interval') * 1000
   if (flags.portGrace !== undefined) settings.portGraceMs = positiveNumber(flags.portGrace, 'port-grace') * 1000
   if (settings.baseDomain !== null && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(settings.baseDomain)) {

@@ -20,44 +20,82 @@ interface Node {
 const FILTERS = ['traefik.http', 'traefik.tcp', 'traefik.udp', 'traefik.tls']
 
 function matchesFilter(key: string): boolean {
+  // Most keys (com.docker.*, rediacc.*, org.opencontainers.*) are turned away by their first character; a
+  // non-ASCII one takes the full comparison, since lower-casing it may give a 't' (as Go's ToLower does).
+  const c = key.charCodeAt(0)
+  if (c !== 116 && c !== 84 && c < 128) return false
   const head = key.slice(0, 12).toLowerCase()
   return FILTERS.some((f) => head.startsWith(f))
 }
 
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-function child(node: Node, name: string): Node {
-  const lower = name.toLowerCase()
+function child(node: Node, name: string, lower: string): Node {
   for (const c of node.children) if (c.lower === lower) return c
   const found: Node = {name, lower, value: '', children: []}
   node.children.push(found)
   return found
 }
 
-function toTree(labels: Record<string, string>): Node | null {
-  const keys = Object.keys(labels).filter(matchesFilter).sort(byteOrder)
-  if (keys.length === 0) return null
-  const root: Node = {name: 'traefik', lower: 'traefik', value: '', children: []}
-  for (const key of keys) {
-    const split = key.split('.')
-    if (split[0] !== 'traefik') throw new LabelDecodeError(`invalid label root ${split[0]}`)
-    const parts: string[] = []
-    for (const v of split) {
-      if (v === '') throw new LabelDecodeError(`invalid element: ${key}`)
-      if (v.startsWith('[')) throw new LabelDecodeError(`invalid leading character '[' in field name (bracket is a slice delimiter): ${v}`)
-      if (v.endsWith(']')) {
-        const left = v.indexOf('[')
-        if (left < 0) throw new LabelDecodeError(`invalid bracket in field name "${v}"`)
-        parts.push(v.slice(0, left), v.slice(left))
-      } else {
-        parts.push(v)
-      }
+/** A label key split into tree path parts below the root, with their lower-case forms; or why it is invalid. */
+type ParsedKey = {parts: string[]; lowers: string[]} | {error: string}
+
+function parseKey(key: string): ParsedKey {
+  const split = key.split('.')
+  if (split[0] !== 'traefik') return {error: `invalid label root ${split[0]}`}
+  const parts: string[] = []
+  for (let i = 1; i < split.length; i++) {
+    const v = split[i]
+    if (v === '') return {error: `invalid element: ${key}`}
+    if (v.startsWith('[')) return {error: `invalid leading character '[' in field name (bracket is a slice delimiter): ${v}`}
+    if (v.endsWith(']')) {
+      const left = v.indexOf('[')
+      if (left < 0) return {error: `invalid bracket in field name "${v}"`}
+      parts.push(v.slice(0, left), v.slice(left))
+    } else {
+      parts.push(v)
+    }
+  }
+
+  return {parts, lowers: parts.map((p) => p.toLowerCase())}
+}
+
+/**
+ * Parsed label keys. Keys repeat across containers and rebuilds (one compose file, many repositories), so the
+ * route server splits each once; the builder owns one. Cleared when it grows past a bound, so odd label sets
+ * cannot grow it.
+ */
+export class LabelKeyCache {
+  private readonly parsed = new Map<string, ParsedKey>()
+
+  constructor(private readonly max = 20_000) {}
+
+  get(key: string): ParsedKey {
+    let parsed = this.parsed.get(key)
+    if (parsed === undefined) {
+      if (this.parsed.size >= this.max) this.parsed.clear()
+      parsed = parseKey(key)
+      this.parsed.set(key, parsed)
     }
 
+    return parsed
+  }
+
+  get size(): number {
+    return this.parsed.size
+  }
+}
+
+function toTree(labels: Record<string, string>, cache: LabelKeyCache): Node | null {
+  const keys: string[] = []
+  for (const key in labels) if (matchesFilter(key)) keys.push(key)
+  if (keys.length === 0) return null
+  // Default sort compares UTF-16 code units: paerser's byte order for every ASCII key.
+  keys.sort()
+  const root: Node = {name: 'traefik', lower: 'traefik', value: '', children: []}
+  for (const key of keys) {
+    const parsed = cache.get(key)
+    if ('error' in parsed) throw new LabelDecodeError(parsed.error)
     let node = root
-    for (const part of parts.slice(1)) node = child(node, part)
+    for (let i = 0; i < parsed.parts.length; i++) node = child(node, parsed.parts[i], parsed.lowers[i])
     node.value = labels[key]
   }
 
@@ -122,7 +160,7 @@ function fill(node: Node, kind: Kind, field: Pick<Field, 'allowEmpty'> | null): 
     case 'struct': {
       const out: Record<string, unknown> = {}
       for (const c of node.children) {
-        const f = kind.fields.get(c.name.toLowerCase())
+        const f = kind.fields.get(c.lower)
         if (!f) throw new LabelDecodeError(`field not found, node: ${c.name}`)
         const v = fill(c, f.kind, f)
         if (v !== undefined) out[f.name] = v
@@ -182,8 +220,8 @@ export interface DecodedLabels {
 }
 
 /** Decodes the traefik.{http,tcp,udp,tls} labels; throws LabelDecodeError like Traefik's provider would fail. */
-export function decodeTraefikLabels(labels: Record<string, string>): DecodedLabels {
-  const tree = toTree(labels)
+export function decodeTraefikLabels(labels: Record<string, string>, cache = new LabelKeyCache()): DecodedLabels {
+  const tree = toTree(labels, cache)
   if (tree === null) return {}
   return fill(tree, labelModel(), {allowEmpty: false}) as DecodedLabels
 }

@@ -3,8 +3,9 @@
  * applied, backends pointed at the container's own service IP, and names made unique per repository. What
  * needs every container at once (hostname claims, dynamic ports, UDP entry points) is left to build.ts.
  */
+import {withIPv6Twins} from '../../net/entrypoints.js'
 import {isValidNetworkId} from '../../net/network.js'
-import {LabelDecodeError, decodeTraefikLabels, traefikEnabled} from './labels.js'
+import {LabelDecodeError, LabelKeyCache, decodeTraefikLabels, traefikEnabled} from './labels.js'
 import {HostSet, RuleSyntaxError, ruleHosts} from './rules.js'
 import type {ContainerInfo, Refusal, RefusalReason} from './types.js'
 import {schemaError} from './validate.js'
@@ -79,18 +80,68 @@ export function ownsIp(networkId: number, ip: string): boolean {
   return v !== null && v >= networkId + 2 && v <= networkId + 62
 }
 
+/** A comma list of ports (`8080`, `80, 443`); anything that is not a port is left out. */
 function portsLabel(value: string | undefined): number[] {
-  return (value ?? '')
-    .split(',')
-    .map((s) => Number(s.trim()))
-    .filter((n) => Number.isInteger(n) && n > 0 && n < 65_536)
+  if (value === undefined) return []
+  const out: number[] = []
+  let start = 0
+  while (start <= value.length) {
+    let end = value.indexOf(',', start)
+    if (end < 0) end = value.length
+    const text = value.slice(start, end).trim()
+    const n = Number(text)
+    if (text !== '' && Number.isInteger(n) && n > 0 && n < 65_536) out.push(n)
+    start = end + 1
+  }
+
+  return out
 }
 
+const PLAIN_HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/
+
 function hostLabel(service: string): string {
+  // Most service names are already a hostname label.
+  if (PLAIN_HOST_LABEL.test(service)) return service
   return service
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '')
+}
+
+/** `-<networkId>.<baseDomain>` at the end of a hostname: an automatic hostname. One per settings object. */
+const autoHostPatterns = new WeakMap<PlanSettings, RegExp | null>()
+
+function autoHostPattern(s: PlanSettings): RegExp | null {
+  let re = autoHostPatterns.get(s)
+  if (re === undefined) {
+    re = s.baseDomain === null ? null : new RegExp(`-(\\d+)\\.${s.baseDomain.replace(/\./g, '\\.')}$`, 'i')
+    autoHostPatterns.set(s, re)
+  }
+
+  return re
+}
+
+/** The entry point names of a settings object as a set, made once per settings object. */
+const entrypointSets = new WeakMap<PlanSettings, ReadonlySet<string>>()
+
+export function entrypointSet(s: PlanSettings): ReadonlySet<string> {
+  let set = entrypointSets.get(s)
+  if (set === undefined) {
+    set = new Set(s.entrypoints)
+    entrypointSets.set(s, set)
+  }
+
+  return set
+}
+
+// Module functions rather than closures made per container: the build plans a thousand containers at once.
+function refuse(plan: Plan, kind: RefusalReason, reason: string, object?: string): void {
+  const c = plan.container
+  plan.refusals.push({container: c.name, containerId: c.id, networkId: plan.networkId, kind, reason, ...(object === undefined ? {} : {object})})
+}
+
+function foreignRef(refs: unknown[]): string | undefined {
+  return refs.find((x) => typeof x === 'string' && x.includes('@')) as string | undefined
 }
 
 class Refused extends Error {
@@ -102,7 +153,7 @@ class Refused extends Error {
   }
 }
 
-export function planContainer(c: ContainerInfo, networkId: number, settings: PlanSettings): Plan {
+export function planContainer(c: ContainerInfo, networkId: number, settings: PlanSettings, keys = new LabelKeyCache()): Plan {
   const plan: Plan = {
     container: c,
     networkId,
@@ -114,8 +165,6 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
     skipped: null,
     notes: [],
   }
-  const refuse = (kind: RefusalReason, reason: string, object?: string) =>
-    plan.refusals.push({container: c.name, containerId: c.id, networkId, kind, reason, ...(object === undefined ? {} : {object})})
 
   let enabled: boolean
   try {
@@ -134,7 +183,7 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   }
 
   if (labelNetwork === undefined || Number(labelNetwork) !== networkId) {
-    refuse('network-mismatch', `rediacc.network_id is ${labelNetwork === undefined ? 'missing' : `'${labelNetwork}'`} but the container runs in the daemon of repository ${networkId}`)
+    refuse(plan, 'network-mismatch', `rediacc.network_id is ${labelNetwork === undefined ? 'missing' : `'${labelNetwork}'`} but the container runs in the daemon of repository ${networkId}`)
     return plan
   }
 
@@ -144,7 +193,7 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   }
 
   if (!ownsIp(networkId, ip)) {
-    refuse('foreign-backend', `rediacc.service_ip ${ip} is outside repository ${networkId}'s addresses`)
+    refuse(plan, 'foreign-backend', `rediacc.service_ip ${ip} is outside repository ${networkId}'s addresses`)
     return plan
   }
 
@@ -156,7 +205,7 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   const tcpPorts = portsLabel(c.labels['rediacc.tcp_ports'])
   const servicePort = portsLabel(c.labels['rediacc.service_port'])[0] ?? tcpPorts[0]
   if (!enabled) autoPlan(plan, service!, ip, servicePort, settings)
-  else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, refuse)
+  else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, keys)
   // Automatic routes are made here from a fixed shape (tested against the schema); label routes are checked.
   if (plan.skipped === null && plan.source === 'labels') {
     const error = schemaError(fragment(plan))
@@ -193,11 +242,19 @@ function autoPlan(plan: Plan, service: string, ip: string, port: number | undefi
     protocol: 'http',
     name,
     labelName: label,
-    router: {rule: `Host(\`${host}\`)`, entryPoints: [...s.httpsEntrypoints], service: name, tls: {certResolver: s.certResolver}},
+    // One entry point list shared by every automatic router: plans and the served configuration are never changed.
+    router: {rule: `Host(\`${host}\`)`, entryPoints: s.httpsEntrypoints, service: name, tls: {certResolver: s.certResolver}},
     hosts: [host],
     needsPort: false,
   })
 }
+
+const NAMED_KINDS = [
+  ['routers', ['http', 'tcp', 'udp']],
+  ['services', ['http', 'tcp', 'udp']],
+  ['middlewares', ['http', 'tcp']],
+] as const
+const KIND_NAMES = {routers: 'router', services: 'service', middlewares: 'middleware'} as const
 
 function hasAny(o: Obj | undefined): boolean {
   return o !== undefined && Object.keys(o).length > 0
@@ -210,22 +267,23 @@ function labelPlan(
   port: number | undefined,
   udpPort: number | undefined,
   s: PlanSettings,
-  refuse: (kind: RefusalReason, reason: string, object?: string) => void,
+  keys: LabelKeyCache,
 ): void {
   let conf
   try {
-    conf = decodeTraefikLabels(plan.container.labels)
+    conf = decodeTraefikLabels(plan.container.labels, keys)
   } catch (error) {
     if (!(error instanceof LabelDecodeError)) throw error
     plan.skipped = `labels cannot be decoded: ${error.message}`
     return
   }
 
-  if (hasAny(conf.tls)) refuse('global-tls', 'traefik.tls.* (TLS options, stores, certificates) applies to every repository; ignored')
+  if (hasAny(conf.tls)) refuse(plan, 'global-tls', 'traefik.tls.* (TLS options, stores, certificates) applies to every repository; ignored')
   const name = defaultName(plan.container)
-  const http = {routers: {...conf.http?.routers}, services: {...conf.http?.services}, middlewares: {...conf.http?.middlewares}}
-  const tcp = {routers: {...conf.tcp?.routers}, services: {...conf.tcp?.services}, middlewares: {...conf.tcp?.middlewares}}
-  const udp = {routers: {...conf.udp?.routers}, services: {...conf.udp?.services}}
+  // The decoder's objects are this call's own: changed in place.
+  const http: {routers: Obj; services: Obj; middlewares: Obj} = {routers: conf.http?.routers ?? {}, services: conf.http?.services ?? {}, middlewares: conf.http?.middlewares ?? {}}
+  const tcp: {routers: Obj; services: Obj; middlewares: Obj} = {routers: conf.tcp?.routers ?? {}, services: conf.tcp?.services ?? {}, middlewares: conf.tcp?.middlewares ?? {}}
+  const udp: {routers: Obj; services: Obj; middlewares?: undefined} = {routers: conf.udp?.routers ?? {}, services: conf.udp?.services ?? {}}
   const nid = plan.networkId
 
   try {
@@ -278,46 +336,46 @@ function labelPlan(
   }
 
   // '@' separates a name from its provider in Traefik: a name carrying one would pose as another provider's.
-  for (const [kind, group] of [['router', {...http.routers, ...tcp.routers, ...udp.routers}], ['service', {...http.services, ...tcp.services, ...udp.services}], ['middleware', {...http.middlewares, ...tcp.middlewares}]] as const) {
-    const bad = Object.keys(group).find((n) => n.includes('@'))
-    if (bad !== undefined) {
-      refuse('foreign-reference', `${kind} name ${bad} contains '@', which names another provider`, bad)
-      return
+  for (const [kind, groups] of NAMED_KINDS) {
+    for (const group of groups) {
+      for (const bad in group === 'udp' ? (udp[kind] as Obj) : group === 'tcp' ? tcp[kind] : http[kind]) {
+        if (!bad.includes('@')) continue
+        refuse(plan, 'foreign-reference', `${KIND_NAMES[kind]} name ${bad} contains '@', which names another provider`, bad)
+        return
+      }
     }
   }
 
   // References: other providers are refused; names are made unique for the repository.
-  const rename = (n: string) => uniqueName(n, nid)
-  const foreign = (refs: unknown[]) => refs.find((x) => typeof x === 'string' && x.includes('@')) as string | undefined
   for (const [mn, m] of Object.entries(http.middlewares)) {
     const refs = [...(m.chain?.middlewares ?? []), ...(m.errors?.service === undefined ? [] : [m.errors.service])]
-    const bad = foreign(refs)
+    const bad = foreignRef(refs)
     if (bad !== undefined) {
-      refuse('foreign-reference', `middleware ${mn} refers to ${bad}, outside this repository`, mn)
+      refuse(plan, 'foreign-reference', `middleware ${mn} refers to ${bad}, outside this repository`, mn)
       continue
     }
 
     const authHost = typeof m.forwardAuth?.address === 'string' ? /^[a-z]+:\/\/\[?([^/\]:]+)/i.exec(m.forwardAuth.address)?.[1] : undefined
     if (authHost !== undefined && authHost.startsWith('127.') && !ownsIp(nid, authHost)) {
-      refuse('foreign-backend', `middleware ${mn}: forwardAuth address ${m.forwardAuth.address} is another repository's`, mn)
+      refuse(plan, 'foreign-backend', `middleware ${mn}: forwardAuth address ${m.forwardAuth.address} is another repository's`, mn)
       continue
     }
 
-    if (m.chain?.middlewares) m.chain.middlewares = m.chain.middlewares.map(rename)
-    if (m.errors?.service !== undefined) m.errors.service = rename(m.errors.service)
-    plan.middlewares.http[rename(mn)] = m
+    if (m.chain?.middlewares) m.chain.middlewares = m.chain.middlewares.map((n: string) => uniqueName(n, nid))
+    if (m.errors?.service !== undefined) m.errors.service = uniqueName(m.errors.service, nid)
+    plan.middlewares.http[uniqueName(mn, nid)] = m
   }
 
-  for (const [mn, m] of Object.entries(tcp.middlewares)) plan.middlewares.tcp[rename(mn)] = m
+  for (const [mn, m] of Object.entries(tcp.middlewares)) plan.middlewares.tcp[uniqueName(mn, nid)] = m
   for (const [proto, group] of [['http', http], ['tcp', tcp], ['udp', udp]] as const) {
     for (const [sn, svc] of Object.entries(group.services)) {
       const transport = svc.loadBalancer?.serversTransport
       if (typeof transport === 'string' && transport.includes('@')) {
-        refuse('foreign-reference', `service ${sn} uses serversTransport ${transport}, outside this repository`, sn)
+        refuse(plan, 'foreign-reference', `service ${sn} uses serversTransport ${transport}, outside this repository`, sn)
         continue
       }
 
-      plan.services[proto][rename(sn)] = svc
+      plan.services[proto][uniqueName(sn, nid)] = svc
     }
 
     for (const [rn, r] of Object.entries(group.routers)) {
@@ -325,7 +383,7 @@ function labelPlan(
         plan.routers.push(checkRouter(proto, rn, r as Obj, plan, s))
       } catch (error) {
         if (!(error instanceof Refused)) throw error
-        refuse(error.kind, error.message, rn)
+        refuse(plan, error.kind, error.message, rn)
       }
     }
   }
@@ -380,8 +438,9 @@ function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan:
   const bad = refs.find((x) => x.includes('@'))
   if (bad !== undefined) throw new Refused('foreign-reference', `router ${rn} refers to ${bad}, outside this repository`)
   const entryPoints: string[] = r.entryPoints ?? []
+  const known = entrypointSet(s)
   for (const ep of entryPoints) {
-    if (!s.entrypoints.includes(ep)) throw new Refused('unknown-entrypoint', `router ${rn}: entry point '${ep}' does not exist on this machine`)
+    if (!known.has(ep)) throw new Refused('unknown-entrypoint', `router ${rn}: entry point '${ep}' does not exist on this machine`)
     const udp = ep.startsWith('udp-')
     if (udp !== (protocol === 'udp')) throw new Refused('unknown-entrypoint', `${protocol} router ${rn} cannot use ${udp ? 'UDP' : 'TCP'} entry point '${ep}'`)
   }
@@ -401,8 +460,9 @@ function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan:
     }
 
     hosts = set.all ? ['*'] : [...set.hosts]
+    const autoHost = autoHostPattern(s)
     for (const h of hosts) {
-      const auto = s.baseDomain === null ? null : new RegExp(`-(\\d+)\\.${s.baseDomain.replace(/\./g, '\\.')}$`, 'i').exec(h)
+      const auto = autoHost === null ? null : autoHost.exec(h)
       if (auto && Number(auto[1]) !== nid && isValidNetworkId(Number(auto[1]))) {
         throw new Refused('foreign-hostname', `router ${rn}: ${h} is an automatic hostname of repository ${auto[1]}`)
       }
@@ -410,6 +470,8 @@ function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan:
   }
 
   const router: Obj = {...r}
+  // `entrypoints=tcp-5432` as the guide writes it serves both address families on a dual-stack machine.
+  if (entryPoints.length > 0) router.entryPoints = withIPv6Twins(entryPoints, known)
   router.service = uniqueName(r.service, nid)
   if (r.middlewares) router.middlewares = r.middlewares.map((m: string) => uniqueName(m, nid))
   return {protocol, name: uniqueName(rn, nid), labelName: rn, router, hosts, needsPort: protocol !== 'http' && entryPoints.length === 0}

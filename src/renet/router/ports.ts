@@ -117,8 +117,9 @@ export class PortAllocator {
         continue
       }
 
-      // Persisting every refresh would write on every build; a minute of precision is plenty for the grace.
-      if (now - a.lastSeen > 60_000 || this.persisted.get(k) !== true) this.dirty = true
+      // Persisting every refresh would write on every build; a quarter of the grace (at most a minute) is
+      // precise enough.
+      if (now - a.lastSeen > Math.min(60_000, this.options.graceMs / 4) || this.persisted.get(k) !== true) this.dirty = true
       a.lastSeen = now
     }
 
@@ -126,6 +127,19 @@ export class PortAllocator {
     for (const k of this.persisted.keys()) if (!this.byKey.has(k)) this.persisted.delete(k)
 
     if (this.dirty) this.save()
+  }
+
+  /** On shutdown: the allocations held by the last build were held until now; saved when any are. */
+  flush(): void {
+    const now = this.now()
+    let held = false
+    for (const [k, a] of this.byKey) {
+      if (!this.held.has(k)) continue
+      a.lastSeen = now
+      held = true
+    }
+
+    if (held || this.dirty) this.save()
   }
 
   private save(): void {

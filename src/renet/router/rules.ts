@@ -12,12 +12,26 @@ type Token = {t: 'id'; v: string} | {t: 'str'; v: string} | {t: 'op'; v: string}
 
 export class RuleSyntaxError extends Error {}
 
+/** JavaScript's \s, with the ASCII cases first. */
+function isSpace(c: number, ch: string): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c >= 128 && /\s/.test(ch))
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57
+}
+
 function tokenize(rule: string): Token[] {
   const out: Token[] = []
   let i = 0
   while (i < rule.length) {
+    const code = rule.charCodeAt(i)
     const c = rule[i]
-    if (/\s/.test(c)) {
+    if (isSpace(code, c)) {
       i++
     } else if (c === '`' || c === '"') {
       const end = rule.indexOf(c, i + 1)
@@ -27,13 +41,14 @@ function tokenize(rule: string): Token[] {
     } else if (rule.startsWith('&&', i) || rule.startsWith('||', i)) {
       out.push({t: 'op', v: rule.slice(i, i + 2)})
       i += 2
-    } else if ('()!,'.includes(c)) {
+    } else if (c === '(' || c === ')' || c === '!' || c === ',') {
       out.push({t: 'op', v: c})
       i++
-    } else if (/[A-Za-z]/.test(c)) {
-      const m = /^[A-Za-z][A-Za-z0-9]*/.exec(rule.slice(i))!
-      out.push({t: 'id', v: m[0]})
-      i += m[0].length
+    } else if (isLetter(code)) {
+      let end = i + 1
+      while (end < rule.length && (isLetter(rule.charCodeAt(end)) || isDigit(rule.charCodeAt(end)))) end++
+      out.push({t: 'id', v: rule.slice(i, end)})
+      i = end
     } else {
       throw new RuleSyntaxError(`unexpected '${c}' in rule`)
     }
@@ -53,61 +68,73 @@ function intersect(a: HostSet, b: HostSet): HostSet {
   return {all: false, hosts: new Set([...a.hosts].filter((h) => b.hosts.has(h)))}
 }
 
-/** The hostnames a rule can match (lower case); `HostSNI(\`*\`)` yields '*'. Throws RuleSyntaxError. */
-export function ruleHosts(rule: string): HostSet {
-  const tokens = tokenize(rule)
-  let pos = 0
-  const peek = () => tokens[pos]
-  const expectOp = (v: string) => {
-    const t = tokens[pos++]
-    if (!t || t.t !== 'op' || t.v !== v) throw new RuleSyntaxError(`expected '${v}' in rule`)
+/** Recursive descent over the tokens: `or := and ('||' and)*`, `and := unary ('&&' unary)*`. */
+class RuleParser {
+  private pos = 0
+
+  constructor(private readonly tokens: Token[]) {}
+
+  parse(): HostSet {
+    const result = this.or()
+    if (this.pos !== this.tokens.length) throw new RuleSyntaxError('unexpected text after the end of the rule')
+    return result
   }
 
-  const or = (): HostSet => {
-    let left = and()
-    while (peek()?.t === 'op' && peek()!.v === '||') {
-      pos++
-      left = union(left, and())
+  private isOp(v: string): boolean {
+    const t = this.tokens[this.pos]
+    return t !== undefined && t.t === 'op' && t.v === v
+  }
+
+  private expectOp(v: string): void {
+    if (!this.isOp(v)) throw new RuleSyntaxError(`expected '${v}' in rule`)
+    this.pos++
+  }
+
+  private or(): HostSet {
+    let left = this.and()
+    while (this.isOp('||')) {
+      this.pos++
+      left = union(left, this.and())
     }
 
     return left
   }
 
-  const and = (): HostSet => {
-    let left = unary()
-    while (peek()?.t === 'op' && peek()!.v === '&&') {
-      pos++
-      left = intersect(left, unary())
+  private and(): HostSet {
+    let left = this.unary()
+    while (this.isOp('&&')) {
+      this.pos++
+      left = intersect(left, this.unary())
     }
 
     return left
   }
 
-  const unary = (): HostSet => {
-    const t = peek()
-    if (t?.t === 'op' && t.v === '!') {
-      pos++
-      unary()
+  private unary(): HostSet {
+    const t = this.tokens[this.pos]
+    if (this.isOp('!')) {
+      this.pos++
+      this.unary()
       return ALL
     }
 
-    if (t?.t === 'op' && t.v === '(') {
-      pos++
-      const inner = or()
-      expectOp(')')
+    if (this.isOp('(')) {
+      this.pos++
+      const inner = this.or()
+      this.expectOp(')')
       return inner
     }
 
     if (t?.t === 'id') {
-      pos++
-      expectOp('(')
+      this.pos++
+      this.expectOp('(')
       const args: string[] = []
-      while (peek()?.t === 'str') {
-        args.push((tokens[pos++] as {v: string}).v)
-        if (peek()?.t === 'op' && peek()!.v === ',') pos++
+      while (this.tokens[this.pos]?.t === 'str') {
+        args.push(this.tokens[this.pos++].v)
+        if (this.isOp(',')) this.pos++
       }
 
-      expectOp(')')
+      this.expectOp(')')
       if (args.length === 0) throw new RuleSyntaxError(`${t.v}() needs an argument`)
       if (t.v === 'Host' || t.v === 'HostSNI') return {all: false, hosts: new Set(args.map((a) => a.toLowerCase()))}
       return ALL
@@ -115,8 +142,9 @@ export function ruleHosts(rule: string): HostSet {
 
     throw new RuleSyntaxError('rule ends early or has a stray operator')
   }
+}
 
-  const result = or()
-  if (pos !== tokens.length) throw new RuleSyntaxError('unexpected text after the end of the rule')
-  return result
+/** The hostnames a rule can match (lower case); `HostSNI(\`*\`)` yields '*'. Throws RuleSyntaxError. */
+export function ruleHosts(rule: string): HostSet {
+  return new RuleParser(tokenize(rule)).parse()
 }

@@ -38,7 +38,7 @@ function sendTraefik(req: IncomingMessage, res: ServerResponse, text: string): v
   const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))
   const body = gzip ? bytes.gzip : bytes.plain
   res.writeHead(200, {
-    'content-type': 'application/yaml',
+    'content-type': 'application/json',
     'content-length': body.length,
     'cache-control': 'no-store',
     vary: 'accept-encoding',

@@ -7,19 +7,23 @@ import {join} from 'node:path'
 
 import {isValidNetworkId} from '../../net/network.js'
 import {RENET_VERSION} from '../version.js'
+import {traefikBody} from './body.js'
 import {BuildResult, ConfigBuilder} from './build.js'
 import {RouterSettings, httpsEntrypoints} from './config.js'
 import {Daemon} from './daemon.js'
+import type {PlanSettings} from './plan.js'
 import {PortAllocator} from './ports.js'
 import {SnapshotEntry, readSnapshot, writeSnapshot} from './snapshot.js'
-import type {HealthReport, PortsReport, RoutesReport} from './types.js'
-import {toYaml} from './yaml.js'
+import {fileStamp, readTraefikEntryPoints} from './traefik-file.js'
+import type {EntrypointsStatus, HealthReport, PortsReport, RoutesReport} from './types.js'
 
 const SOCKET_PATTERN = /^docker-(\d+)\.sock$/
 /** After this long, serve what is known even if a daemon never answered (its routes are unknown anyway). */
 const READY_DEADLINE_MS = 20_000
 /** How long a socket must be gone before its daemon and its routes are dropped. */
 const SOCKET_GONE_MS = 1500
+/** How often traefik.yml's stamp (mtime, size, inode) is looked at; every rebuild looks too. */
+const TRAEFIK_FILE_POLL_MS = 2000
 
 export type Logger = (event: string, fields?: Record<string, unknown>) => void
 
@@ -43,6 +47,12 @@ export class RouterService {
   private readonly snapshot: Map<string, SnapshotEntry>
   private savedVersions = new Map<string, number>()
   private snapshotTimer: NodeJS.Timeout | null = null
+  private traefikFileTimer: NodeJS.Timeout | null = null
+  /** Stamp of traefik.yml when last read: null when it could not be looked at, undefined before the first look. */
+  private traefikFileStamp: string | null | undefined = undefined
+  private entrypointsLoaded: boolean
+  private entrypointsError: string | null = null
+  private entrypointsLoadedAt: Date | null = null
 
   constructor(
     readonly settings: RouterSettings,
@@ -50,15 +60,53 @@ export class RouterService {
   ) {
     this.snapshot = readSnapshot(settings.stateDir)
     this.ports = new PortAllocator({stateDir: settings.stateDir, ranges: settings.dynamicPorts, graceMs: settings.portGraceMs})
-    this.builder = new ConfigBuilder(
-      {
-        baseDomain: settings.baseDomain,
-        entrypoints: settings.entrypoints,
-        httpsEntrypoints: httpsEntrypoints(settings),
-        certResolver: settings.certResolver,
-      },
-      this.ports,
-    )
+    this.entrypointsLoaded = settings.entrypointsSource !== 'traefik.yml'
+    this.builder = new ConfigBuilder(this.planSettings(), this.ports)
+    this.checkTraefikFile()
+  }
+
+  private planSettings(): PlanSettings {
+    return {
+      baseDomain: this.settings.baseDomain,
+      entrypoints: this.settings.entrypoints,
+      httpsEntrypoints: httpsEntrypoints(this.settings),
+      certResolver: this.settings.certResolver,
+    }
+  }
+
+  /**
+   * Reads traefik.yml's entry point names when the file changed (a stat, so cheap enough for every rebuild).
+   * A file that cannot be read or parsed keeps the last good names: routes are never dropped because of it,
+   * and the error shows in /health. True when the names changed.
+   */
+  private checkTraefikFile(): boolean {
+    const path = this.settings.traefikConfig
+    if (path === null || this.settings.entrypointsSource !== 'traefik.yml') return false
+    const stamp = fileStamp(path)
+    if (stamp === this.traefikFileStamp) return false
+    this.traefikFileStamp = stamp
+    let names: string[]
+    try {
+      names = readTraefikEntryPoints(path)
+    } catch (error) {
+      const message = (error as Error).message
+      if (message !== this.entrypointsError) this.log('entry points not read', {file: path, error: message, kept: this.settings.entrypoints.length})
+      this.entrypointsError = message
+      return false
+    }
+
+    this.entrypointsError = null
+    this.entrypointsLoadedAt = new Date()
+    const first = !this.entrypointsLoaded
+    this.entrypointsLoaded = true
+    const before = [...this.settings.entrypoints].sort().join(',')
+    if ([...names].sort().join(',') === before && !first) return false
+    const added = names.filter((n) => !this.settings.entrypoints.includes(n))
+    const removed = this.settings.entrypoints.filter((n) => !names.includes(n))
+    this.settings.entrypoints = names
+    this.builder.setSettings(this.planSettings())
+    this.log(first ? 'entry points read' : 'entry points changed', {file: path, count: names.length, ...(first ? {} : {added, removed})})
+    return true
   }
 
   start(): void {
@@ -74,8 +122,14 @@ export class RouterService {
     }
 
     this.rescanTimer = setInterval(() => this.rescan(), this.settings.rescanMs)
-    // Dynamic ports are released by time, not by an event: look again every minute.
-    this.tickTimer = setInterval(() => this.scheduleBuild(), 60_000)
+    if (this.settings.entrypointsSource === 'traefik.yml') {
+      this.traefikFileTimer = setInterval(() => {
+        if (this.checkTraefikFile()) this.scheduleBuild()
+      }, TRAEFIK_FILE_POLL_MS)
+    }
+
+    // Dynamic ports are released by time, not by an event: look again every minute (more often for a short grace).
+    this.tickTimer = setInterval(() => this.scheduleBuild(), Math.min(60_000, Math.max(1000, this.settings.portGraceMs / 4)))
     this.readyTimer = setTimeout(() => {
       this.deadlinePassed = true
       this.scheduleBuild()
@@ -84,8 +138,15 @@ export class RouterService {
 
   stop(): void {
     if (this.snapshotTimer) this.saveSnapshot()
+    // Ports held until now count as held until now: a quick restart finds them well inside the grace period.
+    try {
+      this.ports.flush()
+    } catch (error) {
+      this.log('ports not saved', {error: (error as Error).message})
+    }
+
     this.watcher?.close()
-    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer, this.goneTimer]) if (t) clearTimeout(t)
+    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer, this.goneTimer, this.traefikFileTimer]) if (t) clearTimeout(t)
     for (const d of this.daemons.values()) d.stop()
   }
 
@@ -161,9 +222,13 @@ export class RouterService {
     }
   }
 
-  /** Ready once the folder was scanned and every daemon answered once (or the start-up deadline passed). */
+  /**
+   * Ready once the folder was scanned, the entry points are known, and every daemon answered once (or the
+   * start-up deadline passed). Without the entry points every router naming one would be refused: Traefik
+   * keeps its last configuration on our 503 instead.
+   */
   get ready(): boolean {
-    if (!this.scanned) return false
+    if (!this.scanned || !this.entrypointsLoaded) return false
     if (this.deadlinePassed) return true
     return [...this.daemons.values()].every((d) => d.known)
   }
@@ -178,9 +243,10 @@ export class RouterService {
 
   /** Builds now (also used by tests and the benchmark). */
   rebuild(): void {
+    this.checkTraefikFile()
     if (!this.ready) return
     const result = this.builder.build([...this.daemons.values()].map((d) => ({networkId: d.networkId, containers: d.containers})))
-    const body = toYaml(result.config)
+    const body = traefikBody(result.config)
     this.scheduleSnapshot()
     const before = this.result
     this.result = result
@@ -233,7 +299,7 @@ export class RouterService {
   health(): HealthReport {
     const daemons = [...this.daemons.values()].map((d) => d.status()).sort((a, b) => a.networkId - b.networkId)
     const r = this.result
-    const degraded = daemons.some((d) => d.error !== null) || (r?.refusals.length ?? 0) > 0
+    const degraded = daemons.some((d) => d.error !== null) || (r?.refusals.length ?? 0) > 0 || this.entrypointsError !== null
     return {
       status: this.body === null || !this.ready ? 'starting' : degraded ? 'degraded' : 'ok',
       version: RENET_VERSION,
@@ -253,6 +319,17 @@ export class RouterService {
       refusals: r?.refusals ?? [],
       skipped: r?.skipped ?? [],
       lastChange: this.lastChange?.toISOString() ?? null,
+      entrypoints: this.entrypointsStatus(),
+    }
+  }
+
+  private entrypointsStatus(): EntrypointsStatus {
+    return {
+      source: this.settings.entrypointsSource,
+      file: this.settings.entrypointsSource === 'traefik.yml' ? this.settings.traefikConfig : null,
+      names: [...this.settings.entrypoints],
+      error: this.entrypointsError,
+      loadedAt: this.entrypointsLoadedAt?.toISOString() ?? null,
     }
   }
 

@@ -5,7 +5,7 @@
  * GET /health      → HealthReport      (200 when status is ok or degraded; 503 with status "starting")
  * GET /routes.json → RoutesReport
  * GET /ports       → PortsReport
- * GET /traefik     → Traefik dynamic configuration (YAML); 503 until the first complete discovery
+ * GET /traefik     → Traefik dynamic configuration (JSON, a YAML 1.2 document); 503 until the first complete discovery
  */
 
 /** One container as the route server sees it (from the Docker API of one repository daemon). */
@@ -87,6 +87,20 @@ export interface HealthReport {
   skipped: SkippedContainer[]
   /** ISO time the served configuration last changed. */
   lastChange: string | null
+  /** The entry point names routers are checked against, and where they come from. */
+  entrypoints: EntrypointsStatus
+}
+
+export interface EntrypointsStatus {
+  /** `traefik.yml`: read from router.yaml's `traefikConfig` file and followed while the router runs. */
+  source: 'flag' | 'traefik.yml' | 'router.yaml' | 'default'
+  /** The traefik.yml path when that is the source. */
+  file: string | null
+  names: string[]
+  /** Why the file could not be read last time it changed; the names are then the last good ones. */
+  error: string | null
+  /** ISO time the file was last read successfully (null for other sources). */
+  loadedAt: string | null
 }
 
 export interface RouteEntry {

@@ -10,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseTraefikEntryPoints, parseTraefikRouters} from '../../../src/diagnose/parse/traefik.js'
 import {runProbe} from '../../../src/renet/probe/run.js'
 import type {HttpResult, TlsResult} from '../../../src/renet/probe/types.js'
-import {selfSignedCert} from '../certs.js'
+import {acmeJson, caSignedCert, selfSignedCert} from '../certs.js'
 import {buildTraefikStandin} from './build.js'
 
 const LO = '127.0.0.1'
@@ -72,6 +72,7 @@ describe('the Traefik stand-in used by diagnose integration tests', () => {
       'ping: {entryPoint: traefik}',
       'api: {insecure: true, dashboard: false}',
       `providers: {http: {endpoint: "http://${LO}:${(provider.address() as AddressInfo).port}/traefik", pollInterval: 5s}}`,
+      `certificatesResolvers: {letsencrypt: {acme: {email: a@example.com, storage: "${join(dir, 'acme.json')}"}}}`,
     ].join('\n')
     writeFileSync(join(dir, 'traefik.yml'), traefikYml)
     mkdirSync(join(dir, 'certs'))
@@ -130,5 +131,15 @@ describe('the Traefik stand-in used by diagnose integration tests', () => {
     expect(results[1]!.outcome).toBe('ok')
     // The UDP socket is bound (no ICMP refusal); it answers nothing, as Traefik with no UDP router.
     expect(results[2]!.outcome).toBe('timeout')
+  })
+
+  it('serves a certificate from acme.json for its names once it is written there, the default one for others', async () => {
+    const probeTls = async (servername: string): Promise<TlsResult> =>
+      (await runProbe({timeoutMs: 1000, checks: [{id: servername, kind: 'tls', host: LO, port: ports.websecure, servername}]}))[0] as TlsResult
+    writeFileSync(join(dir, 'acme.json'), '')
+    expect((await probeTls('shop.example.com')).cert).toMatchObject({traefikDefault: true})
+    writeFileSync(join(dir, 'acme.json'), acmeJson([{names: ['shop.example.com'], cert: caSignedCert({names: ['shop.example.com'], issuerO: 'Test ACME CA', issuerCN: 'T1'})}]))
+    expect((await probeTls('shop.example.com')).cert).toMatchObject({subjectCN: 'shop.example.com', issuerO: 'Test ACME CA', issuerCN: 'T1', selfSigned: false, traefikDefault: false, matchesName: true})
+    expect((await probeTls('other.example.com')).cert).toMatchObject({subjectCN: 'TRAEFIK DEFAULT CERT'})
   })
 })

@@ -5,14 +5,18 @@
  * (/api/entrypoints, /api/{http,tcp,udp}/routers), and it polls the HTTP provider like Traefik (a non-200 keeps
  * the last configuration). It routes nothing. Bundled with esbuild into one file that runs on Node 18.
  *
+ * HTTPS serves, per SNI name, a certificate from the resolver's ACME storage when it holds one for that name
+ * (Traefik's acme.json format, re-read when it changes: a test "issues" a certificate by writing it there), else
+ * Traefik's default certificate.
+ *
  *   node standin.cjs --configFile=/etc/traefik/traefik.yml [--certDir=/letsencrypt/standin] [--pollMs=5000]
  */
 import {createSocket} from 'node:dgram'
-import {readFileSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import {createServer as createHttpServer, get} from 'node:http'
 import {createServer as createNetServer} from 'node:net'
 import {join} from 'node:path'
-import {createServer as createTlsServer} from 'node:tls'
+import {createSecureContext, createServer as createTlsServer, type SecureContext} from 'node:tls'
 
 import {parse} from 'yaml'
 
@@ -90,6 +94,51 @@ function poll(): void {
   req.on('timeout', () => req.destroy())
 }
 
+/** Where the certificate resolvers keep their certificates (acme.storage), as Traefik's static config names them. */
+const acmeStorages = Object.values((config.certificatesResolvers ?? {}) as Record<string, Obj>)
+  .map((r) => (r.acme as Obj | undefined)?.storage)
+  .filter((p): p is string => typeof p === 'string')
+let issued: {mtimes: string; byName: Map<string, SecureContext>} = {mtimes: '', byName: new Map()}
+
+/** Certificates from acme.json ({resolver: {Certificates: [{domain: {main, sans}, certificate, key}]}}, base64 PEM). */
+function loadIssued(): Map<string, SecureContext> {
+  const mtimes = acmeStorages.map((p) => {
+    try {
+      const st = statSync(p)
+      return `${st.mtimeMs}/${st.size}`
+    } catch {
+      return '-'
+    }
+  }).join(',')
+  if (mtimes === issued.mtimes) return issued.byName
+  const byName = new Map<string, SecureContext>()
+  for (const p of acmeStorages) {
+    let doc: Record<string, Obj>
+    try {
+      const text = readFileSync(p, 'utf8')
+      doc = text.trim() === '' ? {} : (JSON.parse(text) as Record<string, Obj>)
+    } catch (error) {
+      log('cannot read ACME storage', {path: p, error: (error as Error).message})
+      continue
+    }
+    for (const resolver of Object.values(doc)) {
+      for (const c of ((resolver?.Certificates ?? []) as Obj[])) {
+        const domain = (c.domain ?? {}) as {main?: string; sans?: string[]}
+        const ctx = createSecureContext({cert: Buffer.from(String(c.certificate), 'base64'), key: Buffer.from(String(c.key), 'base64')})
+        for (const n of [domain.main, ...(domain.sans ?? [])]) if (n) byName.set(n.toLowerCase(), ctx)
+      }
+    }
+  }
+  issued = {mtimes, byName}
+  return byName
+}
+
+function issuedFor(servername: string): SecureContext | undefined {
+  const byName = loadIssued()
+  const n = servername.toLowerCase()
+  return byName.get(n) ?? byName.get(`*.${n.slice(n.indexOf('.') + 1)}`)
+}
+
 function api(path: string): unknown {
   if (path === '/api/entrypoints') return Object.entries(entryPoints).map(([name, e]) => ({name, address: e.address}))
   const m = /^\/api\/(http|tcp|udp)\/routers$/.exec(path)
@@ -120,7 +169,8 @@ for (const [name, ep] of Object.entries(entryPoints)) {
     // What Traefik serves for a name it has no certificate for.
     const key = readFileSync(join(certDir, 'default.key'))
     const cert = readFileSync(join(certDir, 'default.crt'))
-    createTlsServer({key, cert}, (s) => s.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n')).listen(port, host, listening)
+    const SNICallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => cb(null, issuedFor(servername))
+    createTlsServer({key, cert, SNICallback}, (s) => s.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n')).listen(port, host, listening)
   } else {
     createNetServer((s) => s.end()).listen(port, host, listening)
   }

@@ -1,0 +1,185 @@
+/**
+ * A machine set up the way a user sets one up, for diagnose's test-host tests: the real CLI creates the context,
+ * pins the host key, sets the infra settings and pushes (with the Traefik stand-in as the proxy image); a
+ * repository daemon (network 2816) runs busybox containers with rediacc.* and traefik.* labels.
+ */
+import {spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {build} from 'esbuild'
+import {parse, stringify} from 'yaml'
+
+import type {DiagnoseReport, Finding} from '../../src/diagnose/finding.js'
+import {acmeJson, caSignedCert} from '../support/certs.js'
+import {ensureBuilt, ROOT} from '../support/cli.js'
+import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikStandinImage, TRAEFIK_STANDIN_IMAGE, type TestHost} from '../testhost/index.js'
+
+export const NETWORK_ID = 2816
+export const DOMAIN = 'example.test'
+const REPO_SOCKET = `/var/run/rediacc/docker-${NETWORK_ID}.sock`
+
+export interface CliRun {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface Lab {
+  dir: string
+  configPath: string
+  rdc(args: string[], input?: string): Promise<CliRun>
+  /** `rdc diagnose --json …`: the report and the exit code. */
+  diagnose(args: string[]): Promise<{code: number; report: DiagnoseReport; findings: Finding[]}>
+  /** Runs a docker command against the repository daemon inside the host. */
+  repoDocker(args: string): Promise<string>
+  /** Waits until Traefik (the stand-in, polling the route server every 5 s) lists the router. */
+  untilTraefikHas(protocol: 'http' | 'tcp' | 'udp', router: string): Promise<void>
+  /** Writes certificates into the proxy's acme.json, as Traefik stores what Let's Encrypt issued. */
+  issueCertificates(names: string[]): Promise<void>
+  cleanup(): void
+}
+
+export async function sh(host: TestHost, script: string, timeoutMs = 60_000): Promise<string> {
+  const r = await host.exec(['sh', '-c', script], {timeoutMs})
+  if (r.code !== 0) throw new Error(`${script} → exit ${r.code}: ${r.stderr.trim()} ${r.stdout.trim()}`)
+  return r.stdout
+}
+
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** The built CLI as a user runs it (bin/run.js), with its own context file. */
+function runCli(configPath: string, args: string[], input?: string): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
+      cwd: ROOT,
+      env: {...process.env, RDC_CONFIG: configPath, RDC_CONTEXT: '', RDC_MACHINE: '', NO_COLOR: '1'},
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({code: code ?? -1, stdout, stderr}))
+    child.stdin.end(input ?? '')
+  })
+}
+
+/** A renet bundle that reports an older version than this CLI, as an earlier release would. */
+export async function olderRenetBundle(version: string): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'rdc-diag-old-renet-'))
+  try {
+    const outfile = join(dir, 'renet.cjs')
+    await build({
+      entryPoints: [join(ROOT, 'src/renet/main.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node18',
+      format: 'cjs',
+      banner: {js: '#!/usr/bin/env node'},
+      define: {__RENET_VERSION__: JSON.stringify(version)},
+      logLevel: 'silent',
+    })
+    return readFileSync(outfile)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+/** Context, pinned machine `m1`, infra settings, the stand-in proxy image, push-infra, and the repository daemon. */
+export async function setUpMachine(host: TestHost, opts: {tcpPorts?: number[]} = {}): Promise<Lab> {
+  ensureBuilt()
+  const dir = mkdtempSync(join(tmpdir(), 'rdc-diag-th-'))
+  const configPath = join(dir, 'config.yaml')
+  const rdc = async (args: string[], input?: string): Promise<CliRun> => runCli(configPath, args, input)
+  const must = async (args: string[], input?: string): Promise<CliRun> => {
+    const r = await rdc(args, input)
+    if (r.code !== 0) throw new Error(`rdc ${args.join(' ')} → exit ${r.code}: ${r.stderr}${r.stdout}`)
+    return r
+  }
+  await Promise.all([loadTraefikStandinImage(host), loadBusyboxImage(host)])
+  await must(['context', 'create', 'lab'])
+  await must(['context', 'add-machine', 'm1', '--host', host.address, '--user', host.user, '--key', host.privateKeyPath, '--host-key', host.hostKey])
+  await must([
+    'context', 'set-infra', 'm1', '--public-ipv4', host.address, '--allow-private', '--base-domain', DOMAIN, '--cert-email', `admin@${DOMAIN}`,
+    ...(opts.tcpPorts ? ['--tcp-ports', opts.tcpPorts.join(',')] : []),
+  ])
+  await must(['context', 'set-infra', 'm1', '--cf-dns-token', '-'], 'test-token-not-used\n')
+  // No flag sets the proxy image (it is for labs like this one): write it into the context file.
+  const doc = parse(readFileSync(configPath, 'utf8')) as {contexts: {lab: {machines: {m1: {infra: Record<string, unknown>}}}}}
+  doc.contexts.lab.machines.m1.infra.proxyImage = TRAEFIK_STANDIN_IMAGE
+  writeFileSync(configPath, stringify(doc))
+  await must(['context', 'push-infra', 'm1'])
+
+  await sh(host, `systemctl start rediacc-docker@${NETWORK_ID} && for i in $(seq 100); do DOCKER_HOST=unix://${REPO_SOCKET} docker version >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1`)
+  await sh(host, `docker save ${BUSYBOX_IMAGE} | DOCKER_HOST=unix://${REPO_SOCKET} docker load -q`)
+
+  const lab: Lab = {
+    dir,
+    configPath,
+    rdc,
+    async diagnose(args) {
+      const r = await rdc(['diagnose', '--json', ...args])
+      let report: DiagnoseReport
+      try {
+        report = JSON.parse(r.stdout) as DiagnoseReport
+      } catch {
+        throw new Error(`rdc diagnose printed no JSON (exit ${r.code}): ${r.stdout} ${r.stderr}`)
+      }
+      return {code: r.code, report, findings: report.machines.flatMap((m) => m.findings)}
+    },
+    repoDocker: (args) => sh(host, `DOCKER_HOST=unix://${REPO_SOCKET} docker ${args}`),
+    async untilTraefikHas(protocol, router) {
+      await until(async () => {
+        const r = await host.exec(['curl', '-fsS', `http://127.0.0.1:8082/api/${protocol}/routers`])
+        return r.code === 0 && r.stdout.includes(`"${router}@http"`)
+      }, `Traefik to load ${protocol} router ${router}`)
+    },
+    async issueCertificates(names) {
+      const certs = names.map((n) => ({names: [n], cert: caSignedCert({names: [n], issuerO: 'Test ACME CA', issuerCN: 'T1'})}))
+      const r = await host.exec(['sh', '-c', 'cat > /opt/rediacc/proxy/letsencrypt/acme.json && chmod 600 /opt/rediacc/proxy/letsencrypt/acme.json'], {input: acmeJson(certs)})
+      if (r.code !== 0) throw new Error(`writing acme.json: ${r.stderr}`)
+    },
+    cleanup: () => rmSync(dir, {recursive: true, force: true}),
+  }
+  return lab
+}
+
+export interface AppSpec {
+  name: string
+  /** Slot in the repository's addresses: 127.0.11.(slot+2). */
+  slot: number
+  /** Where the app really listens. */
+  listenPort: number
+  labels: Record<string, string>
+}
+
+export function serviceIpOf(slot: number): string {
+  return `127.0.11.${slot + 2}`
+}
+
+/** The rediacc.* labels renet compose gives a service's container. */
+export function rediaccLabels(service: string, slot: number): Record<string, string> {
+  return {'rediacc.service_name': service, 'rediacc.service_ip': serviceIpOf(slot), 'rediacc.network_id': String(NETWORK_ID)}
+}
+
+/** A busybox httpd on the service's address, on host networking in the repository daemon. */
+export async function runApp(lab: Lab, app: AppSpec): Promise<void> {
+  const labels = Object.entries(app.labels)
+    .map(([k, v]) => `--label '${k}=${v}'`)
+    .join(' ')
+  const ip = serviceIpOf(app.slot)
+  await lab.repoDocker(
+    `run -d --name ${app.name} --network host --restart no ${labels} ${BUSYBOX_IMAGE} sh -c 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p ${ip}:${app.listenPort} -h /www'`,
+  )
+}
