@@ -11,7 +11,7 @@ import {parseDocument} from 'yaml'
 import {startDnsmasq} from '../test/support/dnsmasq.js'
 import {cleanupInstance} from '../test/testhost/cleanup.js'
 import {ensureImageCache} from '../test/testhost/image.js'
-import {BUSYBOX_IMAGE, loadBusyboxImage, loadProxyStandinImage, loadUdpEchoImage, PROXY_STANDIN_PING, startTestHostSession, TestHost, UDP_ECHO_IMAGE} from '../test/testhost/index.js'
+import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikStandinImage, loadUdpEchoImage, PROXY_STANDIN_PING, startTestHostSession, TestHost, UDP_ECHO_IMAGE} from '../test/testhost/index.js'
 import {instanceLayout, REPO_ROOT} from '../test/testhost/instance.js'
 import {forgetSavedHosts, knownHostsFile, saveHosts, SavedHost} from '../test/testhost/saved-hosts.js'
 import {build, buildIsStale} from './demo/build.js'
@@ -28,7 +28,7 @@ const CONFIG_DIR = demoConfigDir(layout)
 const CONFIG = join(CONFIG_DIR, 'config.yaml')
 
 /** What the proxy stand-in the demo runs does, for the request step's explanation. */
-const PROXY_DOES = `answers Traefik's ping (${PROXY_STANDIN_PING}), which push-infra's health check asks`
+const PROXY_DOES = `listens on every entry point (TLS with Traefik's default certificate), answers ping (${PROXY_STANDIN_PING}) and Traefik's API with the routers it polls from the route server`
 
 const print = (line: string) => process.stdout.write(`${line}\n`)
 const indent = (text: string) => text.trimEnd().split('\n').filter(Boolean).forEach((l) => print(`  ${l}`))
@@ -103,7 +103,7 @@ async function up(): Promise<void> {
       print(`  ${await load(host.live)}  (for ${EXAMPLES.filter((e) => imagesOf(e).includes(image)).map((e) => e.path).join(', ')})`)
     }
 
-    print(`  ${await loadProxyStandinImage(host.live)}  (stand-in for Traefik: answers ${PROXY_STANDIN_PING}, routes nothing)`)
+    print(`  ${await loadTraefikStandinImage(host.live)}  (stand-in for Traefik: listens on every entry point, answers ping and the API, routes nothing)`)
   })
 
   await steps.run(`Create the context "${CONTEXT}"`, async (title) => {

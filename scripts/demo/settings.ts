@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 
-import {PROXY_STANDIN_IMAGE} from '../../test/testhost/images.js'
+import {TRAEFIK_STANDIN_IMAGE} from '../../test/testhost/images.js'
 import {InstanceLayout} from '../../test/testhost/instance.js'
 
 export const CONTEXT = 'demo'
@@ -11,7 +11,7 @@ export const DEMO_TOKEN = 'demo-cf-token-0123456789abcdef'
 export const EXTRA_TCP_PORTS = '25,587'
 export const EXTRA_UDP_PORTS = '3478'
 /** The proxy image the demo's machine runs (infra.proxyImage): a stand-in, since no Traefik image can be pulled. */
-export const DEMO_PROXY_IMAGE = PROXY_STANDIN_IMAGE
+export const DEMO_PROXY_IMAGE = TRAEFIK_STANDIN_IMAGE
 /** The web app's hostname in examples/webapp. */
 export const HTTP_HOST = 'app.example.com'
 
