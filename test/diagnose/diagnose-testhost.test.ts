@@ -4,13 +4,10 @@
  * fix and the exit code.
  */
 import {createHash, generateKeyPairSync} from 'node:crypto'
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Finding} from '../../src/diagnose/finding.js'
-import {ROOT} from '../support/cli.js'
 import {startDnsmasq, type Dnsmasq} from '../support/dnsmasq.js'
 import {startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
 import {DOMAIN, olderRenetBundle, rediaccLabels, runApp, serviceIpOf, setUpMachine, sh, until, type Lab} from './lab.js'
@@ -186,10 +183,8 @@ describe('rdc diagnose on a real machine', () => {
     }
   })
 
-  // push-infra now leaves the entry points out of router.yaml and names traefik.yml instead; the route server learns
-  // new ports from that file once it reads `traefikConfig` (the agreed router.yaml contract), not before.
-  const routerReadsTraefikYml = readFileSync(join(ROOT, 'src/renet/router/config.ts'), 'utf8').includes('traefikConfig')
-  it.skipIf(!routerReadsTraefikYml)('the fix for an unregistered TCP port, run as written, makes the route work', async () => {
+  // The route server learns new ports from traefik.yml (router.yaml's traefikConfig) without a restart.
+  it('the fix for an unregistered TCP port, run as written, makes the route work', async () => {
     await runApp(lab, {name: 'mail-1', slot: 4, listenPort: 2525, labels: smtpLabels})
     try {
       await until(async () => (await host.exec(['curl', '-fsS', 'http://127.0.0.1:7111/health'])).stdout.includes('tcp-2525'), 'the refusal')
