@@ -20,7 +20,7 @@ import {expectedOffline, failedFindings} from './demo/findings.js'
 import {DemoError, seconds, Steps} from './demo/output.js'
 import {Rdc} from './demo/rdc.js'
 import {copyImagesToRepoDaemon, onHost, onHostOk, sshArgs} from './demo/remote.js'
-import {RefusalEntry, RouteEntry, ruleHosts, summariseRoutes} from './demo/routes.js'
+import {notYetLoaded, RefusalEntry, RouteEntry, ruleHosts, summariseRoutes} from './demo/routes.js'
 import {CONTEXT, DEMO_PROXY_IMAGE, DEMO_TOKEN, demoConfigDir, demoDnsPort, EXTRA_TCP_PORTS, EXTRA_UDP_PORTS, HTTP_HOST, MACHINE} from './demo/settings.js'
 
 const layout = instanceLayout('demo')
@@ -60,6 +60,14 @@ async function readRoutes(host: SavedHost, known: string): Promise<RouterView> {
   const routes = (JSON.parse(routesJson!) as {routes: RouteEntry[]}).routes
   const refusals = (JSON.parse(healthJson!) as {refusals?: RefusalEntry[]}).refusals ?? []
   return {routes, refusals}
+}
+
+/** Routers the route server serves that the proxy's API does not list yet. */
+async function routersNotInProxy(host: SavedHost, known: string): Promise<string[]> {
+  const api = (p: string) => `curl -sf 127.0.0.1:8082/api/${p}/routers`
+  const out = await onHostOk(host, known, ['curl -sf 127.0.0.1:7111/routes.json', api('http'), api('tcp'), api('udp')].join(' && echo && echo --- && '))
+  const [routes, http, tcp, udp] = out.split('\n---\n').map((part) => JSON.parse(part) as unknown)
+  return notYetLoaded((routes as {routes: RouteEntry[]}).routes, {http, tcp, udp} as Parameters<typeof notYetLoaded>[1])
 }
 
 async function up(): Promise<void> {
@@ -162,6 +170,16 @@ async function up(): Promise<void> {
       await rdc.run(`${title}: ${e.name}`, ['repo', 'up', e.name, '-m', MACHINE])
     }
 
+    // Traefik polls the route server every 5 s: diagnose compares what Traefik loaded, so let it catch up first.
+    const waited = Date.now()
+    for (;;) {
+      const missing = await routersNotInProxy(host.saved, known)
+      if (missing.length === 0) break
+      if (Date.now() - waited > 20_000) throw new DemoError(title, `the proxy has not loaded ${missing.join(', ')} from the route server after 20 s`)
+      await new Promise((r) => setTimeout(r, 500))
+    }
+
+    print(`  the proxy loaded every route from the route server (${seconds(Date.now() - waited)} after the last repo up; it polls every 5 s)`)
     return EXAMPLES.map((e) => e.name)
   })
 

@@ -41,3 +41,9 @@ export function summariseRoutes(routes: RouteEntry[], refusals: RefusalEntry[] =
     ...refusals.map((f) => `refused: ${f.container}: ${f.reason}`),
   ]
 }
+
+/** Routers of the route server's routes that Traefik's API (its `/api/<protocol>/routers` lists) does not show yet. */
+export function notYetLoaded(routes: RouteEntry[], loaded: Record<'http' | 'tcp' | 'udp', Array<{name: string}>>): string[] {
+  const names = new Set(Object.values(loaded).flatMap((list) => list.map((r) => r.name)))
+  return routes.filter((r) => !names.has(`${r.router}@http`)).map((r) => r.router)
+}

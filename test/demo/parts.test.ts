@@ -8,7 +8,7 @@ import {expectedOffline, failedFindings} from '../../scripts/demo/findings.js'
 import {DemoError, Steps} from '../../scripts/demo/output.js'
 import {Rdc, shellLine} from '../../scripts/demo/rdc.js'
 import {copyImagesToRepoDaemon} from '../../scripts/demo/remote.js'
-import {ruleHosts, summariseRoutes} from '../../scripts/demo/routes.js'
+import {notYetLoaded, ruleHosts, summariseRoutes} from '../../scripts/demo/routes.js'
 import {ensureBuilt} from '../support/cli.js'
 
 describe('demo: routes summary', () => {
@@ -36,6 +36,17 @@ describe('demo: routes summary', () => {
       'udp-53  (UDP)                              →  127.0.11.130:53',
       "refused: x_1: router x: entry point 'nope' does not exist on this machine",
     ])
+  })
+})
+
+describe('demo: waiting for the proxy', () => {
+  it("names the route server's routers the proxy's API does not list yet", () => {
+    const routes = [
+      {protocol: 'http' as const, router: 'webapp-2816', backends: []},
+      {protocol: 'udp' as const, router: 'dns-2944', backends: []},
+    ]
+    expect(notYetLoaded(routes, {http: [{name: 'webapp-2816@http'}, {name: 'ping@internal'}], tcp: [], udp: []})).toEqual(['dns-2944'])
+    expect(notYetLoaded(routes, {http: [{name: 'webapp-2816@http'}], tcp: [], udp: [{name: 'dns-2944@http'}]})).toEqual([])
   })
 })
 
