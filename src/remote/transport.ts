@@ -14,6 +14,9 @@ export interface ExecOptions {
   /** Given to the command on stdin (the one way besides file content to pass data that must not be in argv). */
   stdin?: string | Buffer
   timeoutMs?: number
+  /** Called with each chunk as it arrives (live output); the chunks are still collected into the result. */
+  onStdout?: (chunk: Buffer) => void
+  onStderr?: (chunk: Buffer) => void
 }
 
 export interface PutOptions {
@@ -125,8 +128,14 @@ export class SshTransport implements Transport {
           }, opts.timeoutMs)
         }
 
-        stream.on('data', (d: Buffer) => out.push(d))
-        stream.stderr.on('data', (d: Buffer) => errOut.push(d))
+        stream.on('data', (d: Buffer) => {
+          out.push(d)
+          opts.onStdout?.(d)
+        })
+        stream.stderr.on('data', (d: Buffer) => {
+          errOut.push(d)
+          opts.onStderr?.(d)
+        })
         stream.on('exit', (c: number | null) => {
           code = c
         })

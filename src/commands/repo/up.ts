@@ -1,0 +1,49 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import type {RepoUpResult} from '../../deploy/up.js'
+
+export default class RepoUp extends BaseCommand<typeof RepoUp> {
+  static override summary = "Deploy a repository: send its changed files, start its daemon, run the Rediaccfiles' prep and up."
+  static override description =
+    "Only changed files are sent; files deleted locally are deleted on the server; data folders the compose file mounts are never touched. The repository's own dockerd (rediacc-docker@<id>) is started, then every Rediaccfile's prep (A→Z, stopping at the first failure) and up (A→Z). " +
+    'Output streams live, each line prefixed with the machine name (on stderr with --json, so stdout stays the summary). The exit code says whether it worked; running it again converges.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> webapp -m server-1',
+    '<%= config.bin %> <%= command.id %> mail --mount',
+    '<%= config.bin %> <%= command.id %> webapp --json > deploy.json',
+  ]
+
+  static override args = {name: Args.string({description: 'Repository name.', required: true})}
+  static override flags = {
+    machine: Flags.string({char: 'm', description: 'Its machine (default: the one it was created on).'}),
+    mount: Flags.boolean({description: 'Image-backed repository: make its image when missing and mount it at the repository path first.'}),
+    path: Flags.string({description: 'Deploy this local folder instead of the recorded one.', helpValue: 'DIR'}),
+  }
+
+  async run(): Promise<RepoUpResult> {
+    const {resolveRepository} = await import('../../deploy/repositories.js')
+    const {repoUp} = await import('../../deploy/up.js')
+    const {connectMachine} = await import('../../deploy/remote.js')
+    const {formatUp, liveOutput} = await import('../../deploy/format.js')
+    const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine})
+    const json = this.jsonEnabled()
+    const {result, error} = await repoUp({
+      target,
+      mount: this.flags.mount,
+      localDir: this.flags.path,
+      connect: () => connectMachine(target.machineName, target.machine, target.context),
+      live: liveOutput(json),
+      progress: json ? undefined : (line) => this.logToStderr(line),
+    })
+    if (error && json) {
+      // The summary is the JSON answer; the exit code still says it failed.
+      process.exitCode = error.exitCode
+      return result
+    }
+
+    if (error) throw error
+    this.log(formatUp(result))
+    return result
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Running RemoteSteps over a Transport, and the live output of long steps: every line prefixed with the machine
+ * name as it arrives.
+ */
+import {StringDecoder} from 'node:string_decoder'
+
+import type {Context, Machine} from '../config/schema.js'
+import {RemoteError} from '../errors.js'
+import {SUMMARY_MARKER} from '../renet/rediaccfile/summary.js'
+import type {ExecResult, Transport} from '../remote/transport.js'
+import type {RemoteStep} from './steps.js'
+
+export const CONNECT_TIMEOUT_MS = 15_000
+
+/** A verified SSH connection to the machine (the pinned host key is checked before anything runs). */
+export async function connectMachine(machineName: string, machine: Machine, context: Context): Promise<Transport> {
+  const {connectSsh, sshTargetFor} = await import('../remote/ssh-connect.js')
+  const {SshTransport} = await import('../remote/transport.js')
+  const client = await connectSsh({...(await sshTargetFor(machine, context)), name: machineName}, {timeoutMs: CONNECT_TIMEOUT_MS})
+  return new SshTransport(client, machineName)
+}
+
+export async function runStep(t: Transport, step: RemoteStep, opts: {onStdout?: (c: Buffer) => void; onStderr?: (c: Buffer) => void} = {}): Promise<ExecResult> {
+  return t.exec(step.argv, {...(step.timeoutMs === undefined ? {} : {timeoutMs: step.timeoutMs}), ...opts})
+}
+
+/** Runs the step and throws a RemoteError (with its stderr) unless it exits 0. */
+export async function runChecked(t: Transport, step: RemoteStep, machine: string, what: string, suggestion?: string): Promise<ExecResult> {
+  const r = await runStep(t, step)
+  if (r.code !== 0) {
+    const detail = (r.stderr || r.stdout).trim()
+    throw new RemoteError(`${what} failed on ${machine} (exit ${r.code})${detail ? `: ${detail}` : ''}`, {host: machine, command: step.label, exitCode: r.code, stderr: r.stderr}, suggestion ? {suggestion} : {})
+  }
+
+  return r
+}
+
+export interface LiveOutput {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+}
+
+/** Splits chunks into lines and writes each as `<prefix><line>`; `skip` drops lines (renet's summary line). */
+export class PrefixedLines {
+  private readonly decoder = new StringDecoder('utf8')
+  private pending = ''
+
+  constructor(
+    private readonly prefix: string,
+    private readonly write: (text: string) => void,
+    private readonly skip: (line: string) => boolean = () => false,
+  ) {}
+
+  push = (chunk: Buffer): void => {
+    const lines = (this.pending + this.decoder.write(chunk)).split('\n')
+    this.pending = lines.pop() ?? ''
+    this.emit(lines)
+  }
+
+  end(): void {
+    const rest = this.pending + this.decoder.end()
+    this.pending = ''
+    if (rest !== '') this.emit([rest])
+  }
+
+  private emit(lines: string[]): void {
+    const kept = lines.map((l) => l.replace(/\r$/, '')).filter((l) => !this.skip(l))
+    if (kept.length > 0) this.write(kept.map((l) => `${this.prefix}${l}\n`).join(''))
+  }
+}
+
+/** Runs a step with its output streamed live, each line prefixed by the machine name. */
+export async function runStreamed(t: Transport, step: RemoteStep, machine: string, live: LiveOutput): Promise<ExecResult> {
+  const prefix = `${machine} | `
+  const out = new PrefixedLines(prefix, live.stdout)
+  const err = new PrefixedLines(prefix, live.stderr, (line) => line.startsWith(SUMMARY_MARKER))
+  try {
+    return await runStep(t, step, {onStdout: out.push, onStderr: err.push})
+  } finally {
+    out.end()
+    err.end()
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Repository records in the context: create (allocating the network id), list, and the lookup every other repo
+ * command starts from. Offline: nothing here connects to a server.
+ */
+import {resolve} from 'node:path'
+
+import {suggestName} from '../config/did-you-mean.js'
+import {expandHome} from '../config/paths.js'
+import {getContext, getMachine, resolveContext} from '../config/resolve.js'
+import type {Context, Machine, Repository} from '../config/schema.js'
+import type {ConfigStore} from '../config/store.js'
+import {validateName} from '../config/validate.js'
+import {ConflictError, NotFoundError, UsageError} from '../errors.js'
+import {networkCidr, nextFreeNetworkId} from '../net/network.js'
+import {repoLocation, type RepoLocation} from './layout.js'
+
+export interface RepositorySummary {
+  name: string
+  machine: string
+  networkId: number
+  /** The /26 its services' addresses come from. */
+  network: string
+  path?: string
+  size?: string
+}
+
+export function summarizeRepository(name: string, repo: Repository): RepositorySummary {
+  return {name, machine: repo.machine, networkId: repo.networkId, network: networkCidr(repo.networkId), ...(repo.path ? {path: repo.path} : {}), ...(repo.size ? {size: repo.size} : {})}
+}
+
+const SIZE = /^([1-9]\d*)([KMGT]?)$/i
+const MIN_IMAGE_BYTES = 16 * 1024 * 1024
+
+/** `2G` → `2G`: what `truncate -s` takes. Refuses sizes ext4 cannot be made in. */
+export function validateSize(value: string, field = '--size'): string {
+  const m = SIZE.exec(value.trim())
+  if (!m) throw new UsageError(`${field}: "${value}" is not a size.`, {field, suggestion: 'Give a whole number with K, M, G or T, e.g. --size 2G.'})
+  const bytes = Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2].toUpperCase() || ' ')
+  if (bytes < MIN_IMAGE_BYTES) throw new UsageError(`${field}: ${value} is too small for an ext4 image.`, {field, suggestion: 'Use at least 16M.'})
+  return `${m[1]}${m[2].toUpperCase()}`
+}
+
+export interface CreateRepositoryOptions {
+  store: ConfigStore
+  contextName: string
+  name: string
+  machine: string
+  /** Local folder; stored as an absolute path (relative to `cwd`). */
+  path?: string
+  size?: string
+  cwd?: string
+}
+
+/** Records the repository and gives it the lowest network id free on its machine (2816 + 64·n). */
+export async function createRepository(o: CreateRepositoryOptions): Promise<RepositorySummary & {context: string}> {
+  validateName(o.name, 'name', 'repository name')
+  const size = o.size === undefined ? undefined : validateSize(o.size)
+  const path = o.path === undefined ? undefined : resolve(o.cwd ?? process.cwd(), expandHome(o.path))
+  return o.store.update((config) => {
+    const context = getContext(config, o.contextName)
+    getMachine(config, o.contextName, o.machine)
+    const existing = context.repositories[o.name]
+    if (existing) {
+      throw new ConflictError(`Context "${o.contextName}" already has a repository named "${o.name}" (on ${existing.machine}, network ${existing.networkId}).`, {
+        suggestion: `Pick another name, or delete it first: rdc repo delete ${o.name}`,
+      })
+    }
+
+    const taken = Object.values(context.repositories)
+      .filter((r) => r.machine === o.machine)
+      .map((r) => r.networkId)
+    const repo: Repository = {machine: o.machine, networkId: nextFreeNetworkId(taken), ...(path ? {path} : {}), ...(size ? {size} : {})}
+    context.repositories[o.name] = repo
+    return {...summarizeRepository(o.name, repo), context: o.contextName}
+  })
+}
+
+export function listRepositories(context: Context, machine?: string): RepositorySummary[] {
+  return Object.entries(context.repositories)
+    .filter(([, r]) => machine === undefined || r.machine === machine)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, r]) => summarizeRepository(name, r))
+}
+
+export interface RepoTarget {
+  store: ConfigStore
+  contextName: string
+  context: Context
+  name: string
+  repo: Repository
+  machineName: string
+  machine: Machine
+  location: RepoLocation
+}
+
+export function getRepository(context: Context, contextName: string, name: string): Repository {
+  const repo = context.repositories[name]
+  if (!repo) {
+    throw new NotFoundError(`No repository named "${name}" in context "${contextName}".`, {
+      suggestion: suggestName(name, Object.keys(context.repositories), 'repository', `Create it: rdc repo create ${name} -m <machine> --path <folder>`),
+    })
+  }
+
+  return repo
+}
+
+/**
+ * The repository, its machine and its server paths. `machine` (the -m flag) is optional: the recorded machine is
+ * used, and a different one is refused (a repository lives on one machine; its network id was allocated there).
+ */
+export async function resolveRepository(o: {configPath?: string; contextName?: string; name: string; machine?: string}): Promise<RepoTarget> {
+  const {store, contextName, context} = await resolveContext({configPath: o.configPath, context: o.contextName})
+  if (o.machine !== undefined) getMachine({version: 1, contexts: {[contextName]: context}}, contextName, o.machine)
+  const repo = getRepository(context, contextName, o.name)
+  if (o.machine !== undefined && o.machine !== repo.machine) {
+    throw new UsageError(`Repository "${o.name}" is on machine "${repo.machine}", not "${o.machine}".`, {
+      field: '--machine',
+      suggestion: `Use -m ${repo.machine} (or leave -m out), or create a repository of another name on ${o.machine}.`,
+    })
+  }
+
+  const machine = getMachine({version: 1, contexts: {[contextName]: context}}, contextName, repo.machine)
+  return {store, contextName, context, name: o.name, repo, machineName: repo.machine, machine, location: repoLocation(machine, o.name, repo.networkId)}
+}
+
+/** Removes the record (the server side is checked by the caller first). */
+export async function removeRepositoryRecord(store: ConfigStore, contextName: string, name: string): Promise<void> {
+  await store.update((config) => {
+    const context = getContext(config, contextName)
+    getRepository(context, contextName, name)
+    delete context.repositories[name]
+  })
+}
