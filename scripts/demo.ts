@@ -28,7 +28,7 @@ const CONFIG_DIR = demoConfigDir(layout)
 const CONFIG = join(CONFIG_DIR, 'config.yaml')
 
 /** What the proxy stand-in the demo runs does, for the request step's explanation. */
-const PROXY_DOES = `listens on every entry point (TLS with Traefik's default certificate), answers ping (${PROXY_STANDIN_PING}) and Traefik's API with the routers it polls from the route server`
+const PROXY_DOES = `listens on every entry point (TLS with Traefik's default certificate), answers ping (${PROXY_STANDIN_PING})\n  and Traefik's API with the routers it polls from the route server`
 
 const print = (line: string) => process.stdout.write(`${line}\n`)
 const indent = (text: string) => text.trimEnd().split('\n').filter(Boolean).forEach((l) => print(`  ${l}`))
@@ -229,9 +229,10 @@ async function up(): Promise<void> {
         const route = view.routes.find((r) => r.protocol === 'http' && ruleHosts(r.rule).includes(HTTP_HOST))
         if (!route) throw new DemoError(title, `no route for ${HTTP_HOST}`)
         const backend = route.backends[0]!
-        print(`  The proxy is a stand-in (no Traefik image offline): it ${PROXY_DOES}, but it forwards no traffic,`)
-        print(`  and there is no public DNS or ACME certificate for ${HTTP_HOST}. So the request goes, on the host, to the backend`)
-        print(`  the route names, which is where Traefik would forward it:`)
+        print('  The proxy is a stand-in (no Traefik image offline): it')
+        print(`  ${PROXY_DOES},`)
+        print(`  but it forwards no traffic, and ${HTTP_HOST} has no public DNS or ACME certificate here. So the request goes,`)
+        print('  on the host, to the backend the route names, which is where Traefik would forward it:')
         const r = await onHost(host.saved, known, `curl -sS -i ${backend}/`)
         if (r.code !== 0) throw new DemoError(title, `curl ${backend}/ on the host failed: ${r.stderr.trim()}`)
         print(`  $ curl -i ${backend}/   (on the host)`)
