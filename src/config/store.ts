@@ -70,7 +70,7 @@ export class ConfigStore {
   }
 
   private validate(raw: unknown, line: ((path: PropertyKey[]) => string) | undefined): RdcConfig {
-    const parsed = configSchema.safeParse(raw)
+    const parsed = configSchema.safeParse(raw, {jitless: true})
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
       const key = formatPath(issue.path)

@@ -159,7 +159,9 @@ describe('renet rediaccfile with real dockerds and docker-compose', () => {
       'traefik.http.services.webapp.loadbalancer.server.port': '3000',
     })
     expect(webapp.Labels['rediacc.udp_ports']).toBeUndefined()
-    expect(postgres.Labels).toMatchObject({'rediacc.service_name': 'postgres', 'rediacc.service_ip': '127.0.11.2', 'rediacc.tcp_ports': '5432'})
+    expect(postgres.Labels).toMatchObject({'rediacc.service_name': 'postgres', 'rediacc.service_ip': '127.0.11.2'})
+    // It declares no port (as in the guide), so it carries no port label and gets no automatic route.
+    expect(postgres.Labels['rediacc.tcp_ports']).toBeUndefined()
     expect(Object.keys(postgres.Labels).filter((key) => key.startsWith('traefik.'))).toEqual([])
 
     expect(await httpGet('http://127.0.11.3:3000/')).toContain('<h1>webapp is up</h1>')
@@ -200,7 +202,7 @@ describe('renet rediaccfile with real dockerds and docker-compose', () => {
     const after = await containers(d2816)
     expect(after.map((c) => [c.Labels['rediacc.service_name'], c.Labels['rediacc.service_ip'], c.Labels['rediacc.tcp_ports']])).toEqual([
       ['cache', '127.0.11.4', '6379'],
-      ['postgres', '127.0.11.2', '5432'],
+      ['postgres', '127.0.11.2', undefined],
       ['webapp', '127.0.11.3', '3000'],
     ])
     // The existing containers were left alone: same ids, still running.

@@ -71,10 +71,13 @@ describe('rdc repo on a test host', () => {
     const served = await eventually(() => routes(2816), (r) => r.some((x) => x.rule === 'Host(`app.example.com`)'))
     const app = served.filter((x) => x.rule === 'Host(`app.example.com`)')
     expect(app).toEqual([expect.objectContaining({protocol: 'http', source: 'labels', backends: ['http://127.0.11.3:3000']})])
-    // The database has no Traefik labels: no label route. Its only route is the guide's tier-1 automatic name.
-    const pg = served.filter((x) => x.backends.some((b: string) => b.includes('127.0.11.2')))
-    expect(pg.filter((x) => x.source === 'labels')).toEqual([])
-    expect(pg.map((x) => x.rule)).toEqual(['Host(`postgres-2816.example.com`)'])
+    // The database, as in the guide, has no Traefik labels and declares no port: no route at all, and the route
+    // server says why in /health.
+    expect(served.filter((x) => x.backends.some((b: string) => b.includes('127.0.11.2')))).toEqual([])
+    const health = JSON.parse((await host.exec('curl -sS http://127.0.0.1:7111/health')).stdout)
+    expect(health.skipped).toEqual(
+      expect.arrayContaining([expect.objectContaining({networkId: 2816, container: expect.stringContaining('postgres'), reason: expect.stringMatching(/no port/)})]),
+    )
 
     const status = await lab.cli(['repo', 'status', 'webapp', '--json'])
     expect(status.code, status.stderr).toBe(0)
