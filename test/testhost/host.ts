@@ -39,6 +39,8 @@ export interface TestHost {
   index: number
   /** The host's own address (its end of the veth pair); SSH and test traffic go here. */
   address: string
+  /** The host's IPv6 address (unique-local fd72:6463:7468::/48), reachable from this machine like address. */
+  address6: string
   port: 22
   user: 'root'
   /** Private key whose public half is in the host's /root/.ssh/authorized_keys. */
@@ -139,6 +141,7 @@ export async function startHost(spec: HostSpec): Promise<TestHost> {
     name,
     index,
     address: spec.veth.inner,
+    address6: spec.veth.inner6,
     port: 22,
     user: 'root',
     privateKeyPath: layout.privateKeyPath,

@@ -1,15 +1,14 @@
+import {execFileSync, spawnSync} from 'node:child_process'
 import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {execFileSync} from 'node:child_process'
-
 import {selfSignedCert} from '../support/certs.js'
-import {BUSYBOX_IMAGE, writeBusyboxRootfs} from '../support/images.js'
+import {BUSYBOX_IMAGE, UDP_ECHO_IMAGE, UDP_ECHO_SOURCE, writeBusyboxRootfs} from '../support/images.js'
 import {buildTraefikStandin} from '../support/traefik-standin/build.js'
 import {TestHost} from './host.js'
 
-export {BUSYBOX_IMAGE} from '../support/images.js'
+export {BUSYBOX_IMAGE, UDP_ECHO_IMAGE} from '../support/images.js'
 
 /**
  * Stand-in for the proxy (Traefik) image, which cannot be had here. Run with `network_mode: host` it does what the
@@ -59,6 +58,21 @@ export function loadProxyStandinImage(host: TestHost, name = PROXY_STANDIN_IMAGE
       chmodSync(join(dir, 'bin/proxy-standin'), 0o755)
     },
     (dir) => host.loadImage(name, dir, {changes: ['ENTRYPOINT ["/bin/proxy-standin"]', 'CMD []', 'LABEL org.opencontainers.image.title=rdc-proxy-standin']}),
+  )
+}
+
+/**
+ * Imports UDP_ECHO_IMAGE (busybox plus a static /bin/udp-echo; examples/udp-service runs it) into the host's
+ * Docker. udp-echo.c is compiled statically here (`cc`, from .ci/run's packages): the test host has no compiler.
+ */
+export function loadUdpEchoImage(host: TestHost, name = UDP_ECHO_IMAGE): Promise<string> {
+  return withRootfs(
+    (dir) => {
+      writeBusyboxRootfs(dir)
+      const cc = spawnSync('cc', ['-static', '-Os', '-o', join(dir, 'bin/udp-echo'), UDP_ECHO_SOURCE], {encoding: 'utf8'})
+      if (cc.status !== 0) throw new Error(`cc -static ${UDP_ECHO_SOURCE} failed (gcc and libc6-dev are needed): ${cc.error?.message ?? cc.stderr}`)
+    },
+    (dir) => host.loadImage(name, dir, {changes: ['CMD ["/bin/sh"]']}),
   )
 }
 

@@ -13,7 +13,7 @@ export {fingerprintOf, sshBanner} from './host.js'
 export {cleanupInstance} from './cleanup.js'
 export {instanceLayout} from './instance.js'
 export {dockerdPid, instanceContainers} from './cleanup.js'
-export {BUSYBOX_IMAGE, loadBusyboxImage, loadProxyStandinImage, loadTraefikStandinImage, PROXY_STANDIN_IMAGE, PROXY_STANDIN_PING, TRAEFIK_STANDIN_IMAGE} from './images.js'
+export {BUSYBOX_IMAGE, loadBusyboxImage, loadProxyStandinImage, loadTraefikStandinImage, loadUdpEchoImage, PROXY_STANDIN_IMAGE, PROXY_STANDIN_PING, TRAEFIK_STANDIN_IMAGE, UDP_ECHO_IMAGE} from './images.js'
 
 export interface StartOptions {
   /** 'test' (default) for suites; 'cli' for hosts a person brings up with `npm run testhost` or the demo. */

@@ -7,7 +7,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {fingerprintOf} from './host.js'
 import {imageKey, PACKAGES, RECIPE_VERSION} from './image.js'
-import {claimSubnet, hostAddresses, instanceId, instanceLayout, SUBNET_COUNT, subnetPrefix} from './instance.js'
+import {claimSubnet, hostAddresses, hostAddresses6, instanceId, instanceLayout, SUBNET_COUNT, subnetPrefix} from './instance.js'
 import {vethPlan} from './network.js'
 
 describe('instance ids and names', () => {
@@ -68,6 +68,13 @@ describe('test subnets', () => {
     }
 
     expect(() => hostAddresses('198.18.7', 64)).toThrow(/1\.\.63/)
+  })
+
+  it("gives each host an IPv6 /126 in its own subnet's unique-local /64, mirroring the IPv4 numbers", () => {
+    expect(hostAddresses6('198.18.7', 1)).toEqual({outer6: 'fd72:6463:7468:7::1', inner6: 'fd72:6463:7468:7::2', cidr6: 126})
+    expect(hostAddresses6('198.19.255', 63)).toEqual({outer6: 'fd72:6463:7468:1ff::f9', inner6: 'fd72:6463:7468:1ff::fa', cidr6: 126})
+    const prefixes = new Set(Array.from({length: SUBNET_COUNT}, (_, k) => hostAddresses6(subnetPrefix(k), 1).inner6.split('::')[0]))
+    expect(prefixes.size).toBe(SUBNET_COUNT)
   })
 
   let state: string | undefined

@@ -147,6 +147,21 @@ export function claimSubnet(id: string, env: NodeJS.ProcessEnv = process.env): s
   throw new Error(`all ${SUBNET_COUNT} test subnets in 198.18.0.0/15 are claimed; remove stale files in ${dir}`)
 }
 
+/** The IPv6 twin of the test subnets: a unique-local /48 (RFC 4193, never routed on the internet). */
+export const IPV6_PREFIX = 'fd72:6463:7468'
+
+/**
+ * IPv6 addresses of host n beside its IPv4 ones: the subnet "198.(18 + k>>8).(k & 255)" maps to the /64
+ * fd72:6463:7468:<k hex>::/64 and host n gets the /126 at ::4(n-1) (outer end +1, host end +2), mirroring IPv4.
+ */
+export function hostAddresses6(prefix: string, n: number): {outer6: string; inner6: string; cidr6: number} {
+  const [, second, third] = prefix.split('.').map(Number)
+  const k = ((second! - 18) << 8) + third!
+  const {outer, inner} = hostAddresses(prefix, n)
+  const last = (a: string) => Number(a.split('.')[3]).toString(16)
+  return {outer6: `${IPV6_PREFIX}:${k.toString(16)}::${last(outer)}`, inner6: `${IPV6_PREFIX}:${k.toString(16)}::${last(inner)}`, cidr6: 126}
+}
+
 /** Addresses of host n (1-based) in a subnet: a /30 each, outer end .4(n-1)+1, host end .4(n-1)+2. */
 export function hostAddresses(prefix: string, n: number): {outer: string; inner: string; cidr: number} {
   if (!Number.isInteger(n) || n < 1 || n > 63) throw new Error(`test host number must be 1..63, got ${n}`)

@@ -1,4 +1,4 @@
-import {hostAddresses} from './instance.js'
+import {hostAddresses, hostAddresses6} from './instance.js'
 import {runOk, runSync} from './run.js'
 
 export interface VethPlan {
@@ -9,13 +9,17 @@ export interface VethPlan {
   outer: string
   inner: string
   cidr: number
+  /** IPv6 twins of outer and inner (unique-local), so a host is dual-stack like the guide's servers. */
+  outer6: string
+  inner6: string
+  cidr6: number
 }
 
 /** Names (≤ 15 bytes: "rth" + ≤6-char id + ≤2-digit n + side) and addresses of host n's veth pair. */
 export function vethPlan(vethPrefix: string, subnet: string, n: number): VethPlan {
   const outerName = `${vethPrefix}${n}a`
   if (outerName.length > 15) throw new Error(`veth name ${outerName} is longer than the kernel's 15 bytes`)
-  return {outerName, innerName: `${vethPrefix}${n}b`, ...hostAddresses(subnet, n)}
+  return {outerName, innerName: `${vethPrefix}${n}b`, ...hostAddresses(subnet, n), ...hostAddresses6(subnet, n)}
 }
 
 /** Gives the container whose init is PID its own address: a veth pair, one end moved into its namespace. */
@@ -25,9 +29,14 @@ export async function attachVeth(pid: number, plan: VethPlan): Promise<void> {
   try {
     await runOk('ip', ['link', 'set', plan.innerName, 'netns', String(pid)])
     await runOk('ip', ['addr', 'add', `${plan.outer}/${plan.cidr}`, 'dev', plan.outerName])
+    // nodad: usable at once, instead of "tentative" for the second or so duplicate address detection takes.
+    await runOk('ip', ['-6', 'addr', 'add', `${plan.outer6}/${plan.cidr6}`, 'dev', plan.outerName, 'nodad'])
     await runOk('ip', ['link', 'set', plan.outerName, 'up'])
     await ns(['link', 'set', plan.innerName, 'name', 'eth0'])
     await ns(['addr', 'add', `${plan.inner}/${plan.cidr}`, 'dev', 'eth0'])
+    // Docker turns IPv6 off in a container without an IPv6 network; net.* sysctls belong to the namespace.
+    await runOk('nsenter', ['-t', String(pid), '-n', 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.eth0.disable_ipv6=0'])
+    await ns(['-6', 'addr', 'add', `${plan.inner6}/${plan.cidr6}`, 'dev', 'eth0', 'nodad'])
     await ns(['link', 'set', 'eth0', 'up'])
     await ns(['link', 'set', 'lo', 'up'])
   } catch (error) {

@@ -9,6 +9,8 @@ export interface SavedHost {
   name: string
   index: number
   address: string
+  /** Absent in files written before hosts had IPv6. */
+  address6?: string
   port: number
   user: string
   privateKeyPath: string
@@ -31,6 +33,7 @@ export function saveHosts(layout: InstanceLayout, hosts: TestHost[]): SavedHost[
     name: h.name,
     index: h.index,
     address: h.address,
+    address6: h.address6,
     port: h.port,
     user: h.user,
     privateKeyPath: h.privateKeyPath,

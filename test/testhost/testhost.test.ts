@@ -84,6 +84,14 @@ describe('test hosts', () => {
     expect(a.user).toBe('root')
   })
 
+  it("gives each host an IPv6 address too, answering SSH and bindable inside (dual-stack, as the guide's servers are)", async () => {
+    const [a, b] = hosts as [TestHost, TestHost]
+    expect(a.address6).toMatch(/^fd72:6463:7468:[0-9a-f]+::2$/)
+    expect(b.address6).toMatch(/^fd72:6463:7468:[0-9a-f]+::6$/)
+    expect(await sshBanner(a.address6)).toBe(true)
+    expect((await a.exec(['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global'])).stdout).toContain(`inet6 ${a.address6}/126`)
+  })
+
   it('accepts SSH with the test key when the pinned host key matches, and refuses a different pinned key', () => {
     const [a, b] = hosts as [TestHost, TestHost]
     const ok = ssh(a, `${a.address} ${a.hostKey}`, 'hostname; id -u')

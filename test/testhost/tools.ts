@@ -10,6 +10,12 @@ const NEEDED: Array<{path: string; pkg: string}> = [
   {path: '/usr/bin/ssh-keygen', pkg: 'openssh-client'},
   {path: '/usr/bin/nsenter', pkg: 'util-linux'},
   {path: '/bin/busybox', pkg: 'busybox-static'},
+  // The UDP echo image (examples/udp-service) is compiled statically here; the demo's DNS zone is a dnsmasq.
+  {path: '/usr/bin/cc', pkg: 'gcc'},
+  {path: '/usr/include/stdio.h', pkg: 'libc6-dev'},
+  {path: '/usr/sbin/dnsmasq', pkg: 'dnsmasq-base'},
+  // The Traefik stand-in image carries a self-signed default certificate made with openssl.
+  {path: '/usr/bin/openssl', pkg: 'openssl'},
 ]
 
 export function missingPackages(): string[] {
