@@ -129,3 +129,13 @@ export function withIPv6Twins(names: readonly string[], existing: ReadonlySet<st
 
   return out
 }
+
+/**
+ * The guide has labels name both HTTPS families (`entrypoints=websecure,websecure-v6`), and a machine may have
+ * only one. A name whose other-family twin is named too and exists is dropped when it doesn't exist itself, so
+ * those labels work on IPv4-only and IPv6-only machines alike; any other unknown name is kept (and refused).
+ */
+export function withoutAbsentFamilyTwins(names: readonly string[], existing: ReadonlySet<string>): string[] {
+  const twinOf = (n: string) => (n.endsWith(IPV6_SUFFIX) ? n.slice(0, -IPV6_SUFFIX.length) : `${n}${IPV6_SUFFIX}`)
+  return names.filter((n) => existing.has(n) || !(names.includes(twinOf(n)) && existing.has(twinOf(n))))
+}

@@ -222,6 +222,35 @@ describe('label routes (tier 2)', () => {
   })
 })
 
+describe('single-family machines', () => {
+  const guideLabels = {
+    'traefik.enable': 'true',
+    'traefik.http.routers.myapp.rule': 'Host(`app.example.com`)',
+    'traefik.http.routers.myapp.entrypoints': 'websecure,websecure-v6',
+    'traefik.http.routers.myapp.tls.certresolver': 'letsencrypt',
+    'traefik.http.services.myapp.loadbalancer.server.port': '8080',
+  }
+
+  it("serves the guide's `websecure,websecure-v6` labels on the family the machine has", () => {
+    for (const [entrypoints, expected] of [
+      [['web', 'websecure', 'tcp-5432'], ['websecure']],
+      [['web', 'websecure-v6', 'tcp-5432'], ['websecure-v6']],
+    ] as const) {
+      const {b} = builder({...SETTINGS, entrypoints: [...entrypoints], httpsEntrypoints: expected.filter((e) => e.startsWith('websecure'))})
+      const r = b.build([{networkId: 2816, containers: [container(2816, 0, guideLabels)]}])
+      expect(r.refusals).toEqual([])
+      expect(r.config.http!.routers['myapp-2816'].entryPoints).toEqual(expected)
+      expectValid(r.config)
+    }
+  })
+
+  it('still refuses an IPv6 entry point named alone on an IPv4-only machine', () => {
+    const {b} = builder({...SETTINGS, entrypoints: ['web', 'websecure', 'tcp-5432'], httpsEntrypoints: ['websecure']})
+    const r = b.build([{networkId: 2816, containers: [container(2816, 0, {...guideLabels, 'traefik.http.routers.myapp.entrypoints': 'websecure-v6'})]}])
+    expect(r.refusals.map((x) => [x.kind, x.reason])).toEqual([['unknown-entrypoint', "router myapp: entry point 'websecure-v6' does not exist on this machine"]])
+  })
+})
+
 describe('IPv6 twins (dual-stack machine)', () => {
   const DUAL: PlanSettings = {
     ...SETTINGS,

@@ -3,7 +3,7 @@
  * applied, backends pointed at the container's own service IP, and names made unique per repository. What
  * needs every container at once (hostname claims, dynamic ports, UDP entry points) is left to build.ts.
  */
-import {withIPv6Twins} from '../../net/entrypoints.js'
+import {withIPv6Twins, withoutAbsentFamilyTwins} from '../../net/entrypoints.js'
 import {isValidNetworkId} from '../../net/network.js'
 import {LabelDecodeError, LabelKeyCache, decodeTraefikLabels, traefikEnabled} from './labels.js'
 import {HostSet, RuleSyntaxError, ruleHosts} from './rules.js'
@@ -437,8 +437,8 @@ function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan:
   const refs = [r.service, ...(r.middlewares ?? []), r.tls?.options].filter((x): x is string => typeof x === 'string')
   const bad = refs.find((x) => x.includes('@'))
   if (bad !== undefined) throw new Refused('foreign-reference', `router ${rn} refers to ${bad}, outside this repository`)
-  const entryPoints: string[] = r.entryPoints ?? []
   const known = entrypointSet(s)
+  const entryPoints: string[] = withoutAbsentFamilyTwins(r.entryPoints ?? [], known)
   for (const ep of entryPoints) {
     if (!known.has(ep)) throw new Refused('unknown-entrypoint', `router ${rn}: entry point '${ep}' does not exist on this machine`)
     const udp = ep.startsWith('udp-')
