@@ -12,6 +12,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const src = join(root, 'src')
 const BUNDLED = new Set(['@oclif/core', 'zod', 'yaml'])
 const NEVER = new Set(['typescript', 'ts-node', 'tsx'])
+// Packages oclif loads at start that running a command doesn't need: each shim says why (scripts/cli-shims).
+const SHIMS = {
+  semver: {importer: join('@oclif', 'core', 'lib', 'index.js'), path: join(root, 'scripts', 'cli-shims', 'semver.cjs')},
+}
 
 function commandFiles(dir) {
   return readdirSync(dir, {withFileTypes: true}).flatMap((e) => {
@@ -23,9 +27,15 @@ function commandFiles(dir) {
 
 const files = commandFiles(join(src, 'commands')).sort()
 const ids = files.map((f) => relative(join(src, 'commands'), f).replace(/\.ts$/, '').replace(/\/index$/, '').split(sep).join(':'))
+// Each command is a getter that requires its module on first access: esbuild wraps a module reached through
+// require() in a lazy initialiser, so a run evaluates only the command it runs (and what that imports). With the
+// manifest present oclif reads just COMMANDS[id] of the command being run; without it (manifest and README
+// generation) it enumerates the entries, which loads them all.
 const entry = [
-  ...files.map((f, i) => `import C${i} from ${JSON.stringify(f)}`),
-  `export const COMMANDS = {${ids.map((id, i) => `${JSON.stringify(id)}: C${i}`).join(', ')}}`,
+  `const COMMANDS = {}`,
+  ...files.map((f, i) =>
+    `Object.defineProperty(COMMANDS, ${JSON.stringify(ids[i])}, {enumerable: true, get: () => require(${JSON.stringify(f)}).default})`),
+  `export {COMMANDS}`,
   `export {execute} from '@oclif/core'`,
 ].join('\n')
 
@@ -51,6 +61,8 @@ const result = await build({
       setup(b) {
         b.onResolve({filter: /^[^./]/}, (args) => {
           if (args.path.startsWith('node:') || args.kind === 'entry-point') return undefined
+          const shim = SHIMS[args.path]
+          if (shim && args.importer.endsWith(shim.importer)) return {path: shim.path}
           const name = packageName(args.path)
           if (NEVER.has(name)) return {path: args.path, external: true}
           // Our own code: bundle only the always-needed packages; the rest load lazily from node_modules.
@@ -58,6 +70,15 @@ const result = await build({
             return BUNDLED.has(name) ? undefined : {path: args.path, external: true}
           }
           return undefined
+        })
+        // oclif sorts each plugin's commands with localeCompare on every run; the first call loads ICU's
+        // collation data (about 7 ms). compareIds gives the same order without it (scripts/cli-shims).
+        b.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/}, (args) => {
+          const sort = '.sort((a, b) => a.id.localeCompare(b.id))'
+          const contents = readFileSync(args.path, 'utf8')
+          if (!contents.includes(sort)) throw new Error(`${args.path}: the command sort to replace is gone; update scripts/build-cli.mjs`)
+          const compare = JSON.stringify(join(root, 'scripts', 'cli-shims', 'compare-ids.cjs'))
+          return {contents: contents.replace(sort, `.sort((a, b) => require(${compare}).compareIds(a.id, b.id))`), loader: 'js'}
         })
         // Keep import.meta.{url,dirname,filename} pointing where tsc's output for that file would be (dist/…).
         b.onLoad({filter: /\.ts$/}, (args) => {
