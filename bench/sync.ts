@@ -4,13 +4,14 @@
  * an unchanged re-run (the issue's target: no file content, ≤ 2 s), and a re-run after changing a few files.
  * Usage: npm run bench:sync [-- --files 1000 --size 4096]
  */
-import {execFileSync, spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 
 import {type SyncExec, syncRepository} from '../src/deploy/sync.js'
 import {scanLocal} from '../src/deploy/sync-plan.js'
+import {localTransport} from '../test/support/local-transport.js'
 
 const {values} = parseArgs({options: {files: {type: 'string', default: '1000'}, size: {type: 'string', default: '4096'}}})
 const FILES = Number(values.files)
@@ -18,17 +19,8 @@ const SIZE = Number(values.size)
 const ROOT = join(import.meta.dirname, '..')
 const RENET = join(ROOT, 'dist', 'renet.cjs')
 
-const exec: SyncExec = (argv, options) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-    child.stdin.end(options.stdin ?? Buffer.alloc(0))
-  })
+const local = localTransport()
+const exec: SyncExec = (argv, options) => local.exec(argv, options)
 
 function ms(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6

@@ -3,7 +3,7 @@
  * `renet sync apply` as child processes on a temporary "server" folder, driven by syncRepository from a local
  * folder that changes between runs.
  */
-import {execFileSync, spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {
   chmodSync,
@@ -24,6 +24,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type SyncExec, syncRepository} from '../../src/deploy/sync.js'
 import {type ApplyHeader, collect, emptyHeader, encodeApplyStream} from '../../src/deploy/sync-wire.js'
+import {localTransport} from '../support/local-transport.js'
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..')
 const RENET = join(REPO_ROOT, 'dist', 'renet.cjs')
@@ -31,18 +32,11 @@ const EXAMPLES = join(REPO_ROOT, 'examples')
 
 /** Runs argv locally as the SSH transport would run it on the server; records what went over stdin. */
 function localExec(log: Array<{argv: string[]; stdinBytes: number}>): SyncExec {
-  return (argv, options) =>
-    new Promise((resolve, reject) => {
-      log.push({argv, stdinBytes: options.stdin?.length ?? 0})
-      const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'pipe']})
-      let stdout = ''
-      let stderr = ''
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-      child.on('error', reject)
-      child.on('close', (code) => resolve({code, stdout, stderr}))
-      child.stdin.end(options.stdin ?? Buffer.alloc(0))
-    })
+  const local = localTransport()
+  return (argv, options) => {
+    log.push({argv, stdinBytes: options.stdin?.length ?? 0})
+    return local.exec(argv, options)
+  }
 }
 
 function renetArgv(...args: string[]): string[] {

@@ -13,8 +13,9 @@ export function localTransport(env: NodeJS.ProcessEnv = process.env): ExecTransp
         const child = spawn(argv[0]!, argv.slice(1), {env, stdio: ['pipe', 'pipe', 'pipe']})
         let stdout = ''
         let stderr = ''
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+        // Decoded as a stream, so a character split across two chunks stays whole.
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+        child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
         const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
         child.once('error', reject)
         child.once('close', (code) => {
