@@ -121,7 +121,9 @@ async function startDaemon(networkId: number): Promise<PrivateDockerd> {
  * Shims of containers whose dockerd was killed outlive it until a daemon takes them over; when a run fails
  * before that, they are found by the exec root of this test (a path nothing else uses) and ended by pid.
  */
-function killOrphanShims(): void {
+/** Pids of processes whose program (argv[0]) matches and whose command line mentions `path`. */
+function processesOf(program: RegExp, path: string): number[] {
+  const pids: number[] = []
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let cmd = ''
     try {
@@ -130,12 +132,18 @@ function killOrphanShims(): void {
       continue
     }
 
-    if (cmd.startsWith('/usr/bin/containerd-shim') && cmd.includes(`${ROOT}/x`)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL')
-      } catch {
-        // already gone
-      }
+    if (program.test(cmd.split('\0')[0]!) && cmd.includes(path)) pids.push(Number(pid))
+  }
+
+  return pids
+}
+
+function killOrphanShims(): void {
+  for (const pid of processesOf(/(^|\/)containerd-shim/, `${ROOT}/x`)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // already gone
     }
   }
 }
@@ -289,6 +297,9 @@ describe('renet router with two real dockerd daemons', () => {
     expect((await traefik()).http?.routers?.['keeper-2880']).toBeDefined()
     expect((await health()).daemons.find((d) => d.networkId === 2880)).toMatchObject({stale: true, lastSync: null, containers: 2})
 
+    // A killed dockerd's containerd dies after it (parent-death signal); a new dockerd cannot start its own until
+    // the old one has let go of the exec root, which on a loaded machine takes a moment.
+    await waitFor('the killed daemon\'s containerd to exit', async () => processesOf(/(^|\/)containerd$/, join(ROOT, 'x2880')).length === 0, 30_000)
     await startDaemon(2880)
     const back = await waitFor(
       'the daemon to answer again',
