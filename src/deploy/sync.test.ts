@@ -4,12 +4,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {RemoteError} from '../errors.js'
-import type {Transport} from '../remote/transport.js'
 import {readComposeSources, type SyncExec, syncRepository} from './sync.js'
-
-// Checked by tsc: the SSH transport's exec drives a sync as it is (`exec: (a, o) => transport.exec(a, o)`).
-const transportFits: Transport['exec'] extends SyncExec ? true : false = true
-void transportFits
 
 describe('syncRepository', () => {
 

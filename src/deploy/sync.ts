@@ -7,13 +7,15 @@ import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {RemoteError} from '../errors.js'
+import type {Transport} from '../remote/transport.js'
 import {type ComposeSource, protectedPathsFromCompose} from './compose-mounts.js'
 import {patternForPath} from './sync-glob.js'
 import {encodePlan, isEmptyPlan, planSync, scanLocal, type SyncPlan} from './sync-plan.js'
 import type {Manifest} from './sync-tree.js'
 import {type ApplyResult, collect} from './sync-wire.js'
 
-export type SyncExec = (argv: string[], options: {stdin?: Buffer; timeoutMs?: number}) => Promise<{code: number | null; stdout: string; stderr: string}>
+/** How a sync runs renet on the server: a Transport's exec (a local one in tests). */
+export type SyncExec = Transport['exec']
 
 export interface SyncOptions {
   /** The local repository folder. */

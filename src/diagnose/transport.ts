@@ -1,14 +1,9 @@
-/**
- * The part of push-infra's Transport that diagnose uses: one exec per round trip. Declared here structurally
- * so any Transport (ssh2, or a local one in tests) fits.
- */
-export interface ExecResult {
-  code: number
-  stdout: string
-  stderr: string
-}
+import type {Transport} from '../remote/transport.js'
 
-export interface ExecTransport {
-  exec(argv: string[], options?: {stdin?: string | Buffer; timeoutMs?: number}): Promise<ExecResult>
-  close?(): Promise<void> | void
-}
+export type {ExecResult} from '../remote/transport.js'
+
+/**
+ * The part of a Transport that diagnose uses: one exec per round trip (and close, when there is one), so the
+ * SSH transport and a local one in tests both fit.
+ */
+export type ExecTransport = Pick<Transport, 'exec'> & Partial<Pick<Transport, 'close'>>

@@ -34,7 +34,7 @@ const EXAMPLES = join(REPO_ROOT, 'examples')
 function localExec(log: Array<{argv: string[]; stdinBytes: number}>): SyncExec {
   const local = localTransport()
   return (argv, options) => {
-    log.push({argv, stdinBytes: options.stdin?.length ?? 0})
+    log.push({argv, stdinBytes: options?.stdin?.length ?? 0})
     return local.exec(argv, options)
   }
 }
