@@ -1,6 +1,7 @@
 import {open, readFile, rename, stat, unlink} from 'node:fs/promises'
 
 import {ConflictError} from '../errors.js'
+import {processAlive} from '../process-alive.js'
 
 /**
  * A lock file beside the context file (`<file>.lock`, created with O_EXCL). It holds the owner's pid and a
@@ -19,15 +20,6 @@ export interface HeldLock {
   release(): Promise<void>
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 async function removeIfStale(lockPath: string): Promise<void> {
   let content: string
   let age: number
@@ -39,7 +31,7 @@ async function removeIfStale(lockPath: string): Promise<void> {
   }
   const pid = Number(content.split(' ')[0])
   // A lock file still being written has no content yet: only its age can make it stale.
-  const ownerGone = Number.isInteger(pid) && pid > 0 && !alive(pid)
+  const ownerGone = Number.isInteger(pid) && pid > 0 && !processAlive(pid)
   if (!ownerGone && age < STALE_MS) return
   // Move it aside first and check it is still the same lock, so two processes never both remove a fresh one.
   const aside = `${lockPath}.stale-${uniqueSuffix()}`

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {dockerPing} from './docker-api.js'
+import {processAlive} from '../../src/process-alive.js'
 
 /**
  * A private Docker daemon for tests: its own socket, data, exec root and pid file, never the system's
@@ -35,30 +36,21 @@ export const DOCKERD = '/usr/sbin/dockerd'
 /** The docker CLI that matches the daemon's API; a newer client elsewhere on PATH may refuse an older daemon. */
 export const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker'
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (!alive(pid)) return true
+    if (!processAlive(pid)) return true
     await sleep(100)
   }
 
-  return !alive(pid)
+  return !processAlive(pid)
 }
 
 /** Stops a daemon left behind by an earlier, killed run (its pid file still names a live process). */
 export async function stopStaleDockerd(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return
   const pid = Number(readFileSync(pidFile, 'utf8').trim())
-  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+  if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
     process.kill(pid, 'SIGTERM')
     if (!(await waitForExit(pid, 15_000))) process.kill(pid, 'SIGKILL')
   }
@@ -98,7 +90,7 @@ export async function startPrivateDockerd(options: DockerdOptions): Promise<Priv
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000)
   while (!(await dockerPing(socket))) {
-    if (child.exitCode !== null || !alive(pid)) {
+    if (child.exitCode !== null || !processAlive(pid)) {
       throw new Error(`dockerd exited early; see ${join(root, 'dockerd.log')}:\n${tail(join(root, 'dockerd.log'))}`)
     }
 
@@ -118,7 +110,7 @@ export async function startPrivateDockerd(options: DockerdOptions): Promise<Priv
     pid,
     env: {...process.env, DOCKER_HOST: host},
     async stop() {
-      if (alive(pid)) {
+      if (processAlive(pid)) {
         process.kill(pid, 'SIGTERM')
         if (!(await waitForExit(pid, 20_000))) process.kill(pid, 'SIGKILL')
       }

@@ -2,14 +2,7 @@ import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import {processAlive} from '../../src/process-alive.js'
 
 /**
  * A lock between processes: a folder made with mkdir (atomic), holding the owner's pid. A lock whose owner is
@@ -34,7 +27,7 @@ export async function acquireLock(path: string, options: {timeoutMs?: number; on
       // The owner has made the folder but not yet written its pid: wait for it.
     }
 
-    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       rmSync(path, {recursive: true, force: true})
       continue
     }
