@@ -64,6 +64,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     throw new Errors.CLIError(`${err.stack ?? err.message}`, {exit: bug.exitCode})
   }
 
+  /**
+   * For operations whose result is worth reporting even when they fail (repo up/down): with --json the result is
+   * the answer and the exit code says it failed; otherwise the error is thrown as usual. Returns the result when
+   * there is no error.
+   */
+  protected resultOrThrow<R>(result: R, error: RdcError | undefined): R {
+    if (error === undefined) return result
+    if (!this.jsonEnabled()) throw error
+    process.exitCode = error.exitCode
+    return result
+  }
+
   protected override toErrorJson(err: unknown): unknown {
     if (err instanceof RdcError) {
       return {

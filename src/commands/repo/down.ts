@@ -28,12 +28,7 @@ export default class RepoDown extends BaseCommand<typeof RepoDown> {
       live: liveOutput(json),
       progress: json ? undefined : (line) => this.logToStderr(line),
     })
-    if (error && json) {
-      process.exitCode = error.exitCode
-      return result
-    }
-
-    if (error) throw error
+    this.resultOrThrow(result, error)
     this.log(`${result.machine}: ${result.repository} is down${result.note ? ` (${result.note})` : ''}; ${target.location.unit} stopped${result.unmounted ? `, ${target.location.path} unmounted` : ''}.`)
     return result
   }

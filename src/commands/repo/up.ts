@@ -36,13 +36,7 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
       live: liveOutput(json),
       progress: json ? undefined : (line) => this.logToStderr(line),
     })
-    if (error && json) {
-      // The summary is the JSON answer; the exit code still says it failed.
-      process.exitCode = error.exitCode
-      return result
-    }
-
-    if (error) throw error
+    this.resultOrThrow(result, error)
     this.log(formatUp(result))
     return result
   }
