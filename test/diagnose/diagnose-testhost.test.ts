@@ -9,8 +9,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Finding} from '../../src/diagnose/finding.js'
 import {startDnsmasq, type Dnsmasq} from '../support/dnsmasq.js'
+import {until} from '../support/wait.js'
 import {startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {DOMAIN, olderRenetBundle, rediaccLabels, runApp, serviceIpOf, setUpMachine, sh, until, type Lab} from './lab.js'
+import {DOMAIN, olderRenetBundle, rediaccLabels, runApp, serviceIpOf, setUpMachine, sh, type Lab} from './lab.js'
 
 const APP = `app.${DOMAIN}`
 const DNS_PORT = 53_719

@@ -14,6 +14,7 @@ import type {DiagnoseReport, Finding} from '../../src/diagnose/finding.js'
 import {acmeJson, caSignedCert} from '../support/certs.js'
 import {ensureBuilt, ROOT} from '../support/cli.js'
 import {renetBundle} from '../support/renet-bundle.js'
+import {until} from '../support/wait.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikStandinImage, TRAEFIK_STANDIN_IMAGE, type TestHost} from '../testhost/index.js'
 
 export const NETWORK_ID = 2816
@@ -45,15 +46,6 @@ export async function sh(host: TestHost, script: string, timeoutMs = 60_000): Pr
   const r = await host.exec(['sh', '-c', script], {timeoutMs})
   if (r.code !== 0) throw new Error(`${script} → exit ${r.code}: ${r.stderr.trim()} ${r.stdout.trim()}`)
   return r.stdout
-}
-
-export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 /** The built CLI as a user runs it (bin/run.js), with its own context file. */

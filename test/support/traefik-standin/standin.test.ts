@@ -11,7 +11,11 @@ import {parseTraefikEntryPoints, parseTraefikRouters} from '../../../src/diagnos
 import {runProbe} from '../../../src/renet/probe/run.js'
 import type {HttpResult, TlsResult} from '../../../src/renet/probe/types.js'
 import {acmeJson, caSignedCert, selfSignedCert} from '../certs.js'
+import {until as waitUntil} from '../wait.js'
 import {buildTraefikStandin} from './build.js'
+
+/** The stand-in answers on loopback within moments: poll briefly. */
+const until = (check: () => Promise<boolean>, what: string) => waitUntil(check, what, {timeoutMs: 5000, intervalMs: 50})
 
 const LO = '127.0.0.1'
 
@@ -21,14 +25,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as AddressInfo).port
   await new Promise((r) => s.close(r))
   return port
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 describe('the Traefik stand-in used by diagnose integration tests', () => {
