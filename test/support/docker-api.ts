@@ -6,9 +6,12 @@ export function dockerRequest(
   method: string,
   path: string,
   timeoutMs = 2000,
+  json?: unknown,
 ): Promise<{status: number; body: string}> {
+  const payload = json === undefined ? undefined : JSON.stringify(json)
+  const headers = payload === undefined ? undefined : {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload)}
   return new Promise((resolve, reject) => {
-    const req = request({socketPath: socket, method, path, timeout: timeoutMs}, (res) => {
+    const req = request({socketPath: socket, method, path, timeout: timeoutMs, headers}, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => (body += chunk))
@@ -16,7 +19,7 @@ export function dockerRequest(
     })
     req.on('timeout', () => req.destroy(new Error(`docker ${method} ${path}: timed out after ${timeoutMs} ms`)))
     req.on('error', reject)
-    req.end()
+    req.end(payload)
   })
 }
 

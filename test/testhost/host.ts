@@ -1,12 +1,13 @@
 import {ChildProcess, spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {dockerRequest} from '../support/docker-api.js'
 import {DOCKER_CLI} from '../support/dockerd.js'
+import {BOOT_REPORT_DIR} from './image.js'
 import {InstanceLayout} from './instance.js'
 import {attachVeth, VethPlan} from './network.js'
 import {run, RunResult, runOk} from './run.js'
@@ -103,27 +104,42 @@ export async function startHost(spec: HostSpec): Promise<TestHost> {
   mkdirSync(join(dataDir, 'rediacc'), {recursive: true})
   await writeAuthorizedKeys(join(dataDir, 'ssh'), layout)
 
-  const args = ['run', '--detach', '--name', name, '--hostname', name, '--label', layout.label, '--network', 'none', '--stop-signal', 'SIGRTMIN+3']
-  for (const cap of HOST_CAPABILITIES) args.push('--cap-add', cap)
-  args.push(
-    '--security-opt', 'seccomp=unconfined',
-    '--security-opt', 'apparmor=unconfined',
-    '--tmpfs', '/run',
-    '--tmpfs', '/run/lock',
-    '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
-    '-v', `${join(dataDir, 'docker')}:/var/lib/docker`,
-    '-v', `${join(dataDir, 'rediacc')}:/var/lib/rediacc`,
-    // Bound rather than copied in: one docker call less per host; still writable, as on a real machine.
-    '-v', `${join(dataDir, 'ssh')}:/root/.ssh`,
-    spec.image,
-    '/lib/systemd/systemd',
-  )
-  await runOk(DOCKER_CLI, args, {env: docker.env})
+  const [labelKey, labelValue] = layout.label.split('=') as [string, string]
+  const bootDir = join(dataDir, 'boot')
+  mkdirSync(bootDir, {recursive: true})
+  // Through the API rather than `docker run`: no Go CLI process per host while the hosts compete for CPU.
+  const socket = docker.host.replace(/^unix:\/\//, '')
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await dockerRequest(socket, method, path, 30_000, body)
+    if (r.status >= 300) throw new Error(`${name}: docker ${method} ${path} answered ${r.status}: ${r.body.trim().slice(0, 300)}`)
+    return r.body
+  }
+  await api('POST', `/containers/create?name=${encodeURIComponent(name)}`, {
+    Hostname: name,
+    Image: spec.image,
+    Cmd: ['/lib/systemd/systemd'],
+    Labels: {[labelKey]: labelValue},
+    StopSignal: 'SIGRTMIN+3',
+    HostConfig: {
+      NetworkMode: 'none',
+      CapAdd: HOST_CAPABILITIES,
+      SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+      Tmpfs: {'/run': '', '/run/lock': ''},
+      Binds: [
+        '/sys/fs/cgroup:/sys/fs/cgroup:rw',
+        `${join(dataDir, 'docker')}:/var/lib/docker`,
+        `${join(dataDir, 'rediacc')}:/var/lib/rediacc`,
+        // Bound rather than copied in: no docker call per host; still writable, as on a real machine.
+        `${join(dataDir, 'ssh')}:/root/.ssh`,
+        `${bootDir}:${BOOT_REPORT_DIR}`,
+      ],
+    },
+  })
+  await api('POST', `/containers/${encodeURIComponent(name)}/start`)
   mark('started')
-  // The API rather than `docker inspect`: one Go process less per host while the hosts boot and compete for CPU.
-  const inspected = await dockerRequest(docker.host.replace(/^unix:\/\//, ''), 'GET', `/containers/${name}/json`, 10_000)
-  const pid = Number((JSON.parse(inspected.body) as {State?: {Pid?: number}}).State?.Pid)
-  if (!(pid > 0)) throw new Error(`${name}: no pid after start (${inspected.status} ${inspected.body.slice(0, 200)})`)
+  const inspected = JSON.parse(await api('GET', `/containers/${encodeURIComponent(name)}/json`)) as {State?: {Pid?: number}}
+  const pid = Number(inspected.State?.Pid)
+  if (!(pid > 0)) throw new Error(`${name}: no pid after start`)
   await attachVeth(pid, spec.veth)
   mark('addressed')
 
@@ -134,7 +150,7 @@ export async function startHost(spec: HostSpec): Promise<TestHost> {
       timeoutMs: options.timeoutMs,
     })
 
-  const hostKey = await waitUntilReady(name, spec.veth.inner, exec, spec.readyTimeoutMs)
+  const hostKey = await waitUntilReady(name, spec.veth.inner, join(bootDir, 'boot'), exec, spec.readyTimeoutMs)
   mark('ready')
 
   return {
@@ -158,38 +174,43 @@ export async function startHost(spec: HostSpec): Promise<TestHost> {
 async function writeAuthorizedKeys(dir: string, layout: InstanceLayout): Promise<void> {
   mkdirSync(dir, {recursive: true, mode: 0o700})
   chmodSync(dir, 0o700)
-  const pub = await runOk('ssh-keygen', ['-y', '-f', layout.privateKeyPath])
+  // ensureTestKey keeps the public half beside the key; deriving it again would be one process per host.
+  const pubFile = `${layout.privateKeyPath}.pub`
+  const pub = existsSync(pubFile) ? readFileSync(pubFile, 'utf8') : await runOk('ssh-keygen', ['-y', '-f', layout.privateKeyPath])
   writeFileSync(join(dir, 'authorized_keys'), pub, {mode: 0o600})
 }
 
 /**
- * One `systemctl is-system-running --wait` per host (it returns when boot has finished) instead of polling with
- * many `docker exec`s, which would cost the CPU the parallel boots need; retried only while systemd's bus is not up.
- * The same exec reads the host key (made at boot, before sshd starts). Returns it as "ssh-ed25519 AAAA…".
+ * Waits for the host's boot report (written by a unit inside once `systemctl is-system-running --wait` returns;
+ * see image.ts) and then for sshd's banner. Reading a bound file costs nothing, where polling with `docker exec`
+ * would cost the CPU the parallel boots need. Returns the host key as "ssh-ed25519 AAAA…".
  */
-async function waitUntilReady(name: string, address: string, exec: TestHost['exec'], timeoutMs: number): Promise<string> {
+async function waitUntilReady(name: string, address: string, reportFile: string, exec: TestHost['exec'], timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs
   let state = ''
   let hostKey = ''
   while (Date.now() < deadline) {
-    const out = await exec('systemctl is-system-running --wait; cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null', {
-      timeoutMs: Math.max(1000, deadline - Date.now()),
-    })
-    const lines = out.stdout.trim().split('\n')
-    state = lines[0]?.trim() ?? ''
-    hostKey = (lines[1] ?? '').trim().split(/\s+/).slice(0, 2).join(' ')
-    if (state === 'running' || state === 'degraded') break
-    await sleep(200)
+    if (existsSync(reportFile)) {
+      const lines = readFileSync(reportFile, 'utf8').trim().split('\n')
+      state = lines[0]?.trim() ?? ''
+      hostKey = (lines[1] ?? '').trim().split(/\s+/).slice(0, 2).join(' ')
+      break
+    }
+
+    await sleep(20)
   }
 
   while (state === 'running' && Date.now() < deadline) {
     if (!hostKey.startsWith('ssh-ed25519 ')) throw new Error(`${name}: running, but no ed25519 host key ("${hostKey}")`)
     if (await sshBanner(address)) return hostKey
-    await sleep(100)
+    await sleep(50)
   }
 
-  const failed = (await exec(['systemctl', '--failed', '--no-legend', '--plain'])).stdout.trim()
-  throw new Error(`${name}: not ready after ${Math.round(timeoutMs / 1000)} s (systemd says "${state}"; failed units: ${failed || 'none'}; sshd ${(await sshBanner(address)) ? 'answers' : 'does not answer'} on ${address}:22)`)
+  const now = (await exec('systemctl is-system-running 2>&1 | head -n 1; systemctl --failed --no-legend --plain', {timeoutMs: 10_000})).stdout.trim().split('\n')
+  throw new Error(
+    `${name}: not ready after ${Math.round(timeoutMs / 1000)} s (boot report: ${state === '' ? 'none' : `"${state}"`}; systemd says "${now[0] ?? ''}"; ` +
+      `failed units: ${now.slice(1).join(', ') || 'none'}; sshd ${(await sshBanner(address)) ? 'answers' : 'does not answer'} on ${address}:22)`,
+  )
 }
 
 /** True when something at ADDRESS:22 greets with an SSH banner. */

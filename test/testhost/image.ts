@@ -10,7 +10,7 @@ import {run, runOk} from './run.js'
 import {ensureTools} from './tools.js'
 
 /** Bumped whenever the build steps below change in a way the package list does not show. */
-export const RECIPE_VERSION = 4
+export const RECIPE_VERSION = 5
 export const SUITE = 'bookworm'
 /** What a test host has: real systemd, sshd, Docker (and compose 1.29) and Node 18 for renet. */
 export const PACKAGES = [
@@ -224,6 +224,28 @@ function customiseRootfs(rootfs: string): void {
   )
   mkdirSync(join(rootfs, 'etc/systemd/system/multi-user.target.wants'), {recursive: true})
   symlinkSync('/etc/systemd/system/rdc-testhost-hostkey.service', join(rootfs, 'etc/systemd/system/multi-user.target.wants/rdc-testhost-hostkey.service'))
+  // The harness outside learns that boot has finished from a file in a folder it binds at BOOT_REPORT_DIR, not
+  // from `docker exec` polls: an exec per host costs a docker CLI and a runc exec, CPU the parallel boots need.
+  // Type=simple, so its own start does not hold up the boot it waits for.
+  write(
+    rootfs,
+    'etc/systemd/system/rdc-testhost-boot-report.service',
+    [
+      '[Unit]',
+      'Description=Tell the test harness that boot has finished, with the SSH host key',
+      'After=ssh.service rdc-testhost-hostkey.service',
+      `ConditionPathIsDirectory=${BOOT_REPORT_DIR}`,
+      '',
+      '[Service]',
+      'Type=simple',
+      `ExecStart=/bin/sh -c 'state=$$(systemctl is-system-running --wait); { echo "$$state"; cat /etc/ssh/ssh_host_ed25519_key.pub; } > ${BOOT_REPORT_DIR}/boot.tmp && mv ${BOOT_REPORT_DIR}/boot.tmp ${BOOT_REPORT_DIR}/boot'`,
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n'),
+  )
+  symlinkSync('/etc/systemd/system/rdc-testhost-boot-report.service', join(rootfs, 'etc/systemd/system/multi-user.target.wants/rdc-testhost-boot-report.service'))
   // sshd also starts on demand before the key unit has run when ssh.service is pulled in early; order it after.
   write(rootfs, 'etc/systemd/system/ssh.service.d/rdc-testhost.conf', '[Unit]\nAfter=rdc-testhost-hostkey.service\nWants=rdc-testhost-hostkey.service\n')
   write(rootfs, 'etc/ssh/sshd_config.d/rdc-testhost.conf', 'HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\nUseDNS no\n')
@@ -246,6 +268,9 @@ function customiseRootfs(rootfs: string): void {
   rmSync(join(rootfs, 'var/lib/apt/lists'), {recursive: true, force: true})
   mkdirSync(join(rootfs, 'var/lib/apt/lists/partial'), {recursive: true})
 }
+
+/** Where a host's boot report folder is bound (see customiseRootfs); the file in it is `boot`. */
+export const BOOT_REPORT_DIR = '/var/lib/rdc-testhost'
 
 /** See customiseRootfs. */
 export const MASKED_UNITS = [

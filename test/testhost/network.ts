@@ -22,23 +22,32 @@ export function vethPlan(vethPrefix: string, subnet: string, n: number): VethPla
   return {outerName, innerName: `${vethPrefix}${n}b`, ...hostAddresses(subnet, n), ...hostAddresses6(subnet, n)}
 }
 
-/** Gives the container whose init is PID its own address: a veth pair, one end moved into its namespace. */
+/**
+ * Gives the container whose init is PID its own address: a veth pair, one end moved into its namespace. Two
+ * process starts (an `ip -batch` outside, one shell inside the namespace) rather than one per step: hosts start in
+ * parallel and every process start is CPU their boots compete for.
+ */
 export async function attachVeth(pid: number, plan: VethPlan): Promise<void> {
-  const ns = (args: string[]) => runOk('nsenter', ['-t', String(pid), '-n', 'ip', ...args])
-  await runOk('ip', ['link', 'add', plan.outerName, 'type', 'veth', 'peer', 'name', plan.innerName])
-  try {
-    await runOk('ip', ['link', 'set', plan.innerName, 'netns', String(pid)])
-    await runOk('ip', ['addr', 'add', `${plan.outer}/${plan.cidr}`, 'dev', plan.outerName])
+  const outside = [
+    `link add ${plan.outerName} type veth peer name ${plan.innerName}`,
+    `link set ${plan.innerName} netns ${pid}`,
+    `addr add ${plan.outer}/${plan.cidr} dev ${plan.outerName}`,
     // nodad: usable at once, instead of "tentative" for the second or so duplicate address detection takes.
-    await runOk('ip', ['-6', 'addr', 'add', `${plan.outer6}/${plan.cidr6}`, 'dev', plan.outerName, 'nodad'])
-    await runOk('ip', ['link', 'set', plan.outerName, 'up'])
-    await ns(['link', 'set', plan.innerName, 'name', 'eth0'])
-    await ns(['addr', 'add', `${plan.inner}/${plan.cidr}`, 'dev', 'eth0'])
-    // Docker turns IPv6 off in a container without an IPv6 network; net.* sysctls belong to the namespace.
-    await runOk('nsenter', ['-t', String(pid), '-n', 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.eth0.disable_ipv6=0'])
-    await ns(['-6', 'addr', 'add', `${plan.inner6}/${plan.cidr6}`, 'dev', 'eth0', 'nodad'])
-    await ns(['link', 'set', 'eth0', 'up'])
-    await ns(['link', 'set', 'lo', 'up'])
+    `addr add ${plan.outer6}/${plan.cidr6} dev ${plan.outerName} nodad`,
+    `link set ${plan.outerName} up`,
+  ]
+  const inside = [
+    `addr add ${plan.inner}/${plan.cidr} dev eth0`,
+    `addr add ${plan.inner6}/${plan.cidr6} dev eth0 nodad`,
+    'link set eth0 up',
+    'link set lo up',
+  ]
+  try {
+    await runOk('ip', ['-batch', '-'], {input: `${outside.join('\n')}\n`})
+    // Docker turns IPv6 off in a container without an IPv6 network; net.* sysctls belong to the namespace, and
+    // eth0's own switch exists only once the interface has its name.
+    const script = `ip link set ${plan.innerName} name eth0 && sysctl -q -w net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.eth0.disable_ipv6=0 && ip -batch -`
+    await runOk('nsenter', ['-t', String(pid), '-n', 'sh', '-c', script], {input: `${inside.join('\n')}\n`})
   } catch (error) {
     runSync('ip', ['link', 'del', plan.outerName])
     throw error
