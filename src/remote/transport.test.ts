@@ -48,6 +48,20 @@ describe('SshTransport against a real sshd', () => {
     expect(r.stdout).toBe('from stdin\n')
   })
 
+  it('holdStdin keeps the command running on an open stdin until it settles', async () => {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let finished = false
+    const run = t.exec(['sh', '-c', 'echo started; cat; echo ended'], {stdin: 'first\n', holdStdin: held, onStdout: () => undefined}).then((r) => {
+      finished = true
+      return r
+    })
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(finished).toBe(false)
+    release()
+    expect(await run).toEqual({code: 0, stdout: 'started\nfirst\nended\n', stderr: ''})
+  })
+
   it('times out a command that hangs', async () => {
     await expect(t.exec(['sleep', '5'], {timeoutMs: 300})).rejects.toThrow(/did not finish within 300 ms/)
   })

@@ -17,6 +17,12 @@ export interface ExecOptions {
   /** Called with each chunk as it arrives (live output); the chunks are still collected into the result. */
   onStdout?: (chunk: Buffer) => void
   onStderr?: (chunk: Buffer) => void
+  /**
+   * Keeps the command's stdin open until this settles (after writing `stdin`, if given), then closes it: a
+   * command that holds something (a lock) for as long as its stdin is open holds it until then, or until the
+   * connection drops. No timeout applies meanwhile.
+   */
+  holdStdin?: Promise<unknown>
 }
 
 export interface PutOptions {
@@ -143,7 +149,13 @@ export class SshTransport implements Transport {
           if (timer) clearTimeout(timer)
           resolve({code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8')})
         })
-        if (opts.stdin !== undefined) stream.end(opts.stdin)
+        if (opts.holdStdin) {
+          if (opts.stdin !== undefined) stream.write(opts.stdin)
+          const end = (): void => {
+            stream.end()
+          }
+          opts.holdStdin.then(end, end)
+        } else if (opts.stdin !== undefined) stream.end(opts.stdin)
         else stream.end()
       })
     })
