@@ -1,6 +1,7 @@
 /** `rdc repo delete`: refused while the repository's containers run; `--purge` also removes its server data. */
 import {ConflictError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
+import {acquireRepoLock, type RepoLock} from './lock.js'
 import {runChecked} from './remote.js'
 import {removeRepositoryRecord, type RepoTarget} from './repositories.js'
 import {purgeStep, runningContainersStep} from './steps.js'
@@ -21,8 +22,12 @@ export async function repoDelete(o: {target: RepoTarget; connect: () => Promise<
     return {repository: target.name, machine, networkId: loc.networkId, purged: false}
   }
 
-  const t = await o.connect()
+  const connection = await o.connect()
+  let lock: RepoLock | undefined
   try {
+    // Not while an up or down of it runs: its containers may be about to start.
+    lock = await acquireRepoLock(connection, loc, machine, {action: 'delete', waitSeconds: 0})
+    const t = lock.transport
     const running = (await runChecked(t, runningContainersStep(loc), machine, 'Listing the repository\'s containers')).stdout.trim()
     if (running) {
       const count = running.split('\n').length
@@ -33,7 +38,8 @@ export async function repoDelete(o: {target: RepoTarget; connect: () => Promise<
 
     if (o.purge) await runChecked(t, purgeStep(loc), machine, `Removing ${loc.path}`)
   } finally {
-    await t.close()
+    await lock?.release()
+    await connection.close()
   }
 
   await removeRepositoryRecord(target.store, target.contextName, target.name)

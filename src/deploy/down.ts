@@ -5,6 +5,7 @@
 import {type RdcError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import {stopDaemon} from './daemon.js'
+import {acquireRepoLock, type RepoLock} from './lock.js'
 import {type RediaccfileRun, runRediaccfile} from './rediaccfile-run.js'
 import {type LiveOutput, runChecked} from './remote.js'
 import type {RepoTarget} from './repositories.js'
@@ -18,6 +19,8 @@ export interface RepoDownOptions {
   unmount?: boolean
   live: LiveOutput
   progress?: (line: string) => void
+  /** Seconds to wait for another up/down of this repository on the server; 0 (default) refuses at once. */
+  lockWaitSeconds?: number
 }
 
 export interface RepoDownResult {
@@ -44,9 +47,12 @@ export async function repoDown(o: RepoDownOptions): Promise<{result: RepoDownRes
   }
 
   const result: RepoDownResult = {ok: false, machine, repository: target.name, networkId: loc.networkId, steps: [], daemon: 'stopped', durationMs: 0}
-  const t = await o.connect()
+  const connection = await o.connect()
   let error: RdcError | undefined
+  let lock: RepoLock | undefined
   try {
+    lock = await acquireRepoLock(connection, loc, machine, {action: 'down', waitSeconds: o.lockWaitSeconds ?? 0, progress: o.progress})
+    const t = lock.transport
     const probe = parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout)
     requireRenet(probe, machine)
     if (target.repo.size && !probe.mounted) result.note = `the image is not mounted at ${loc.path}: nothing of the repository can be running`
@@ -76,7 +82,8 @@ export async function repoDown(o: RepoDownOptions): Promise<{result: RepoDownRes
     if (error) result.error = errorJson(error)
     return {result, error}
   } finally {
+    await lock?.release()
     result.durationMs = Date.now() - started
-    await t.close()
+    await connection.close()
   }
 }

@@ -7,6 +7,7 @@ import {type RdcError, RemoteError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import {checkRepositoryFolder} from './check-local.js'
 import {ensureDaemon} from './daemon.js'
+import {acquireRepoLock, type RepoLock} from './lock.js'
 import {type RediaccfileRun, rediaccfileError, runRediaccfile} from './rediaccfile-run.js'
 import {type LiveOutput, runChecked} from './remote.js'
 import type {RepoTarget} from './repositories.js'
@@ -24,10 +25,12 @@ export interface RepoUpOptions {
   /** Status lines (`machine: syncing …`); not the Rediaccfiles' output. */
   progress?: (line: string) => void
   env?: NodeJS.ProcessEnv
+  /** Seconds to wait for another up/down of this repository on the server; 0 (default) refuses at once. */
+  lockWaitSeconds?: number
 }
 
 export interface PhaseTiming {
-  phase: 'check' | 'connect' | 'probe' | 'image' | 'mount' | 'sync' | 'daemon' | 'prep' | 'up'
+  phase: 'check' | 'connect' | 'lock' | 'probe' | 'image' | 'mount' | 'sync' | 'daemon' | 'prep' | 'up'
   durationMs: number
 }
 
@@ -103,8 +106,11 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
   // Loaded while the SSH handshake is under way (the sync's modules and yaml take a while to load on a busy machine).
   const syncModule = import('./sync.js')
   syncModule.catch(() => undefined)
-  const t = await timed('connect', o.connect)
+  const connection = await timed('connect', o.connect)
+  let lock: RepoLock | undefined
   try {
+    lock = await timed('lock', () => acquireRepoLock(connection, loc, machine, {action: 'up', waitSeconds: o.lockWaitSeconds ?? 0, progress: o.progress}))
+    const t = lock.transport
     const probe = await timed('probe', async () => parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout))
     requireRenet(probe, machine)
     if (target.repo.size) {
@@ -160,8 +166,9 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
     if (error) result.error = errorJson(error)
     return {result, error}
   } finally {
+    await lock?.release()
     result.durationMs = Date.now() - started
-    await t.close()
+    await connection.close()
   }
 }
 

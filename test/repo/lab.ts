@@ -3,7 +3,7 @@
  * then the real CLI — context create, add-machine (pinned key), set-infra, push-infra with the proxy stand-in.
  * Shared by test/repo/*.test.ts and bench/repo.ts.
  */
-import {execFile, spawnSync} from 'node:child_process'
+import {type ChildProcess, execFile, spawn, spawnSync} from 'node:child_process'
 import {cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -129,3 +129,40 @@ export async function giveLoopDevices(host: TestHost): Promise<boolean> {
 }
 
 export {type TestHost} from '../testhost/index.js'
+
+export interface SpawnedCli {
+  child: ChildProcess
+  pid: number
+  /** Resolves with stderr so far once it matches (progress lines go to stderr); rejects if the run ends first. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>
+  exit: Promise<number | null>
+}
+
+/** The built CLI as a child process that a test can watch and kill while it runs. */
+export function spawnCli(lab: Lab, args: string[]): SpawnedCli {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), ...args, '--config', lab.config], {
+    cwd: lab.dir,
+    env: {...process.env, RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CONFIG: lab.config},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stdout!.resume()
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
+  return {
+    child,
+    pid: child.pid!,
+    exit,
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs
+      let ended = false
+      void exit.then(() => (ended = true))
+      while (!pattern.test(stderr)) {
+        if (ended || Date.now() > deadline) throw new Error(`rdc ${args.join(' ')}: no ${pattern} in its output${ended ? ' before it ended' : ''}:\n${stderr}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+
+      return stderr
+    },
+  }
+}

@@ -10,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
 import {ensureBuilt} from '../support/cli.js'
-import {giveLoopDevices, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from './lab.js'
+import {giveLoopDevices, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, spawnCli, type TestHost} from './lab.js'
 
 let host: TestHost
 let lab: Lab
@@ -192,6 +192,54 @@ describe('rdc repo on a test host', () => {
     expect((await host.exec('curl -fsS -o /dev/null -w %{http_code} http://127.0.11.3:3000/')).stdout).toBe('200')
     const served = await eventually(() => routes(2816), (r) => r.some((x) => x.rule === 'Host(`app.example.com`)'))
     expect(served.find((x) => x.rule === 'Host(`app.example.com`)')?.backends).toEqual(['http://127.0.11.3:3000'])
+  })
+
+  it('one up at a time per repository: a second is refused naming the first, --lock-wait queues, a killed run leaves no lock', async () => {
+    const dir = lab.copyExample('tcp-service', 'slow')
+    // An up that takes a while and leaves a trace of when it ran (no containers: the lock is what is under test).
+    writeFileSync(join(dir, 'Rediaccfile'), 'up() {\n  echo "start $(date +%s.%N)" >> ../slow-runs\n  sleep 3\n  echo "end $(date +%s.%N)" >> ../slow-runs\n}\n')
+    expect((await lab.cli(['repo', 'create', 'slow', '-m', MACHINE, '--path', dir])).code).toBe(0)
+    const runs = async () => (await host.exec('cat /mnt/rediacc/repos/slow-runs 2>/dev/null')).stdout.trim().split('\n').filter(Boolean)
+
+    const first = spawnCli(lab, ['repo', 'up', 'slow'])
+    await first.waitFor(/m1: up$/m)
+    const refused = await lab.cli(['repo', 'up', 'slow', '--json'])
+    expect(refused.code).toBe(8)
+    expect(refused.json.error.message).toMatch(new RegExp(`Repository "slow" on m1 is busy: held by rdc repo up slow by \\S+@\\S+ \\(pid ${first.pid}\\) since \\d{4}-`))
+    expect(refused.json.error.suggestion).toContain('--lock-wait')
+    const downRefused = await lab.cli(['repo', 'down', 'slow'])
+    expect(downRefused.code).toBe(8)
+    const deleteRefused = await lab.cli(['repo', 'delete', 'slow'])
+    expect(deleteRefused.code).toBe(8)
+    expect(deleteRefused.stderr).toContain(`(pid ${first.pid})`)
+
+    const queued = await lab.cli(['repo', 'up', 'slow', '--lock-wait', '60'])
+    expect(queued.code, queued.stderr).toBe(0)
+    expect(queued.stderr).toContain(`m1: waiting up to 60 s for held by rdc repo up slow by`)
+    expect(await first.exit).toBe(0)
+    // The two ups ran one after the other on the server.
+    const [s1, e1, s2, e2] = (await runs()).map((l) => Number(l.split(' ')[1]))
+    expect(s1! < e1! && e1! <= s2! && s2! < e2!).toBe(true)
+
+    // A killed rdc does not stop its up on the server; the lock stays until that up has ended, then goes by itself.
+    await host.exec('rm -f /mnt/rediacc/repos/slow-runs')
+    const killed = spawnCli(lab, ['repo', 'up', 'slow'])
+    await killed.waitFor(/m1: up$/m)
+    // Killed once its up runs on the server (its first line is written there).
+    const deadline = Date.now() + 20_000
+    while ((await runs()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    killed.child.kill('SIGKILL')
+    await killed.exit
+    const after = await lab.cli(['repo', 'up', 'slow', '--lock-wait', '60'])
+    expect(after.code, after.stderr).toBe(0)
+    expect(after.stderr).toContain(`(pid ${killed.pid})`)
+    const [ks, ke, as] = (await runs()).map((l) => Number(l.split(' ')[1]))
+    expect(ks! < ke! && ke! <= as!).toBe(true)
+    // Only the lock files stay (flock needs no cleaning); no holder or pid list outlives its run.
+    const left = (await host.exec('ls /var/run/rediacc/locks/')).stdout.trim().split('\n')
+    expect(left.length).toBeGreaterThan(0)
+    expect(left.filter((f) => !/^repo-\d+\.lock$/.test(f))).toEqual([])
+    expect((await lab.cli(['repo', 'up', 'slow'])).code).toBe(0)
   })
 
   it('delete is refused while the repository runs', async () => {

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {lockWaitFlag} from '../../deploy/lock-flag.js'
 import type {RepoDownResult} from '../../deploy/down.js'
 
 export default class RepoDown extends BaseCommand<typeof RepoDown> {
@@ -12,6 +13,7 @@ export default class RepoDown extends BaseCommand<typeof RepoDown> {
   static override flags = {
     machine: Flags.string({char: 'm', description: 'Its machine (default: the one it was created on).'}),
     unmount: Flags.boolean({description: 'Image-backed repository: unmount its image and detach the loop device afterwards.'}),
+    'lock-wait': lockWaitFlag,
   }
 
   async run(): Promise<RepoDownResult> {
@@ -24,6 +26,7 @@ export default class RepoDown extends BaseCommand<typeof RepoDown> {
     const {result, error} = await repoDown({
       target,
       unmount: this.flags.unmount,
+      lockWaitSeconds: this.flags['lock-wait'],
       connect: () => connectMachine(target.machineName, target.machine, target.context),
       live: liveOutput(json),
       progress: json ? undefined : (line) => this.logToStderr(line),

@@ -1,17 +1,20 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {lockWaitFlag} from '../../deploy/lock-flag.js'
 import type {RepoUpResult} from '../../deploy/up.js'
 
 export default class RepoUp extends BaseCommand<typeof RepoUp> {
   static override summary = "Deploy a repository: send its changed files, start its daemon, run the Rediaccfiles' prep and up."
   static override description =
     "Only changed files are sent; files deleted locally are deleted on the server; data folders the compose file mounts are never touched. The repository's own dockerd (rediacc-docker@<id>) is started, then every Rediaccfile's prep (A→Z, stopping at the first failure) and up (A→Z). " +
-    'Output streams live, each line prefixed with the machine name (on stderr with --json, so stdout stays the summary). The exit code says whether it worked; running it again converges.'
+    'Output streams live, each line prefixed with the machine name (on stderr with --json, so stdout stays the summary). The exit code says whether it worked; running it again converges. ' +
+    'One up or down of a repository runs at a time: another one is refused (exit 8, naming who runs it and since when) unless --lock-wait lets it queue. The lock lives on the server and goes with the connection, so an interrupted run never leaves it behind.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> webapp -m server-1',
     '<%= config.bin %> <%= command.id %> mail --mount',
     '<%= config.bin %> <%= command.id %> webapp --json > deploy.json',
+    '<%= config.bin %> <%= command.id %> webapp --lock-wait 600   # CI: queue behind a deploy already running',
   ]
 
   static override args = {name: Args.string({description: 'Repository name.', required: true})}
@@ -19,6 +22,7 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
     machine: Flags.string({char: 'm', description: 'Its machine (default: the one it was created on).'}),
     mount: Flags.boolean({description: 'Image-backed repository: make its image when missing and mount it at the repository path first.'}),
     path: Flags.string({description: 'Deploy this local folder instead of the recorded one.', helpValue: 'DIR'}),
+    'lock-wait': lockWaitFlag,
   }
 
   async run(): Promise<RepoUpResult> {
@@ -32,6 +36,7 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
       target,
       mount: this.flags.mount,
       localDir: this.flags.path,
+      lockWaitSeconds: this.flags['lock-wait'],
       connect: () => connectMachine(target.machineName, target.machine, target.context),
       live: liveOutput(json),
       progress: json ? undefined : (line) => this.logToStderr(line),

@@ -63,6 +63,9 @@ export async function main(argv: string[]): Promise<number> {
     if (action === undefined) throw new UsageError('which step? prep, up or down', {field: 'step', suggestion: USAGE.split('\n')[0]})
     const repo = resolveRepository(flags, process.env)
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+    // rdc may go away mid-step (killed, its connection lost): the steps then run to their end instead of dying at
+    // their next line of output, and rdc's deploy lock on the server is held until this process ends.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
     const summary = await runRediaccfiles({
       repo,
       action,
