@@ -1,9 +1,10 @@
-import {mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {mkdtemp, readdir, readFile, rm, stat, utimes, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {ConfigError} from '../errors.js'
+import {acquireLock} from './lock.js'
 import {ConfigStore} from './store.js'
 
 let dir: string
@@ -166,5 +167,22 @@ describe('ConfigStore', () => {
     })
     expect((await new ConfigStore(path).read()).current).toBe('x')
     expect(await readdir(dir)).toEqual(['config.yaml'])
+  })
+
+  it('never takes a lock from a live owner, however old; a breaker left by a crash does not block for long', async () => {
+    const lockPath = join(dir, 'config.yaml.lock')
+    await writeFile(lockPath, `${process.pid} mine`)
+    const old = new Date(Date.now() - 10 * 60_000)
+    await utimes(lockPath, old, old)
+    await expect(acquireLock(lockPath, 400)).rejects.toThrow(/locked by another rdc process/)
+    expect(await readFile(lockPath, 'utf8')).toBe(`${process.pid} mine`)
+
+    await writeFile(lockPath, '999999 gone')
+    await writeFile(`${lockPath}.break`, '')
+    await utimes(`${lockPath}.break`, old, old)
+    const held = await acquireLock(lockPath, 5000)
+    expect((await readFile(lockPath, 'utf8')).startsWith(`${process.pid} `)).toBe(true)
+    await held.release()
+    expect(await readdir(dir)).toEqual([])
   })
 })
