@@ -14,6 +14,7 @@ export const EXIT_CODES = {
   remote: {code: 7, meaning: 'A command on the server failed; the previous working set was kept or restored.'},
   conflict: {code: 8, meaning: 'The request conflicts with current state (e.g. deleting a running repository, a lock held too long).'},
   bug: {code: 70, meaning: 'An internal error in rdc. Please report it with the output of the command.'},
+  interrupted: {code: 130, meaning: "Interrupted (Ctrl-C or SIGTERM). `repo up` stopped its steps on the server too; running it again converges."},
 } as const
 
 export type ExitKind = keyof typeof EXIT_CODES
@@ -73,6 +74,11 @@ export class RemoteError extends RdcError {
   ) {
     super(message, options)
   }
+}
+
+/** The user (or a CI runner's cancel) stopped the command. */
+export class InterruptedError extends RdcError {
+  readonly kind = 'interrupted'
 }
 
 export class ConflictError extends RdcError {

@@ -61,8 +61,12 @@ export interface RepoLockOptions {
 export interface RepoLock {
   /** The connection, with every command recorded as part of this run (so the lock outlives none of them). */
   transport: Transport
+  /** Sends SIGTERM to every command of this run still running on the server (renet stops its step's processes). */
+  interrupt(): Promise<void>
   release(): Promise<void>
 }
+
+const INTERRUPT_SCRIPT = 'while read -r pid; do kill -TERM "$pid" 2>/dev/null; done < "$0"; exit 0'
 
 function recordingTransport(t: Transport, pidsFile: string): Transport {
   return {
@@ -110,8 +114,12 @@ export async function acquireRepoLock(t: Transport, loc: RepoLocation, machine: 
 
   const first = await Promise.race([locked.then(() => 'locked' as const), finished])
   if (first === 'locked') {
+    const pidsFile = `${repoLockPath(loc)}.pids`
     return {
-      transport: recordingTransport(t, `${repoLockPath(loc)}.pids`),
+      transport: recordingTransport(t, pidsFile),
+      async interrupt() {
+        await t.exec(['sh', '-c', INTERRUPT_SCRIPT, pidsFile], {timeoutMs: 10_000})
+      },
       async release() {
         letGo()
         await finished

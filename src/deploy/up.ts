@@ -3,7 +3,7 @@
  * start the repository's daemon, run the Rediaccfiles' prep and up with live output. Running it again converges:
  * an unchanged folder sends no file content, and a running daemon and mounted image are left as they are.
  */
-import {type RdcError, RemoteError, UsageError} from '../errors.js'
+import {InterruptedError, type RdcError, RemoteError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import {checkRepositoryFolder} from './check-local.js'
 import {ensureDaemon} from './daemon.js'
@@ -27,6 +27,8 @@ export interface RepoUpOptions {
   env?: NodeJS.ProcessEnv
   /** Seconds to wait for another up/down of this repository on the server; 0 (default) refuses at once. */
   lockWaitSeconds?: number
+  /** Aborted on Ctrl-C: the server's running step is stopped too and no further step starts. */
+  signal?: AbortSignal
 }
 
 export interface PhaseTiming {
@@ -91,7 +93,12 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
   const {target} = o
   const {location: loc, machineName: machine} = target
   const phases: PhaseTiming[] = []
+  const interrupted = () =>
+    new InterruptedError(`repo up of ${target.name} on ${machine} was interrupted${phases.length > 0 ? ` during ${phases.at(-1)!.phase}` : ''}; no further step ran.`, {
+      suggestion: `Run rdc repo up ${target.name} again: it converges from wherever this one stopped.`,
+    })
   const timed = async <T>(phase: PhaseTiming['phase'], fn: () => Promise<T> | T): Promise<T> => {
+    if (o.signal?.aborted) throw interrupted()
     const t0 = Date.now()
     try {
       return await fn()
@@ -111,6 +118,13 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
   try {
     lock = await timed('lock', () => acquireRepoLock(connection, loc, machine, {action: 'up', waitSeconds: o.lockWaitSeconds ?? 0, progress: o.progress}))
     const t = lock.transport
+    const held = lock
+    const stopServerSide = () => {
+      o.progress?.(`${machine}: interrupted: stopping what runs on the server`)
+      held.interrupt().catch(() => undefined)
+    }
+    if (o.signal?.aborted) stopServerSide()
+    else o.signal?.addEventListener('abort', stopServerSide, {once: true})
     const probe = await timed('probe', async () => parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout))
     requireRenet(probe, machine)
     if (target.repo.size) {
@@ -158,13 +172,17 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
       const run = await timed(action, () => runRediaccfile(t, loc, action, machine, o.live))
       result.steps[action] = run.summary.steps
       result.services = run.summary.services
-      error = rediaccfileError(run, machine, target.name)
+      error = o.signal?.aborted ? interrupted() : rediaccfileError(run, machine, target.name)
       if (error) break
     }
 
     result.ok = error === undefined
     if (error) result.error = errorJson(error)
     return {result, error}
+  } catch (error) {
+    // A step the interrupt stopped fails in its own way (a sync cut short, a daemon start killed): say what happened.
+    if (o.signal?.aborted && !(error instanceof InterruptedError)) throw interrupted()
+    throw error
   } finally {
     await lock?.release()
     result.durationMs = Date.now() - started

@@ -242,6 +242,25 @@ describe('rdc repo on a test host', () => {
     expect((await lab.cli(['repo', 'up', 'slow'])).code).toBe(0)
   })
 
+  it('Ctrl-C stops the step running on the server too, exits 130, and leaves the repository free', async () => {
+    await host.exec('rm -f /mnt/rediacc/repos/slow-runs')
+    const run = spawnCli(lab, ['repo', 'up', 'slow'])
+    await run.waitFor(/m1: up$/m)
+    const deadline = Date.now() + 20_000
+    while ((await host.exec('cat /mnt/rediacc/repos/slow-runs 2>/dev/null')).stdout === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    run.child.kill('SIGINT')
+    expect(await run.exit).toBe(130)
+    const stderr = await run.waitFor(/interrupted/)
+    expect(stderr).toContain('m1: interrupted: stopping what runs on the server')
+    // oclif wraps the error at the terminal's width: join its lines back before reading it.
+    expect(stderr.replace(/\s*\n ›\s*/g, ' ')).toMatch(/repo up of slow on m1 was interrupted during up; no further step ran\./)
+    // The step's sleep was stopped: its end line is never written, and no process of it is left.
+    await new Promise((r) => setTimeout(r, 3500))
+    expect((await host.exec('cat /mnt/rediacc/repos/slow-runs')).stdout.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['start'])
+    expect((await host.exec('pgrep -f "[r]ediaccfile up --path /mnt/rediacc/repos/slow"')).code).toBe(1)
+    expect((await lab.cli(['repo', 'up', 'slow'])).code).toBe(0)
+  })
+
   it('delete is refused while the repository runs', async () => {
     const r = await lab.cli(['repo', 'delete', 'webapp'])
     expect(r.code).toBe(8)

@@ -9,7 +9,8 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
   static override description =
     "Only changed files are sent; files deleted locally are deleted on the server; data folders the compose file mounts are never touched. The repository's own dockerd (rediacc-docker@<id>) is started, then every Rediaccfile's prep (A→Z, stopping at the first failure) and up (A→Z). " +
     'Output streams live, each line prefixed with the machine name (on stderr with --json, so stdout stays the summary). The exit code says whether it worked; running it again converges. ' +
-    'One up or down of a repository runs at a time: another one is refused (exit 8, naming who runs it and since when) unless --lock-wait lets it queue. The lock lives on the server and goes with the connection, so an interrupted run never leaves it behind.'
+    'One up or down of a repository runs at a time: another one is refused (exit 8, naming who runs it and since when) unless --lock-wait lets it queue. The lock lives on the server and goes with the connection, so an interrupted run never leaves it behind. ' +
+    "Ctrl-C stops the server's running step too and exits 130; a second Ctrl-C quits at once."
   static override examples = [
     '<%= config.bin %> <%= command.id %> webapp -m server-1',
     '<%= config.bin %> <%= command.id %> mail --mount',
@@ -32,7 +33,16 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
     const {formatUp, liveOutput} = await import('../../deploy/format.js')
     const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine})
     const json = this.jsonEnabled()
+    // First Ctrl-C (or a CI runner's SIGTERM): stop the server's running step too, then report; a second quits at once.
+    const controller = new AbortController()
+    const onSignal = () => {
+      if (controller.signal.aborted) process.exit(130)
+      this.logToStderr(`${target.machineName}: interrupting (press Ctrl-C again to quit at once)`)
+      controller.abort()
+    }
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
     const {result, error} = await repoUp({
+      signal: controller.signal,
       target,
       mount: this.flags.mount,
       localDir: this.flags.path,
@@ -40,7 +50,7 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
       connect: () => connectMachine(target.machineName, target.machine, target.context),
       live: liveOutput(json),
       progress: json ? undefined : (line) => this.logToStderr(line),
-    })
+    }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal))
     this.resultOrThrow(result, error)
     this.log(formatUp(result))
     return result
