@@ -42,11 +42,15 @@ function expandTokens(value: string, vars: {host: string; user?: string}): strin
     if (t === 'u') return userInfo().username
     return vars.host.split('.')[0]
   })
-  return expanded.startsWith('~/') ? join(home, expanded.slice(2)) : expanded
+  return expandHome(expanded)
 }
 
-/** Reads the files an `Include` names (absolute, `~`-expanded or relative to ~/.ssh, glob in the last part). */
-export type IncludeReader = (pattern: string) => Array<{path: string; text: string}>
+function expandHome(path: string): string {
+  return path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
+}
+
+/** The texts of the files an `Include` names (absolute, `~`-expanded or relative to ~/.ssh, glob in the last part). */
+export type IncludeReader = (pattern: string) => string[]
 
 /** ssh gives up beyond this depth of nested Includes (readconf.c's READCONF_MAX_DEPTH). */
 const MAX_INCLUDE_DEPTH = 16
@@ -76,7 +80,7 @@ function matchApplies(args: string[], state: ParseState): boolean {
       const value = args[++i]
       if (value === undefined) return false
       const patterns = value.split(',')
-      if (criterion === 'host') ok = hostMatches(patterns, state.entry.hostName?.replace(/%h/g, state.alias) ?? state.alias)
+      if (criterion === 'host') ok = hostMatches(patterns, state.entry.hostName ?? state.alias)
       else if (criterion === 'originalhost') ok = hostMatches(patterns, state.alias)
       else if (criterion === 'user') ok = hostMatches(patterns, state.entry.user ?? local)
       else if (criterion === 'localuser') ok = hostMatches(patterns, local)
@@ -111,7 +115,7 @@ function parseInto(text: string, state: ParseState, depth: number, startActive: 
     if (key === 'include') {
       // An included file starts in the state of the block that includes it; that block goes on afterwards.
       if (depth < MAX_INCLUDE_DEPTH && state.readInclude) {
-        for (const pattern of args) for (const file of state.readInclude(pattern)) parseInto(file.text, state, depth + 1, true)
+        for (const pattern of args) for (const text of state.readInclude(pattern)) parseInto(text, state, depth + 1, true)
       }
       continue
     }
@@ -138,7 +142,7 @@ export function parseSshConfig(text: string, host: string, readInclude?: Include
 /** Include files from disk: `~` expanded, relative paths under SSHDIR, a wildcard in the last part, sorted. */
 export function includeReaderFor(sshDir: string): IncludeReader {
   return (pattern) => {
-    const expanded = pattern.startsWith('~/') ? join(homedir(), pattern.slice(2)) : pattern
+    const expanded = expandHome(pattern)
     const full = isAbsolute(expanded) ? expanded : join(sshDir, expanded)
     const dir = dirname(full)
     const name = basename(full)
@@ -151,10 +155,10 @@ export function includeReaderFor(sshDir: string): IncludeReader {
       }
     } else names = [name]
 
-    const files: Array<{path: string; text: string}> = []
+    const files: string[] = []
     for (const n of names) {
       try {
-        files.push({path: join(dir, n), text: readFileSync(join(dir, n), 'utf8')})
+        files.push(readFileSync(join(dir, n), 'utf8'))
       } catch {
         // ssh skips what it cannot read (a missing file, a folder).
       }
@@ -167,9 +171,8 @@ export function includeReaderFor(sshDir: string): IncludeReader {
 /** ~/.ssh/config for `host` (with its Includes), or an empty entry when there is no such file. */
 export async function readSshConfig(host: string, path = join(homedir(), '.ssh', 'config')): Promise<SshConfigEntry> {
   try {
-    // Includes in the user's file are relative to ~/.ssh; a config given elsewhere (tests, --ssh-config) to its folder.
-    const sshDir = path === join(homedir(), '.ssh', 'config') ? join(homedir(), '.ssh') : dirname(path)
-    return parseSshConfig(await readFile(path, 'utf8'), host, includeReaderFor(sshDir))
+    // Relative Includes are under ~/.ssh, the folder of the user's file (a config given elsewhere: its own folder).
+    return parseSshConfig(await readFile(path, 'utf8'), host, includeReaderFor(dirname(path)))
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {identityFiles: []}
     throw error
