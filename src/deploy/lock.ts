@@ -21,7 +21,7 @@ const BUSY = 75
 const LOCKED = 'rdc-lock: locked'
 const WAITING = 'rdc-lock: waiting'
 
-export function repoLockPath(loc: Pick<RepoLocation, 'networkId'>): string {
+function repoLockPath(loc: Pick<RepoLocation, 'networkId'>): string {
   return `${SOCKET_DIR}/locks/repo-${loc.networkId}.lock`
 }
 
@@ -30,10 +30,11 @@ const LOCK_SCRIPT = [
   'lock="$1"; holder="$1.holder"; pids="$1.pids"',
   'mkdir -p "$(dirname "$lock")" || exit 70',
   'exec 9>>"$lock" || exit 70',
+  `busy() { echo busy; cat "$holder" 2>/dev/null; exit ${BUSY}; }`,
   'if ! flock -n 9; then',
-  `  if [ "$3" = 0 ]; then echo busy; cat "$holder" 2>/dev/null; exit ${BUSY}; fi`,
+  '  [ "$3" = 0 ] && busy',
   `  echo "${WAITING}"; cat "$holder" 2>/dev/null`,
-  `  flock -w "$3" 9 || { echo busy; cat "$holder" 2>/dev/null; exit ${BUSY}; }`,
+  '  flock -w "$3" 9 || busy',
   'fi',
   'printf "%s\\n" "$2" > "$holder"',
   ': > "$pids"',
@@ -54,8 +55,6 @@ export interface RepoLockOptions {
   waitSeconds: number
   /** Told when the lock is taken by someone else and this run waits. */
   progress?: (line: string) => void
-  /** Who is asking (default: user@host, pid). */
-  holder?: string
 }
 
 export interface RepoLock {
@@ -77,7 +76,7 @@ function recordingTransport(t: Transport, pidsFile: string): Transport {
   }
 }
 
-export function describeHolder(action: string, repository: string): string {
+function describeHolder(action: string, repository: string): string {
   let user = 'someone'
   try {
     user = userInfo().username
@@ -87,7 +86,7 @@ export function describeHolder(action: string, repository: string): string {
 }
 
 export async function acquireRepoLock(t: Transport, loc: RepoLocation, machine: string, o: RepoLockOptions): Promise<RepoLock> {
-  const holder = o.holder ?? describeHolder(o.action, loc.name)
+  const lockPath = repoLockPath(loc)
   let stdout = ''
   let reportedWait = false
   let onLocked!: () => void
@@ -95,7 +94,7 @@ export async function acquireRepoLock(t: Transport, loc: RepoLocation, machine: 
   let letGo!: () => void
   const released = new Promise<void>((resolve) => (letGo = resolve))
 
-  const run = t.exec(['sh', '-c', LOCK_SCRIPT, 'rdc-repo-lock', repoLockPath(loc), holder, String(Math.max(0, Math.round(o.waitSeconds)))], {
+  const run = t.exec(['sh', '-c', LOCK_SCRIPT, 'rdc-repo-lock', lockPath, describeHolder(o.action, loc.name), String(Math.max(0, Math.round(o.waitSeconds)))], {
     holdStdin: released,
     onStdout: (chunk) => {
       stdout += chunk.toString('utf8')
@@ -114,7 +113,7 @@ export async function acquireRepoLock(t: Transport, loc: RepoLocation, machine: 
 
   const first = await Promise.race([locked.then(() => 'locked' as const), finished])
   if (first === 'locked') {
-    const pidsFile = `${repoLockPath(loc)}.pids`
+    const pidsFile = `${lockPath}.pids`
     return {
       transport: recordingTransport(t, pidsFile),
       async interrupt() {
@@ -138,7 +137,7 @@ export async function acquireRepoLock(t: Transport, loc: RepoLocation, machine: 
   }
 
   const detail = (r.stderr || r.stdout).trim()
-  throw new RemoteError(`Taking the deploy lock ${repoLockPath(loc)} failed on ${machine} (exit ${r.code})${detail ? `: ${detail}` : ''}`, {host: machine, command: 'flock', exitCode: r.code, stderr: r.stderr}, {
+  throw new RemoteError(`Taking the deploy lock ${lockPath} failed on ${machine} (exit ${r.code})${detail ? `: ${detail}` : ''}`, {host: machine, command: 'flock', exitCode: r.code, stderr: r.stderr}, {
     suggestion: 'The server needs flock(1) (util-linux) and a writable /var/run/rediacc.',
   })
 }

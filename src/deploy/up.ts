@@ -119,12 +119,15 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
     lock = await timed('lock', () => acquireRepoLock(connection, loc, machine, {action: 'up', waitSeconds: o.lockWaitSeconds ?? 0, progress: o.progress}))
     const t = lock.transport
     const held = lock
-    const stopServerSide = () => {
-      o.progress?.(`${machine}: interrupted: stopping what runs on the server`)
-      held.interrupt().catch(() => undefined)
-    }
-    if (o.signal?.aborted) stopServerSide()
-    else o.signal?.addEventListener('abort', stopServerSide, {once: true})
+    // An abort before this point needs nothing stopped on the server: the next phase refuses to start.
+    o.signal?.addEventListener(
+      'abort',
+      () => {
+        o.progress?.(`${machine}: interrupted: stopping what runs on the server`)
+        held.interrupt().catch(() => undefined)
+      },
+      {once: true},
+    )
     const probe = await timed('probe', async () => parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout))
     requireRenet(probe, machine)
     if (target.repo.size) {
