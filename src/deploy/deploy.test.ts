@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
+import {LinePrefixer} from '../renet/rediaccfile/line-prefixer.js'
+
 import {repoLocation} from './layout.js'
 import {rediaccfileError} from './rediaccfile-run.js'
-import {PrefixedLines} from './remote.js'
 import {validateSize} from './repositories.js'
 import {parseContainers, parseSlots} from './status.js'
 import {createImageStep, mountStep, parseProbe, probeStep, rediaccfileStep, startDaemonStep} from './steps.js'
@@ -63,10 +64,10 @@ describe('validateSize', () => {
   })
 })
 
-describe('PrefixedLines', () => {
+describe('LinePrefixer for live output', () => {
   it('prefixes whole lines across chunk boundaries and drops the skipped ones', () => {
     const out: string[] = []
-    const p = new PrefixedLines('m1 | ', (t) => out.push(t), (l) => l.startsWith('RENET_RESULT '))
+    const p = new LinePrefixer('m1 | ', (t) => out.push(t), (l) => l.startsWith('RENET_RESULT '))
     p.push(Buffer.from('[.] one\n[.] tw'))
     p.push(Buffer.from('o\r\nRENET_RESULT {}\n[.] thr'))
     // A multi-byte character split between chunks stays whole.

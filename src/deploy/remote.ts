@@ -2,10 +2,9 @@
  * Running RemoteSteps over a Transport, and the live output of long steps: every line prefixed with the machine
  * name as it arrives.
  */
-import {StringDecoder} from 'node:string_decoder'
-
 import type {Context, Machine} from '../config/schema.js'
 import {RemoteError} from '../errors.js'
+import {LinePrefixer} from '../renet/rediaccfile/line-prefixer.js'
 import {SUMMARY_MARKER} from '../renet/rediaccfile/summary.js'
 import type {ExecResult, Transport} from '../remote/transport.js'
 import type {RemoteStep} from './steps.js'
@@ -40,40 +39,11 @@ export interface LiveOutput {
   stderr: (text: string) => void
 }
 
-/** Splits chunks into lines and writes each as `<prefix><line>`; `skip` drops lines (renet's summary line). */
-export class PrefixedLines {
-  private readonly decoder = new StringDecoder('utf8')
-  private pending = ''
-
-  constructor(
-    private readonly prefix: string,
-    private readonly write: (text: string) => void,
-    private readonly skip: (line: string) => boolean = () => false,
-  ) {}
-
-  push = (chunk: Buffer): void => {
-    const lines = (this.pending + this.decoder.write(chunk)).split('\n')
-    this.pending = lines.pop() ?? ''
-    this.emit(lines)
-  }
-
-  end(): void {
-    const rest = this.pending + this.decoder.end()
-    this.pending = ''
-    if (rest !== '') this.emit([rest])
-  }
-
-  private emit(lines: string[]): void {
-    const kept = lines.map((l) => l.replace(/\r$/, '')).filter((l) => !this.skip(l))
-    if (kept.length > 0) this.write(kept.map((l) => `${this.prefix}${l}\n`).join(''))
-  }
-}
-
 /** Runs a step with its output streamed live, each line prefixed by the machine name. */
 export async function runStreamed(t: Transport, step: RemoteStep, machine: string, live: LiveOutput): Promise<ExecResult> {
   const prefix = `${machine} | `
-  const out = new PrefixedLines(prefix, live.stdout)
-  const err = new PrefixedLines(prefix, live.stderr, (line) => line.startsWith(SUMMARY_MARKER))
+  const out = new LinePrefixer(prefix, live.stdout)
+  const err = new LinePrefixer(prefix, live.stderr, (line) => line.startsWith(SUMMARY_MARKER))
   try {
     return await runStep(t, step, {onStdout: out.push, onStderr: err.push})
   } finally {

@@ -1,4 +1,8 @@
-/** Splits a byte stream into lines and writes each with a prefix; a last line without newline is flushed at end. */
+/**
+ * Splits a byte stream into lines and writes each with a prefix; a last line without newline is flushed at end.
+ * Serves renet (`[folder] ` before a Rediaccfile's output) and rdc (`<machine> | ` before renet's, dropping its
+ * summary line through `skip`).
+ */
 import {StringDecoder} from 'node:string_decoder'
 
 export class LinePrefixer {
@@ -8,18 +12,24 @@ export class LinePrefixer {
   constructor(
     private readonly prefix: string,
     private readonly write: (text: string) => void,
+    private readonly skip: (line: string) => boolean = () => false,
   ) {}
 
-  push(chunk: Buffer | string): void {
-    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk))
-    const lines = text.split('\n')
+  /** Bound, so it can be handed on as a data callback. */
+  push = (chunk: Buffer | string): void => {
+    const lines = (this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk))).split('\n')
     this.pending = lines.pop() ?? ''
-    if (lines.length > 0) this.write(lines.map((line) => `${this.prefix}${line.replace(/\r$/, '')}\n`).join(''))
+    this.emit(lines)
   }
 
   end(): void {
     const rest = this.pending + this.decoder.end()
     this.pending = ''
-    if (rest !== '') this.write(`${this.prefix}${rest}\n`)
+    if (rest !== '') this.emit([rest])
+  }
+
+  private emit(lines: string[]): void {
+    const kept = lines.map((line) => line.replace(/\r$/, '')).filter((line) => !this.skip(line))
+    if (kept.length > 0) this.write(kept.map((line) => `${this.prefix}${line}\n`).join(''))
   }
 }
