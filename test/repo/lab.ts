@@ -27,6 +27,15 @@ export interface Lab {
   cleanup: () => void
 }
 
+/** The built CLI's argv and environment for a lab: its own context file, nothing from the caller's RDC_*. */
+function cliArgv(config: string, args: string[]): string[] {
+  return [join(ROOT, 'bin/run.js'), ...args, '--config', config]
+}
+
+function cliEnv(config: string): NodeJS.ProcessEnv {
+  return {...process.env, RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CONFIG: config}
+}
+
 export function newLab(): Lab {
   const dir = mkdtempSync(join(tmpdir(), 'rdc-repo-lab-'))
   const config = join(dir, 'config.yaml')
@@ -36,11 +45,7 @@ export function newLab(): Lab {
     config,
     async cli(args, opts = {}) {
       try {
-        const r = await run(process.execPath, [join(ROOT, 'bin/run.js'), ...args, '--config', config], {
-          cwd: opts.cwd ?? dir,
-          env: {...process.env, RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CONFIG: config},
-          maxBuffer: 64 * 1024 * 1024,
-        })
+        const r = await run(process.execPath, cliArgv(config, args), {cwd: opts.cwd ?? dir, env: cliEnv(config), maxBuffer: 64 * 1024 * 1024})
         return withJson(args, {code: 0, stdout: r.stdout, stderr: r.stderr})
       } catch (error) {
         const e = error as {code?: number; stdout?: string; stderr?: string}
@@ -140,11 +145,7 @@ export interface SpawnedCli {
 
 /** The built CLI as a child process that a test can watch and kill while it runs. */
 export function spawnCli(lab: Lab, args: string[]): SpawnedCli {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), ...args, '--config', lab.config], {
-    cwd: lab.dir,
-    env: {...process.env, RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CONFIG: lab.config},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(process.execPath, cliArgv(lab.config, args), {cwd: lab.dir, env: cliEnv(lab.config), stdio: ['ignore', 'pipe', 'pipe']})
   let stderr = ''
   child.stdout!.resume()
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c))

@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
 import {ensureBuilt} from '../support/cli.js'
+import {until} from '../support/wait.js'
 import {giveLoopDevices, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, spawnCli, type TestHost} from './lab.js'
 
 let host: TestHost
@@ -45,6 +46,15 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms =
   }
 
   return v
+}
+
+/** What the `slow` repository's up writes on the server: a "start <time>" and an "end <time>" line per run. */
+async function slowRuns(): Promise<string[]> {
+  return (await host.exec('cat /mnt/rediacc/repos/slow-runs 2>/dev/null')).stdout.trim().split('\n').filter(Boolean)
+}
+
+async function slowUpStarted(): Promise<void> {
+  await until(async () => (await slowRuns()).length > 0, 'the slow up to start on the server', {timeoutMs: 20_000, intervalMs: 100})
 }
 
 describe('rdc repo on a test host', () => {
@@ -199,7 +209,6 @@ describe('rdc repo on a test host', () => {
     // An up that takes a while and leaves a trace of when it ran (no containers: the lock is what is under test).
     writeFileSync(join(dir, 'Rediaccfile'), 'up() {\n  echo "start $(date +%s.%N)" >> ../slow-runs\n  sleep 3\n  echo "end $(date +%s.%N)" >> ../slow-runs\n}\n')
     expect((await lab.cli(['repo', 'create', 'slow', '-m', MACHINE, '--path', dir])).code).toBe(0)
-    const runs = async () => (await host.exec('cat /mnt/rediacc/repos/slow-runs 2>/dev/null')).stdout.trim().split('\n').filter(Boolean)
 
     const first = spawnCli(lab, ['repo', 'up', 'slow'])
     await first.waitFor(/m1: up$/m)
@@ -218,22 +227,21 @@ describe('rdc repo on a test host', () => {
     expect(queued.stderr).toContain(`m1: waiting up to 60 s for held by rdc repo up slow by`)
     expect(await first.exit).toBe(0)
     // The two ups ran one after the other on the server.
-    const [s1, e1, s2, e2] = (await runs()).map((l) => Number(l.split(' ')[1]))
+    const [s1, e1, s2, e2] = (await slowRuns()).map((l) => Number(l.split(' ')[1]))
     expect(s1! < e1! && e1! <= s2! && s2! < e2!).toBe(true)
 
     // A killed rdc does not stop its up on the server; the lock stays until that up has ended, then goes by itself.
     await host.exec('rm -f /mnt/rediacc/repos/slow-runs')
     const killed = spawnCli(lab, ['repo', 'up', 'slow'])
     await killed.waitFor(/m1: up$/m)
-    // Killed once its up runs on the server (its first line is written there).
-    const deadline = Date.now() + 20_000
-    while ((await runs()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    // Killed once its up runs on the server.
+    await slowUpStarted()
     killed.child.kill('SIGKILL')
     await killed.exit
     const after = await lab.cli(['repo', 'up', 'slow', '--lock-wait', '60'])
     expect(after.code, after.stderr).toBe(0)
     expect(after.stderr).toContain(`(pid ${killed.pid})`)
-    const [ks, ke, as] = (await runs()).map((l) => Number(l.split(' ')[1]))
+    const [ks, ke, as] = (await slowRuns()).map((l) => Number(l.split(' ')[1]))
     expect(ks! < ke! && ke! <= as!).toBe(true)
     // Only the lock files stay (flock needs no cleaning); no holder or pid list outlives its run.
     const left = (await host.exec('ls /var/run/rediacc/locks/')).stdout.trim().split('\n')
@@ -246,8 +254,7 @@ describe('rdc repo on a test host', () => {
     await host.exec('rm -f /mnt/rediacc/repos/slow-runs')
     const run = spawnCli(lab, ['repo', 'up', 'slow'])
     await run.waitFor(/m1: up$/m)
-    const deadline = Date.now() + 20_000
-    while ((await host.exec('cat /mnt/rediacc/repos/slow-runs 2>/dev/null')).stdout === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    await slowUpStarted()
     run.child.kill('SIGINT')
     expect(await run.exit).toBe(130)
     const stderr = await run.waitFor(/interrupted/)
@@ -256,7 +263,7 @@ describe('rdc repo on a test host', () => {
     expect(stderr.replace(/\s*\n ›\s*/g, ' ')).toMatch(/repo up of slow on m1 was interrupted during up; no further step ran\./)
     // The step's sleep was stopped: its end line is never written, and no process of it is left.
     await new Promise((r) => setTimeout(r, 3500))
-    expect((await host.exec('cat /mnt/rediacc/repos/slow-runs')).stdout.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['start'])
+    expect((await slowRuns()).map((l) => l.split(' ')[0])).toEqual(['start'])
     expect((await host.exec('pgrep -f "[r]ediaccfile up --path /mnt/rediacc/repos/slow"')).code).toBe(1)
     expect((await lab.cli(['repo', 'up', 'slow'])).code).toBe(0)
   })
