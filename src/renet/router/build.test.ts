@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
+import {GUIDE_DNS_LABELS, GUIDE_MAIL_LABELS, GUIDE_POSTGRES_LABELS} from '../../../test/support/guide-labels.js'
 import {traefikBody} from './body.js'
 import {ConfigBuilder, DaemonContainers} from './build.js'
 import type {PlanSettings} from './plan.js'
@@ -140,29 +141,9 @@ describe('label routes (tier 2)', () => {
       'traefik.http.middlewares.webapp-buffering.buffering.maxRequestBodyBytes': '536870912',
       'traefik.http.routers.webapp.middlewares': 'webapp-hsts,webapp-buffering',
     })
-    const mail = container(2816, 1, {
-      'traefik.enable': 'true',
-      'traefik.tcp.routers.mail-smtp.entrypoints': 'tcp-25',
-      'traefik.tcp.routers.mail-smtp.rule': 'HostSNI(`*`)',
-      'traefik.tcp.routers.mail-smtp.service': 'mail-smtp',
-      'traefik.tcp.services.mail-smtp.loadbalancer.server.port': '25',
-      'traefik.tcp.routers.mail-imaps.entrypoints': 'tcp-993',
-      'traefik.tcp.routers.mail-imaps.rule': 'HostSNI(`mail.example.com`)',
-      'traefik.tcp.routers.mail-imaps.tls.passthrough': 'true',
-      'traefik.tcp.routers.mail-imaps.service': 'mail-imaps',
-      'traefik.tcp.services.mail-imaps.loadbalancer.server.port': '993',
-    })
-    const pg = container(2816, 2, {
-      'traefik.enable': 'true',
-      'traefik.tcp.routers.mydb.entrypoints': 'tcp-5432',
-      'traefik.tcp.routers.mydb.rule': 'HostSNI(`*`)',
-      'traefik.tcp.services.mydb.loadbalancer.server.port': '5432',
-    })
-    const dns = container(2816, 3, {
-      'traefik.enable': 'true',
-      'traefik.udp.routers.dns.entrypoints': 'udp-53',
-      'traefik.udp.services.dns.loadbalancer.server.port': '53',
-    })
+    const mail = container(2816, 1, {...GUIDE_MAIL_LABELS})
+    const pg = container(2816, 2, {...GUIDE_POSTGRES_LABELS})
+    const dns = container(2816, 3, {...GUIDE_DNS_LABELS})
     const r = b.build([{networkId: 2816, containers: [web, mail, pg, dns]}])
     expect(r.refusals).toEqual([])
     expect(r.config).toEqual({

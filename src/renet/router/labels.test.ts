@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
+import {GUIDE_DNS_LABELS, GUIDE_MAIL_LABELS, GUIDE_POSTGRES_LABELS} from '../../../test/support/guide-labels.js'
 import {LabelDecodeError, decodeTraefikLabels, traefikEnabled} from './labels.js'
 
 const ok: Array<[string, Record<string, string>, unknown]> = [
@@ -51,18 +52,7 @@ const ok: Array<[string, Record<string, string>, unknown]> = [
   ],
   [
     'networking guide: mail server SMTP + IMAPS passthrough',
-    {
-      'traefik.enable': 'true',
-      'traefik.tcp.routers.mail-smtp.entrypoints': 'tcp-25',
-      'traefik.tcp.routers.mail-smtp.rule': 'HostSNI(`*`)',
-      'traefik.tcp.routers.mail-smtp.service': 'mail-smtp',
-      'traefik.tcp.services.mail-smtp.loadbalancer.server.port': '25',
-      'traefik.tcp.routers.mail-imaps.entrypoints': 'tcp-993',
-      'traefik.tcp.routers.mail-imaps.rule': 'HostSNI(`mail.example.com`)',
-      'traefik.tcp.routers.mail-imaps.tls.passthrough': 'true',
-      'traefik.tcp.routers.mail-imaps.service': 'mail-imaps',
-      'traefik.tcp.services.mail-imaps.loadbalancer.server.port': '993',
-    },
+    {...GUIDE_MAIL_LABELS},
     {
       tcp: {
         routers: {
@@ -78,12 +68,7 @@ const ok: Array<[string, Record<string, string>, unknown]> = [
   ],
   [
     'networking guide: plain TCP Postgres',
-    {
-      'traefik.enable': 'true',
-      'traefik.tcp.routers.mydb.entrypoints': 'tcp-5432',
-      'traefik.tcp.routers.mydb.rule': 'HostSNI(`*`)',
-      'traefik.tcp.services.mydb.loadbalancer.server.port': '5432',
-    },
+    {...GUIDE_POSTGRES_LABELS},
     {
       tcp: {
         routers: {mydb: {entryPoints: ['tcp-5432'], rule: 'HostSNI(`*`)'}},
@@ -93,11 +78,7 @@ const ok: Array<[string, Record<string, string>, unknown]> = [
   ],
   [
     'UDP DNS',
-    {
-      'traefik.enable': 'true',
-      'traefik.udp.routers.dns.entrypoints': 'udp-53',
-      'traefik.udp.services.dns.loadbalancer.server.port': '53',
-    },
+    {...GUIDE_DNS_LABELS},
     {udp: {routers: {dns: {entryPoints: ['udp-53']}}, services: {dns: {loadBalancer: {servers: [{port: '53'}]}}}}},
   ],
   [
