@@ -134,6 +134,14 @@ describe('repo up refuses bad repositories before connecting', () => {
     expect(mount.json.error).toMatchObject({kind: 'usage', field: '--mount'})
   })
 
+  it('--lock-wait takes whole seconds from 0 to a day, for up and down alike', async () => {
+    for (const [command, value] of [['up', '-5'], ['down', 'soon'], ['up', '86401']]) {
+      const r = await lab.cli(['repo', command!, 'gone', '--lock-wait', value!])
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toMatch(/lock-wait/)
+    }
+  })
+
   it('a good folder gets as far as connecting (so the checks above are what stopped the others)', async () => {
     const {code, error} = await upError('good', {Rediaccfile: UP, 'docker-compose.yml': 'services:\n  web:\n    image: x\n'})
     expect(code).toBe(6)
