@@ -9,9 +9,10 @@ import {
   TRAEFIK_CONFIG_IN_CONTAINER,
 } from './layout.js'
 import type {RenderedFile} from './rendered-file.js'
+import {TRAEFIK_VERSION} from './traefik-version.js'
 
 /** Pinned so a push never pulls a surprise major change; `infra.proxyImage` overrides it per machine. */
-export const DEFAULT_PROXY_IMAGE = 'traefik:v3.6.11'
+export const DEFAULT_PROXY_IMAGE = `traefik:v${TRAEFIK_VERSION}`
 
 export interface ProxyInput {
   proxyImage?: string
