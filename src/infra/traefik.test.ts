@@ -7,7 +7,7 @@ import {parse} from 'yaml'
 import {UsageError} from '../errors.js'
 import {renderTraefikYaml, routableEntryPointNames, traefikConfig} from './traefik.js'
 
-const schema = JSON.parse(readFileSync(new URL('../../../shared/traefik/traefik-v3.json', import.meta.url), 'utf8'))
+const schema = JSON.parse(readFileSync(new URL('../../schemas/traefik/traefik-v3.json', import.meta.url), 'utf8'))
 const ajv = new Ajv({allowUnionTypes: true, strict: false})
 const validate = ajv.compile(schema)
 // The published schema lets unknown top-level keys through; a typo there would go unnoticed, so close it.
