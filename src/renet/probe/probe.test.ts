@@ -14,6 +14,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {selfSignedCert} from '../../../test/support/certs.js'
 import {runProbe} from './run.js'
 import {parseSpec, SpecError} from './spec.js'
+import {derBase64, makeChain} from './test-certs.js'
 import {sanCovers, TRAEFIK_DEFAULT_CN} from './tls.js'
 import type {HttpResult, ProbeReport, TlsResult, UdpResult} from './types.js'
 import {stunBindingRequest, stunMappedAddress} from './udp.js'
@@ -60,6 +61,7 @@ describe('renet probe against real loopback servers', () => {
   const app = selfSignedCert({cn: 'app.diag.test', sans: ['app.diag.test']})
   const wildcard = selfSignedCert({cn: 'wild.diag.test', sans: ['*.wild.diag.test']})
   const fallback = selfSignedCert({cn: TRAEFIK_DEFAULT_CN, sans: ['0b1f.traefik.default']})
+  const issued = makeChain({names: ['acme.diag.test']})
 
   beforeAll(async () => {
     const open = createNetServer((s) => s.end())
@@ -77,6 +79,8 @@ describe('renet probe against real loopback servers', () => {
     const contexts: Record<string, ReturnType<typeof createSecureContext>> = {
       'app.diag.test': createSecureContext(app),
       'x.wild.diag.test': createSecureContext(wildcard),
+      // As Traefik serves an ACME certificate: leaf and intermediate, and the root too here, to see it dropped.
+      'acme.diag.test': createSecureContext({key: issued.leaf.key, cert: issued.leaf.cert + issued.intermediate.cert + issued.root.cert}),
     }
     const tls = createTlsServer({...fallback, SNICallback: (name, cb) => cb(null, contexts[name] ?? createSecureContext(fallback))}, (s) => s.end())
     servers.push(open, silent, http, tls)
@@ -171,6 +175,22 @@ describe('renet probe against real loopback servers', () => {
     expect(exact!.cert!.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
     expect(wild!.cert).toMatchObject({sans: ['*.wild.diag.test'], matchesName: true, traefikDefault: false})
     expect(unknown!.cert).toMatchObject({subjectCN: TRAEFIK_DEFAULT_CN, traefikDefault: true, matchesName: false})
+  })
+
+  it('returns the served chain, leaf first, without a self-signed root or a chain for Traefik’s default', async () => {
+    const [acme, self, unknown] = (await runProbe({
+      checks: [
+        {id: 'acme', kind: 'tls', host: LO, port: tlsPort, servername: 'acme.diag.test'},
+        {id: 'self', kind: 'tls', host: LO, port: tlsPort, servername: 'app.diag.test'},
+        {id: 'unknown', kind: 'tls', host: LO, port: tlsPort, servername: 'nobody.diag.test'},
+      ],
+    })) as TlsResult[]
+    expect(acme!.cert).toMatchObject({subjectCN: 'acme.diag.test', issuerCN: 'Test Intermediate R1', issuerO: 'Test ACME CA', selfSigned: false, matchesName: true})
+    expect(acme!.chain).toEqual([derBase64(issued.leaf.cert), derBase64(issued.intermediate.cert)])
+    // A self-signed leaf is its own chain.
+    expect(self!.chain).toEqual([derBase64(app.cert)])
+    expect(unknown!.chain).toBeUndefined()
+    expect(JSON.stringify(acme).length).toBeLessThan(3000)
   })
 
   it('UDP: a STUN reply with its mapped address, silence as timeout, ICMP unreachable as refused', async () => {

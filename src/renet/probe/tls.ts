@@ -1,5 +1,5 @@
 import {isIP} from 'node:net'
-import {connect, type PeerCertificate} from 'node:tls'
+import {connect, type DetailedPeerCertificate, type PeerCertificate} from 'node:tls'
 
 import {outcomeOf} from './tcp.js'
 import type {CertInfo, TlsCheck, TlsResult} from './types.js'
@@ -50,6 +50,28 @@ export function certInfo(cert: PeerCertificate, servername: string): CertInfo {
   }
 }
 
+/** More than any real chain (leaf, one or two intermediates, perhaps a cross-sign). */
+export const MAX_CHAIN = 5
+
+/**
+ * The served chain from Node's view of it (getPeerCertificate(true) links each certificate to its issuer among
+ * those served, and may add a root from its own store at the top): leaf first, self-signed roots dropped.
+ */
+export function servedChain(leaf: DetailedPeerCertificate): string[] {
+  const chain: string[] = []
+  const seen = new Set<string>()
+  let c: DetailedPeerCertificate | undefined = leaf
+  while (c?.raw !== undefined && !seen.has(c.fingerprint256) && chain.length < MAX_CHAIN) {
+    seen.add(c.fingerprint256)
+    const issuer: DetailedPeerCertificate | undefined = c.issuerCertificate
+    const selfIssued = issuer === undefined || issuer === c || issuer.fingerprint256 === c.fingerprint256
+    if (chain.length > 0 && selfIssued) break
+    chain.push(c.raw.toString('base64'))
+    c = issuer
+  }
+  return chain
+}
+
 /** Connects with SNI and reads the certificate served, whether or not it is trusted: diagnosing, not trusting. */
 export function probeTls(check: TlsCheck, timeoutMs: number): Promise<TlsResult> {
   const started = performance.now()
@@ -72,9 +94,13 @@ export function probeTls(check: TlsCheck, timeoutMs: number): Promise<TlsResult>
     })
     const timer = setTimeout(() => finish({outcome: 'timeout', error: 'ETIMEDOUT'}), timeoutMs)
     socket.once('secureConnect', () => {
-      const cert = socket.getPeerCertificate()
-      if (!cert || Object.keys(cert).length === 0) finish({outcome: 'error', error: 'no certificate served'})
-      else finish({outcome: 'ok', cert: certInfo(cert, check.servername)})
+      const cert = socket.getPeerCertificate(true)
+      if (!cert || Object.keys(cert).length === 0) {
+        finish({outcome: 'error', error: 'no certificate served'})
+        return
+      }
+      const info = certInfo(cert, check.servername)
+      finish({outcome: 'ok', cert: info, ...(info.traefikDefault ? {} : {chain: servedChain(cert)})})
     })
     socket.once('error', (error: NodeJS.ErrnoException) => finish({outcome: outcomeOf(error), error: error.code ?? error.message}))
   })

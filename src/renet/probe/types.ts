@@ -88,6 +88,12 @@ export interface HttpResult extends ResultBase {
 export interface TlsResult extends ResultBase {
   kind: 'tls'
   cert?: CertInfo
+  /**
+   * The certificates served, as base64 DER: the leaf, then each issuer the server sent, in issuer order. A
+   * self-signed root is left out (the CLI checks against the roots it trusts, not the ones served), and so is
+   * Traefik's default certificate's chain: about 1.5–2 KB per certificate, so the report stays small.
+   */
+  chain?: string[]
 }
 
 export interface UdpResult extends ResultBase {
