@@ -1,6 +1,19 @@
 import {UsageError} from '../errors.js'
 import type {RdcConfig} from './schema.js'
-import {validateBaseDomain, validateEmail, validateName, validatePorts, validatePublicIPv4, validatePublicIPv6} from './validate.js'
+import {
+  validateAcmeCaServer,
+  validateBaseDomain,
+  validateCaCertificates,
+  validateDnsResolvers,
+  validateEmail,
+  validateEnvKey,
+  validateEnvValue,
+  validateImageRef,
+  validateName,
+  validatePorts,
+  validatePublicIPv4,
+  validatePublicIPv6,
+} from './validate.js'
 
 export interface ValueIssue {
   path: Array<string | number>
@@ -35,6 +48,14 @@ export function checkValues(config: RdcConfig): ValueIssue[] {
       if (infra.certEmail !== undefined) check(at('certEmail'), () => validateEmail(infra.certEmail!, 'certEmail'))
       if (infra.tcpPorts !== undefined) check(at('tcpPorts'), () => validatePorts(infra.tcpPorts!, 'tcpPorts'))
       if (infra.udpPorts !== undefined) check(at('udpPorts'), () => validatePorts(infra.udpPorts!, 'udpPorts'))
+      if (infra.proxyImage !== undefined) check(at('proxyImage'), () => validateImageRef(infra.proxyImage!, 'proxyImage'))
+      if (infra.acmeCaServer !== undefined) check(at('acmeCaServer'), () => validateAcmeCaServer(infra.acmeCaServer!, 'acmeCaServer'))
+      if (infra.acmeCaCertificates !== undefined) check(at('acmeCaCertificates'), () => validateCaCertificates(infra.acmeCaCertificates!, 'acmeCaCertificates'))
+      if (infra.dnsResolvers !== undefined) check(at('dnsResolvers'), () => validateDnsResolvers(infra.dnsResolvers!, 'dnsResolvers'))
+      for (const [key, value] of Object.entries(infra.proxyEnv ?? {})) {
+        // The path names the key, never the value: it may be a secret.
+        check([...at('proxyEnv'), key], () => validateEnvValue(validateEnvKey(key, 'proxyEnv'), value, 'proxyEnv'))
+      }
     }
   }
   return issues

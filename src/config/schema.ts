@@ -23,6 +23,14 @@ export const infraSchema = z
     udpPorts: z.array(port).optional(),
     /** Traefik image for the rediacc-proxy container (default pinned in src/infra). */
     proxyImage: z.string().optional(),
+    /** ACME directory URL (https); absent means Let's Encrypt production, Traefik's default. */
+    acmeCaServer: z.string().optional(),
+    /** PEM text of the CA certificate(s) Traefik trusts when talking to a private ACME server (step-ca, Pebble). */
+    acmeCaCertificates: z.string().optional(),
+    /** Resolvers (host:port) for lego's DNS-01 propagation check; absent means ACME_DNS_RESOLVERS (src/infra). */
+    dnsResolvers: z.array(z.string()).optional(),
+    /** Extra environment for the proxy container (config.env). Values of keys naming a TOKEN, KEY, SECRET or PASSWORD are secrets. */
+    proxyEnv: z.record(z.string(), z.string()).optional(),
   })
   .strict()
 

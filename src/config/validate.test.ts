@@ -1,9 +1,27 @@
 import fc from 'fast-check'
+import {generateKeyPairSync, X509Certificate} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 
+import {selfSignedCert} from '../../test/support/certs.js'
 import {UsageError} from '../errors.js'
 import {RESERVED_PORTS} from '../net/entrypoints.js'
-import {validateBaseDomain, validateEmail, validateImageRef, validateName, validatePorts, validatePublicIPv4, validatePublicIPv6, validateToken} from './validate.js'
+import {
+  isSecretEnvKey,
+  parseProxyEnvFlags,
+  validateAcmeCaServer,
+  validateBaseDomain,
+  validateCaCertificates,
+  validateDnsResolvers,
+  validateEmail,
+  validateEnvValue,
+  validateImageRef,
+  validateName,
+  validatePorts,
+  validateProxyEnv,
+  validatePublicIPv4,
+  validatePublicIPv6,
+  validateToken,
+} from './validate.js'
 
 function usageError(fn: () => unknown): UsageError {
   try {
@@ -194,5 +212,177 @@ describe('validateImageRef', () => {
         expect((error as UsageError).suggestion).toMatch(/traefik:v3/)
       }
     }
+  })
+})
+
+describe('validateAcmeCaServer', () => {
+  it('accepts https directory URLs with a host, as given', () => {
+    for (const url of [
+      'https://acme-staging-v02.api.letsencrypt.org/directory',
+      'https://ca.internal:9000/acme/acme/directory',
+      'https://198.18.0.1:14000/dir',
+      'https://[fd72:6463:7468::1]:14000/dir',
+      ' https://ca.example.com/dir\n',
+    ]) {
+      expect(validateAcmeCaServer(url)).toBe(url.trim())
+    }
+  })
+
+  it('refuses other schemes, no host, credentials and what is not a URL, naming --acme-ca-server', () => {
+    for (const [bad, why] of [
+      ['http://ca.example.com/dir', 'https'],
+      ['ftp://ca.example.com/dir', 'https'],
+      ['ca.example.com/dir', 'not a URL'],
+      ['https://', 'not a URL'],
+      ['https:///dir', 'no host'],
+      ['https://user:pw@ca.example.com/dir', 'user name or password'],
+      ['https://ca.example.com/a b', 'spaces'],
+      ['https://ca.example.com/\ndir', 'control'],
+      ['https:\\\\ca.example.com\\dir', 'backslashes'],
+      ['', 'empty'],
+    ]) {
+      const err = usageError(() => validateAcmeCaServer(bad!))
+      expect(err.field, bad).toBe('--acme-ca-server')
+      expect(err.message, bad).toContain(why)
+      expect(err.suggestion).toMatch(why === 'user name or password' ? /Drop the "user:password@" part/ : /--acme-staging/)
+    }
+    expect(usageError(() => validateAcmeCaServer('http://x/dir', 'acmeCaServer')).field).toBe('acmeCaServer')
+    expect(usageError(() => validateAcmeCaServer('https://u:secretpw@ca.example.com/dir')).message).not.toContain('secretpw')
+  })
+})
+
+describe('validateCaCertificates', () => {
+  const a = selfSignedCert({cn: 'Test ACME Root A', days: 3650})
+  const b = selfSignedCert({cn: 'Test ACME Root B', days: 3650})
+
+  it('accepts one or more CERTIFICATE blocks (text between them, CRLF) and returns them as canonical PEM', () => {
+    expect(validateCaCertificates(a.cert)).toBe(new X509Certificate(a.cert).toString())
+    const bundle = `# Root A\n${a.cert.replaceAll('\n', '\r\n')}\nsubject=CN = Root B\n${b.cert}`
+    const out = validateCaCertificates(bundle, '--acme-ca-cert', 'bundle.pem')
+    expect(out.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(2)
+    expect(out).not.toContain('\r')
+    expect(out).not.toContain('#')
+    // Canonical output validates to itself (the file check on read sees what set-infra stored).
+    expect(validateCaCertificates(out)).toBe(out)
+  })
+
+  it('refuses a private key anywhere, naming the block and the file, without echoing the key', () => {
+    const {privateKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+    const sec1 = privateKey.export({type: 'sec1', format: 'pem'}) as string
+    for (const [text, label] of [
+      [`${a.cert}${a.key}`, 'PRIVATE KEY'],
+      [`${sec1}${a.cert}`, 'EC PRIVATE KEY'],
+      [`${a.cert}-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n`, 'OPENSSH PRIVATE KEY'],
+      [`${a.cert}-----BEGIN ENCRYPTED PRIVATE KEY-----\n`, 'ENCRYPTED PRIVATE KEY'],
+    ]) {
+      const err = usageError(() => validateCaCertificates(text!, '--acme-ca-cert', 'ca-and-key.pem'))
+      expect(err.field).toBe('--acme-ca-cert')
+      expect(err.message).toContain(`contains a ${label}`)
+      expect(err.message).toContain('"ca-and-key.pem"')
+      expect(`${err.message} ${err.suggestion}`).not.toContain(a.key.split('\n')[1])
+    }
+  })
+
+  it('refuses empty files, other block types, truncated and corrupt certificates', () => {
+    const {publicKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+    const body = a.cert.split('\n')
+    const corrupt = [body[0], body[1]!.replace(/^.{8}/, 'AAAAAAAA'), ...body.slice(2)].join('\n')
+    for (const [text, why] of [
+      ['', 'no "-----BEGIN CERTIFICATE-----" block'],
+      ['just some text\n', 'no "-----BEGIN CERTIFICATE-----" block'],
+      [`${a.cert}${publicKey.export({type: 'spki', format: 'pem'})}`, 'block 2 of the PEM text is a PUBLIC KEY, not a CERTIFICATE'],
+      [a.cert.replace('-----END CERTIFICATE-----', ''), 'without its matching "-----END" line'],
+      [corrupt, 'certificate 1 of the PEM text does not parse'],
+      ['x'.repeat(1024 * 1024 + 1), 'larger than 1 MiB'],
+    ]) {
+      const err = usageError(() => validateCaCertificates(text!))
+      expect(err.field).toBe('--acme-ca-cert')
+      expect(err.message).toContain(why)
+    }
+  })
+})
+
+describe('validateDnsResolvers', () => {
+  it('normalises IPv4, IPv6 and names to host:port, adding :53, in the order given', () => {
+    expect(validateDnsResolvers('1.1.1.1:53,[2606:4700::1111]:53')).toEqual(['1.1.1.1:53', '[2606:4700::1111]:53'])
+    expect(validateDnsResolvers(' 9.9.9.9 , 2620:FE::FE , [2620:fe::9] , dns.google , Resolver.Example.NET.:5353 , 8.8.8.8:0053')).toEqual([
+      '9.9.9.9:53', '[2620:fe::fe]:53', '[2620:fe::9]:53', 'dns.google:53', 'resolver.example.net:5353', '8.8.8.8:53',
+    ])
+    fc.assert(fc.property(v4, fc.integer({min: 1, max: 65_535}).filter((p) => p !== 53), (ip, port) => {
+      expect(validateDnsResolvers([`${ip}:${port}`, ip])).toEqual([`${ip}:${port}`, `${ip}:53`])
+    }))
+    // What the file stores reads back unchanged.
+    expect(validateDnsResolvers(['1.1.1.1:53', '[2606:4700::1111]:53'], 'dnsResolvers')).toEqual(['1.1.1.1:53', '[2606:4700::1111]:53'])
+  })
+
+  it('refuses bad hosts and ports, duplicates and empty lists, naming --dns-resolvers', () => {
+    for (const [bad, why] of [
+      ['1.1.1.1:0', 'port'],
+      ['1.1.1.1:65536', 'port'],
+      ['1.1.1.1:dns', 'port'],
+      ['1.1.1.1:', 'port'],
+      ['[2606:4700::1111]:', 'port'],
+      ['[1.1.1.1]:53', 'not an IPv6'],
+      ['2606:4700::1111:53:x', 'not an IPv6'],
+      ['fe80::1%eth0', 'not an IPv6'],
+      ['256.1.1.1', 'not a valid IPv4'],
+      ['1.2.3', 'not a valid IPv4'],
+      ['dns_resolver.example', 'not an IP address or DNS name'],
+      ['udp://1.1.1.1', 'scheme or path'],
+      ['1.1.1.1:53/udp', 'scheme or path'],
+      ['1.1.1.1,,1.0.0.1', 'empty'],
+      ['1.1.1.1,1.1.1.1:53', 'listed twice'],
+      ['', 'no resolvers'],
+    ]) {
+      const err = usageError(() => validateDnsResolvers(bad!))
+      expect(err.field, bad).toBe('--dns-resolvers')
+      expect(err.message, bad).toContain(why)
+      expect(err.suggestion).toBeTruthy()
+    }
+    expect(usageError(() => validateDnsResolvers('')).suggestion).toContain('--unset dns-resolvers')
+  })
+})
+
+describe('proxy environment', () => {
+  it('parses KEY=VALUE entries (KEY= removes), keeping "=" inside values', () => {
+    expect(parseProxyEnvFlags(['CLOUDFLARE_PROPAGATION_TIMEOUT=300', 'CLOUDFLARE_BASE_URL=https://api.example.com/v4?a=b', 'OLD='])).toEqual({
+      set: {CLOUDFLARE_PROPAGATION_TIMEOUT: '300', CLOUDFLARE_BASE_URL: 'https://api.example.com/v4?a=b'},
+      remove: ['OLD'],
+    })
+    expect(validateProxyEnv({B: '2', A: '1'})).toEqual({A: '1', B: '2'})
+  })
+
+  it('tells secrets by their name', () => {
+    for (const key of ['CLOUDFLARE_DNS_API_TOKEN', 'API_KEY', 'KEYCLOAK_URL', 'CLIENT_SECRET', 'DB_PASSWORD', 'my_token']) expect(isSecretEnvKey(key), key).toBe(true)
+    for (const key of ['CLOUDFLARE_PROPAGATION_TIMEOUT', 'CLOUDFLARE_BASE_URL', 'HTTPS_PROXY']) expect(isSecretEnvKey(key), key).toBe(false)
+  })
+
+  it('refuses bad names, the token, bad values and repeats, naming --proxy-env and never the value', () => {
+    const SECRET = 'hunter2-VALUE-never-shown'
+    for (const [entry, why] of [
+      ['lower=1', 'not a valid variable name'],
+      ['1ST=1', 'not a valid variable name'],
+      ['A-B=1', 'not a valid variable name'],
+      ['=1', 'not a valid variable name'],
+      [`CF_DNS_API_TOKEN=${SECRET}`, '--cf-dns-token'],
+      [SECRET, 'no "="'],
+      [`API_TOKEN=${SECRET}\nEVIL=1`, 'line break'],
+      [`API_TOKEN=${SECRET}\r`, 'line break'],
+      [`API_TOKEN=${SECRET}\u0000`, 'NUL'],
+      [`API_TOKEN=${SECRET}\u001b[0m`, 'control character'],
+      [`API_TOKEN= ${SECRET}`, 'leading or trailing whitespace'],
+      [`API_TOKEN=${SECRET}\t`, 'control character'],
+      [`API_TOKEN="${SECRET}"`, 'starts with a quote'],
+      [`API_TOKEN=${SECRET}$HOME`, 'contains "$"'],
+      [`API_TOKEN=${SECRET} #x`, 'contains " #"'],
+    ]) {
+      const err = usageError(() => parseProxyEnvFlags(['OK=1', entry!]))
+      expect(err.field, entry).toBe('--proxy-env')
+      expect(err.message, entry).toContain(why)
+      expect(`${err.message} ${err.suggestion}`, entry).not.toContain(SECRET)
+    }
+    expect(usageError(() => parseProxyEnvFlags(['A=1', 'A=2'])).message).toContain('A is given twice')
+    expect(usageError(() => validateEnvValue('A', '')).suggestion).toContain('A=')
+    expect(usageError(() => validateProxyEnv({A: ' x'})).field).toBe('proxyEnv')
   })
 })

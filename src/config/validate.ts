@@ -1,3 +1,4 @@
+import {X509Certificate} from 'node:crypto'
 import {isIPv4, isIPv6} from 'node:net'
 
 import {UsageError} from '../errors.js'
@@ -7,7 +8,8 @@ import {NAME_PATTERN} from './schema.js'
 
 /**
  * Value rules shared by flags and the context file. Each returns the normalised value or throws a UsageError
- * whose `field` is the flag the user typed, with a fix. Messages never echo secrets (none pass through here).
+ * whose `field` is the flag the user typed, with a fix. Messages never echo secrets: neither the token nor a proxy
+ * environment value is ever part of one.
  */
 
 export interface AddressOptions {
@@ -177,4 +179,210 @@ export function validateUser(value: string, field = '--user'): string {
     throw new UsageError(`${field}: "${value}" is not a valid login name.`, {field, suggestion: `For example ${field} deploy.`})
   }
   return value
+}
+
+/** Let's Encrypt's staging directory, what `--acme-staging` sets (untrusted certificates, generous rate limits). */
+export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory'
+
+/** An ACME directory URL: https, a host, nothing an ACME client or traefik.yml could misread. */
+export function validateAcmeCaServer(value: string, field = '--acme-ca-server'): string {
+  const v = value.trim()
+  const fix = `Give the CA's ACME directory URL, e.g. ${field} https://ca.example.com/acme/acme/directory (or --acme-staging for Let's Encrypt's staging CA).`
+  // The URL parser silently drops tabs and line breaks; refuse them instead of storing a different URL.
+  if (v.length === 0 || /[\s\u0000-\u001f\u007f\\]/.test(v)) {
+    throw new UsageError(`${field}: the URL is empty or contains spaces, backslashes or control characters.`, {field, suggestion: fix})
+  }
+  let url: URL
+  try {
+    url = new URL(v)
+  } catch {
+    throw new UsageError(`${field}: "${v}" is not a URL.`, {field, suggestion: fix})
+  }
+  if (url.protocol !== 'https:') {
+    throw new UsageError(`${field}: "${v}" uses ${url.protocol.replace(/:$/, '')}; an ACME directory must be served over https.`, {field, suggestion: fix})
+  }
+  // WHATWG URLs forgive "https:///x" (host "x"); Go's parser, which Traefik uses, reads no host there.
+  if (url.hostname === '' || !/^https:\/\/[^/?#]/i.test(v)) throw new UsageError(`${field}: "${v}" has no host.`, {field, suggestion: fix})
+  if (url.username || url.password) {
+    throw new UsageError(`${field}: the URL contains a user name or password.`, {field, suggestion: 'Drop the "user:password@" part; ACME accounts authenticate with their key, not the URL.'})
+  }
+  return v
+}
+
+/** Largest CA bundle accepted; a full public root store is about 220 KB. */
+const MAX_CA_PEM_BYTES = 1024 * 1024
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g
+
+/**
+ * The PEM text of one or more CA certificates Traefik must trust when talking to a private ACME CA (step-ca,
+ * Pebble). Every block must be a CERTIFICATE that parses; a private key anywhere in the text is refused (the file
+ * is stored in the context file and uploaded world-readable). Returns the certificates re-encoded as canonical PEM.
+ */
+export function validateCaCertificates(text: string, field = '--acme-ca-cert', source?: string): string {
+  const what = source ? `"${source}"` : 'the PEM text'
+  const fix = `Give a PEM file with the CA's certificate(s) only, e.g. ${field} ./root_ca.crt (step-ca: $(step path)/certs/root_ca.crt).`
+  if (Buffer.byteLength(text) > MAX_CA_PEM_BYTES) throw new UsageError(`${field}: ${what} is larger than 1 MiB.`, {field, suggestion: fix})
+  const keyMatch = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/.exec(text)
+  if (keyMatch) {
+    throw new UsageError(`${field}: ${what} contains a ${keyMatch[1]}; it would be stored in the context file and uploaded to the server.`, {
+      field,
+      suggestion: `Give only the CA's certificate: remove the ${keyMatch[1]} block, or extract the certificate with: openssl x509 -in FILE -out ca.pem`,
+    })
+  }
+  const certificates: string[] = []
+  let index = 0
+  for (const match of text.matchAll(PEM_BLOCK)) {
+    index++
+    const label = match[1]
+    if (label !== 'CERTIFICATE') {
+      throw new UsageError(`${field}: block ${index} of ${what} is a ${label}, not a CERTIFICATE.`, {field, suggestion: fix})
+    }
+    let cert: X509Certificate
+    try {
+      cert = new X509Certificate(match[0])
+    } catch (error) {
+      throw new UsageError(`${field}: certificate ${index} of ${what} does not parse (${(error as Error).message}).`, {field, suggestion: fix})
+    }
+    certificates.push(cert.toString())
+  }
+  // A BEGIN without its END (a truncated copy) would otherwise be skipped silently.
+  const begins = text.match(/-----BEGIN /g)?.length ?? 0
+  if (begins !== index) throw new UsageError(`${field}: ${what} has a "-----BEGIN" line without its matching "-----END" line.`, {field, suggestion: fix})
+  if (certificates.length === 0) throw new UsageError(`${field}: ${what} holds no "-----BEGIN CERTIFICATE-----" block.`, {field, suggestion: fix})
+  return certificates.map((c) => (c.endsWith('\n') ? c : `${c}\n`)).join('')
+}
+
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/
+
+/**
+ * The resolvers lego asks in its DNS-01 propagation check: "1.1.1.1:53,[2606:4700::1111]:53". Each entry is an
+ * IPv4 or IPv6 address or a DNS name with an optional port (IPv6 with a port in brackets); normalised to
+ * host:port (":53" added, IPv6 bracketed and lower-cased), in the order given.
+ */
+export function validateDnsResolvers(value: string | readonly string[], field = '--dns-resolvers'): string[] {
+  const items = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : [...value]
+  const fix = `Give a comma-separated list of resolvers, e.g. ${field} 1.1.1.1:53,[2606:4700:4700::1111]:53 (port 53 when left out).`
+  if (items.length === 0 || (items.length === 1 && items[0] === '')) {
+    throw new UsageError(`${field}: no resolvers given.`, {field, suggestion: `${fix} To go back to the default resolvers use --unset ${field.replace(/^--/, '')}.`})
+  }
+  const seen = new Set<string>()
+  for (const item of items) {
+    const normalised = normaliseResolver(item, field, fix)
+    if (seen.has(normalised)) throw new UsageError(`${field}: ${normalised} is listed twice.`, {field, suggestion: 'List each resolver once.'})
+    seen.add(normalised)
+  }
+  return [...seen]
+}
+
+function normaliseResolver(item: string, field: string, fix: string): string {
+  const fail = (why: string): never => {
+    throw new UsageError(`${field}: "${item}" ${why}.`, {field, suggestion: fix})
+  }
+  if (item === '') throw new UsageError(`${field}: an entry is empty (two commas in a row, or one at an end).`, {field, suggestion: fix})
+  if (item.includes('/')) fail('has a scheme or path; give host[:port] only')
+  let host: string
+  let port = '53'
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(item)
+  if (bracketed) {
+    host = bracketed[1].toLowerCase()
+    if (bracketed[2] !== undefined) port = bracketed[2]
+    if (!isIPv6(host) || host.includes('%')) fail('has brackets around something that is not an IPv6 address')
+  } else if (item.split(':').length > 2) {
+    // Two or more colons: a bare IPv6 address (a port would need brackets to be told apart).
+    host = item.toLowerCase()
+    if (!isIPv6(host) || host.includes('%')) fail('is not an IPv6 address; an IPv6 resolver with a port is written [ADDRESS]:PORT')
+  } else {
+    const colon = item.indexOf(':')
+    host = (colon === -1 ? item : item.slice(0, colon)).toLowerCase().replace(/\.$/, '')
+    if (colon !== -1) port = item.slice(colon + 1)
+    if (!isIPv4(host)) {
+      if (/^[0-9.]+$/.test(host)) fail('is not a valid IPv4 address')
+      if (!DNS_NAME.test(host)) fail('is not an IP address or DNS name')
+    }
+  }
+  if (!/^[0-9]{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535) fail(`has the port "${port}"; a port is 1–65535`)
+  return isIPv6(host) ? `[${host}]:${Number(port)}` : `${host}:${Number(port)}`
+}
+
+/** Environment names the proxy accepts: what a shell and docker compose's env file both read the same way. */
+export const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/
+/** Set with --cf-dns-token (stored as a secret, replaceable by RDC_CF_DNS_TOKEN), never through --proxy-env. */
+export const CF_TOKEN_ENV = 'CF_DNS_API_TOKEN'
+
+/** Whether a proxy environment variable holds a secret: its name says TOKEN, KEY, SECRET or PASSWORD. */
+export function isSecretEnvKey(key: string): boolean {
+  return /TOKEN|KEY|SECRET|PASSWORD/i.test(key)
+}
+
+/** A key for messages: never a value, and a key pasted by mistake (a long token) is shortened. */
+function shownKey(key: string): string {
+  return JSON.stringify(key.length > 40 ? `${key.slice(0, 12)}…` : key)
+}
+
+export function validateEnvKey(key: string, field = '--proxy-env'): string {
+  if (!ENV_KEY.test(key)) {
+    throw new UsageError(`${field}: ${shownKey(key)} is not a valid variable name; use A-Z, 0-9 and _ (not starting with a digit).`, {
+      field,
+      suggestion: `For example ${field} CLOUDFLARE_PROPAGATION_TIMEOUT=300 (names are upper case).`,
+    })
+  }
+  if (key === CF_TOKEN_ENV) {
+    throw new UsageError(`${field}: ${CF_TOKEN_ENV} is set with --cf-dns-token, not --proxy-env.`, {
+      field,
+      suggestion: 'Pipe it in: printf %s "$TOKEN" | rdc context set-infra <machine> --cf-dns-token -',
+    })
+  }
+  return key
+}
+
+/**
+ * A value for config.env. The file is read by docker compose, whose env-file parsers (Compose v2 and
+ * docker-compose 1.x) strip quotes, expand "$VAR" and cut " #comments": such values are refused rather than
+ * arriving changed. The value itself is never part of a message (it may be a secret).
+ */
+export function validateEnvValue(key: string, value: string, field = '--proxy-env'): string {
+  const fail = (why: string, fix: string): never => {
+    throw new UsageError(`${field}: the value of ${key} ${why}.`, {field, suggestion: fix})
+  }
+  if (value === '') fail('is empty', `To remove ${key} give ${field} ${key}= (nothing after "=").`)
+  if (/[\r\n]/.test(value)) fail('contains a line break', 'An env file holds one line per variable; give the value on one line.')
+  if (value.includes('\u0000')) fail('contains a NUL character', 'Give the value as plain text.')
+  if (/[\u0001-\u001f\u007f]/.test(value)) fail('contains a control character', 'Give the value as plain text.')
+  if (value.trim() !== value) fail('has leading or trailing whitespace', 'Remove the spaces around the value; an env file would not keep them.')
+  if (/^["']/.test(value)) fail('starts with a quote', 'Give the value without quotes: docker compose would strip them.')
+  if (value.includes('$')) fail('contains "$"', 'docker compose expands "$NAME" in config.env; give a value without "$".')
+  if (/\s#/.test(value)) fail('contains " #"', 'docker compose reads " #" as the start of a comment in config.env; give a value without it.')
+  return value
+}
+
+/** A whole proxy environment (as stored): every key and value valid. */
+export function validateProxyEnv(env: Readonly<Record<string, string>>, field = 'proxyEnv'): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const key of Object.keys(env).sort()) out[validateEnvKey(key, field)] = validateEnvValue(key, env[key], field)
+  return out
+}
+
+/** Changes to the proxy environment from repeated "--proxy-env KEY=VALUE" ("KEY=" removes KEY). */
+export interface ProxyEnvChanges {
+  set: Record<string, string>
+  remove: string[]
+}
+
+export function parseProxyEnvFlags(items: readonly string[], field = '--proxy-env'): ProxyEnvChanges {
+  const changes: ProxyEnvChanges = {set: {}, remove: []}
+  const seen = new Set<string>()
+  items.forEach((item, i) => {
+    const eq = item.indexOf('=')
+    // No "=": the whole item may be a pasted secret, so it is not echoed.
+    if (eq === -1) {
+      throw new UsageError(`${field}: entry ${i + 1} has no "="; each entry is KEY=VALUE.`, {field, suggestion: `For example ${field} CLOUDFLARE_PROPAGATION_TIMEOUT=300; ${field} KEY= removes KEY.`})
+    }
+    const key = validateEnvKey(item.slice(0, eq), field)
+    if (seen.has(key)) throw new UsageError(`${field}: ${key} is given twice.`, {field, suggestion: `Give ${key} once.`})
+    seen.add(key)
+    const value = item.slice(eq + 1)
+    if (value === '') changes.remove.push(key)
+    else changes.set[key] = validateEnvValue(key, value, field)
+  })
+  return changes
 }
