@@ -10,6 +10,9 @@ export const ACME_STORAGE_PATH = `${PROXY_DIR}/letsencrypt/acme.json`
 /** The same file as Traefik sees it inside the container (the letsencrypt/ folder is mounted there). */
 export const ACME_STORAGE_IN_CONTAINER = '/letsencrypt/acme.json'
 export const TRAEFIK_CONFIG_IN_CONTAINER = '/etc/traefik/traefik.yml'
+/** CA certificates of a private ACME server (infra.acmeCaCertificates), mounted read-only beside traefik.yml. */
+export const ACME_CA_PATH = `${PROXY_DIR}/acme-ca.pem`
+export const ACME_CA_IN_CONTAINER = '/etc/traefik/acme-ca.pem'
 export const PROXY_CONTAINER = 'rediacc-proxy'
 export const PROXY_PROJECT = 'rediacc-proxy'
 

@@ -1,6 +1,9 @@
 import {UsageError} from '../errors.js'
 import type {Secret} from '../config/secret.js'
+import {validateEnvKey, validateEnvValue} from '../config/validate.js'
 import {
+  ACME_CA_IN_CONTAINER,
+  ACME_CA_PATH,
   ACME_STORAGE_PATH,
   MANAGED_HEADER,
   PROXY_COMPOSE_PATH,
@@ -17,6 +20,10 @@ export const DEFAULT_PROXY_IMAGE = `traefik:v${TRAEFIK_VERSION}`
 export interface ProxyInput {
   proxyImage?: string
   cfDnsApiToken?: Secret
+  /** PEM text: rendered as acme-ca.pem and mounted where traefik.yml's caCertificates points. */
+  acmeCaCertificates?: string
+  /** Extra variables for config.env, after the token. Values may be secrets: never part of a message. */
+  proxyEnv?: Readonly<Record<string, string>>
 }
 
 /** YAML double-quoted scalar (JSON strings are valid YAML), so an image reference can never break the file. */
@@ -42,6 +49,7 @@ export function renderProxyCompose(input: ProxyInput): string {
     '    volumes:',
     `      - ${quoted(`./traefik.yml:${TRAEFIK_CONFIG_IN_CONTAINER}:ro`)}`,
     `      - ${quoted('./letsencrypt:/letsencrypt')}`,
+    ...(input.acmeCaCertificates ? [`      - ${quoted(`./acme-ca.pem:${ACME_CA_IN_CONTAINER}:ro`)}`] : []),
     '',
   ].join('\n')
 }
@@ -61,6 +69,9 @@ export function renderProxyEnv(input: ProxyInput): string {
     lines.push(`CF_DNS_API_TOKEN=${token}`)
   }
 
+  // Checked again here (the file was checked when read): a bad line would hand the proxy a different environment.
+  const env = input.proxyEnv ?? {}
+  for (const key of Object.keys(env).sort()) lines.push(`${validateEnvKey(key, 'proxyEnv')}=${validateEnvValue(key, env[key], 'proxyEnv')}`)
   return `${lines.join('\n')}\n`
 }
 
@@ -69,6 +80,8 @@ export function renderProxyFiles(input: ProxyInput, traefikYaml: string, traefik
     {path: traefikPath, content: traefikYaml, mode: 0o644, role: 'proxy'},
     {path: PROXY_COMPOSE_PATH, content: renderProxyCompose(input), mode: 0o644, role: 'proxy'},
     {path: PROXY_ENV_PATH, content: renderProxyEnv(input), mode: 0o600, role: 'proxy', secret: true},
+    // Certificates are public; Traefik reads the file as any user.
+    ...(input.acmeCaCertificates ? [{path: ACME_CA_PATH, content: input.acmeCaCertificates, mode: 0o644, role: 'proxy' as const}] : []),
     // Traefik refuses an acme.json looser than 0600 and fills it itself; ours only has to exist.
     {path: ACME_STORAGE_PATH, content: '', mode: 0o600, role: 'proxy', createOnly: true},
   ]

@@ -75,6 +75,58 @@ describe('proxy files', () => {
   })
 })
 
+describe('ACME and proxy settings in the proxy files', () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+
+  it('docker-compose.yml mounts acme-ca.pem read-only beside traefik.yml only when CA certificates are set', () => {
+    expect(parse(renderProxyCompose({acmeCaCertificates: PEM})).services.traefik.volumes).toEqual([
+      './traefik.yml:/etc/traefik/traefik.yml:ro',
+      './letsencrypt:/letsencrypt',
+      './acme-ca.pem:/etc/traefik/acme-ca.pem:ro',
+    ])
+    expect(renderProxyCompose({})).not.toContain('acme-ca.pem')
+  })
+
+  it('config.env: the token first, then the extra environment sorted by name', () => {
+    expect(renderProxyEnv({cfDnsApiToken: new Secret('tok'), proxyEnv: {CLOUDFLARE_PROPAGATION_TIMEOUT: '300', CLOUDFLARE_BASE_URL: 'https://cf.test/client/v4'}}).split('\n').slice(2)).toEqual([
+      'CF_DNS_API_TOKEN=tok',
+      'CLOUDFLARE_BASE_URL=https://cf.test/client/v4',
+      'CLOUDFLARE_PROPAGATION_TIMEOUT=300',
+      '',
+    ])
+    expect(renderProxyEnv({proxyEnv: {A: '1'}}).endsWith('\nA=1\n')).toBe(true)
+    // Never a second variable smuggled in through a value, nor the token through --proxy-env.
+    for (const bad of [{A: 'x\nCF_DNS_API_TOKEN=evil'}, {CF_DNS_API_TOKEN: 'evil'}, {'A B': '1'}]) {
+      expect(() => renderProxyEnv({proxyEnv: bad})).toThrow(UsageError)
+    }
+  })
+
+  it('the machine set gains /opt/rediacc/proxy/acme-ca.pem (0644, proxy) when set; secret values stay in config.env', () => {
+    const set = renderMachineInfra({
+      machineName: 'server-1',
+      publicIPv4: '203.0.113.50',
+      acmeCaServer: 'https://ca.internal/dir',
+      acmeCaCertificates: PEM,
+      dnsResolvers: ['9.9.9.9:53'],
+      proxyEnv: {LEGO_API_TOKEN: 'env-SECRET-1'},
+      renetBundle: bundle,
+      renetVersion: '0.1.0',
+    })
+    const ca = set.files.find((f) => f.path === '/opt/rediacc/proxy/acme-ca.pem')
+    expect(ca).toEqual({path: '/opt/rediacc/proxy/acme-ca.pem', content: PEM, mode: 0o644, role: 'proxy'})
+    expect(set.files.map((f) => f.path).slice(0, 5)).toEqual([
+      '/opt/rediacc/proxy/traefik.yml',
+      '/opt/rediacc/proxy/docker-compose.yml',
+      '/opt/rediacc/proxy/config.env',
+      '/opt/rediacc/proxy/acme-ca.pem',
+      '/opt/rediacc/proxy/letsencrypt/acme.json',
+    ])
+    expect(set.files.filter((f) => String(f.content).includes('env-SECRET-1')).map((f) => [f.path, f.secret])).toEqual([['/opt/rediacc/proxy/config.env', true]])
+    const noCa = renderMachineInfra({machineName: 'server-1', publicIPv4: '203.0.113.50', renetBundle: bundle, renetVersion: '0.1.0'})
+    expect(noCa.files.map((f) => f.path)).not.toContain('/opt/rediacc/proxy/acme-ca.pem')
+  })
+})
+
 describe('units', () => {
   it('rediacc-router.service: restart always, hardened, writes only its state folder', () => {
     const unit = renderRouterUnit()

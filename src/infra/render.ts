@@ -18,6 +18,10 @@ export interface MachineInfraInput {
   tcpPorts?: readonly number[]
   udpPorts?: readonly number[]
   proxyImage?: string
+  acmeCaServer?: string
+  acmeCaCertificates?: string
+  dnsResolvers?: readonly string[]
+  proxyEnv?: Readonly<Record<string, string>>
   renetBundle: Buffer
   renetVersion: string
 }

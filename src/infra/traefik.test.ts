@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {UsageError} from '../errors.js'
-import {renderTraefikYaml, routableEntryPointNames, traefikConfig} from './traefik.js'
+import {ACME_DNS_RESOLVERS, renderTraefikYaml, routableEntryPointNames, traefikConfig} from './traefik.js'
 
 const schema = JSON.parse(readFileSync(new URL('../../schemas/traefik/traefik-v3.json', import.meta.url), 'utf8'))
 const ajv = new Ajv({allowUnionTypes: true, strict: false})
@@ -122,6 +122,9 @@ describe('traefik.yml', () => {
           certEmail: fc.emailAddress(),
           tcpPorts: fc.array(port, {maxLength: 12}),
           udpPorts: fc.array(port, {maxLength: 6}),
+          acmeCaServer: fc.webUrl({validSchemes: ['https']}),
+          acmeCaCertificates: fc.constant('-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n'),
+          dnsResolvers: fc.array(fc.oneof(ipv4.map((a) => `${a}:53`), ipv6.map((a) => `[${a}]:5353`), fc.domain().map((d) => `${d}:53`)), {minLength: 1, maxLength: 4}),
         },
         {requiredKeys: []},
       )
@@ -141,6 +144,10 @@ describe('traefik.yml', () => {
           expect(ep.address.startsWith(v6 || !s.publicIPv4 ? `[${s.publicIPv6}]:` : `${s.publicIPv4}:`)).toBe(true)
           if (ep.http?.redirections) expect(ep.http.redirections.entryPoint.to).toBe(v6 || !s.publicIPv4 ? 'websecure-v6' : 'websecure')
         }
+        const acme = doc.certificatesResolvers.letsencrypt.acme
+        expect(acme.caServer).toBe(s.acmeCaServer)
+        expect(acme.caCertificates).toEqual(s.acmeCaCertificates ? ['/etc/traefik/acme-ca.pem'] : undefined)
+        expect(acme.dnsChallenge.resolvers).toEqual(s.dnsResolvers ?? [...ACME_DNS_RESOLVERS])
         expect(Boolean(doc.entryPoints.websecure)).toBe(Boolean(s.publicIPv4))
         expect(Boolean(doc.entryPoints['websecure-v6'])).toBe(Boolean(s.publicIPv6))
       }),
@@ -148,10 +155,40 @@ describe('traefik.yml', () => {
     )
   })
 
+  it('renders the ACME CA server, its CA certificates and the DNS resolvers only when set', () => {
+    const text = renderTraefikYaml({
+      publicIPv4: '203.0.113.50',
+      certEmail: 'admin@example.com',
+      acmeCaServer: 'https://ca.internal:9000/acme/acme/directory',
+      acmeCaCertificates: '-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n',
+      dnsResolvers: ['9.9.9.9:53', '[2620:fe::fe]:53'],
+    })
+    lint(text)
+    const acme = parse(text).certificatesResolvers.letsencrypt.acme
+    expect(acme).toEqual({
+      email: 'admin@example.com',
+      caServer: 'https://ca.internal:9000/acme/acme/directory',
+      storage: '/letsencrypt/acme.json',
+      // The path inside the container; the PEM itself is never part of traefik.yml.
+      caCertificates: ['/etc/traefik/acme-ca.pem'],
+      dnsChallenge: {provider: 'cloudflare', resolvers: ['9.9.9.9:53', '[2620:fe::fe]:53'], propagation: {delayBeforeChecks: '10s'}},
+    })
+    expect(text).toContain('    caServer: "https://ca.internal:9000/acme/acme/directory"\n')
+    expect(text).not.toContain('BEGIN CERTIFICATE')
+    // Unset: Traefik's defaults (Let's Encrypt production, no extra CA) and rdc's default resolvers.
+    const plain = parse(renderTraefikYaml({publicIPv4: '203.0.113.50'})).certificatesResolvers.letsencrypt.acme
+    expect(plain).not.toHaveProperty('caServer')
+    expect(plain).not.toHaveProperty('caCertificates')
+    expect(plain.dnsChallenge.resolvers).toEqual([...ACME_DNS_RESOLVERS])
+    expect(parse(renderTraefikYaml({publicIPv4: '203.0.113.50', dnsResolvers: []})).certificatesResolvers.letsencrypt.acme.dnsChallenge.resolvers).toEqual([...ACME_DNS_RESOLVERS])
+  })
+
   it('the schema lint is not a rubber stamp: it rejects a misspelt key', () => {
     const doc = parse(renderTraefikYaml({publicIPv4: '203.0.113.50'}))
     doc.entryPoints.web.adress = ':81'
     expect(validate(doc)).toBe(false)
     expect(validateClosed({...doc, entrypoints: {}})).toBe(false)
+    doc.certificatesResolvers.letsencrypt.acme.caCertificate = ['/etc/traefik/acme-ca.pem']
+    expect(validate(doc)).toBe(false)
   })
 })

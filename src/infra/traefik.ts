@@ -2,17 +2,23 @@ import {stringify} from 'yaml'
 
 import {UsageError} from '../errors.js'
 import {type EntryPoint, type EntryPointInput, entryPointsFor, ROUTER_PORT, TRAEFIK_INTERNAL_PORT} from '../net/entrypoints.js'
-import {ACME_STORAGE_IN_CONTAINER, MANAGED_HEADER} from './layout.js'
+import {ACME_DNS_RESOLVERS} from './acme-defaults.js'
+import {ACME_CA_IN_CONTAINER, ACME_STORAGE_IN_CONTAINER, MANAGED_HEADER} from './layout.js'
+
+export {ACME_DNS_RESOLVERS} from './acme-defaults.js'
 
 export const CERT_RESOLVER = 'letsencrypt'
 /** Traefik's own name for the entry point its internal API and ping attach to (see apiAndPing below). */
 export const INTERNAL_ENTRY_POINT = 'traefik'
 export const ROUTER_PROVIDER_URL = `http://127.0.0.1:${ROUTER_PORT}/traefik`
-/** Public resolvers for the DNS-01 propagation check: the server's own resolver may be a split-horizon one. */
-export const ACME_DNS_RESOLVERS = ['1.1.1.1:53', '1.0.0.1:53'] as const
-
 export interface TraefikInput extends EntryPointInput {
   certEmail?: string
+  /** ACME directory URL; absent: Traefik's default (Let's Encrypt production), so no caServer key is rendered. */
+  acmeCaServer?: string
+  /** When set, Traefik trusts these CA certificates (mounted at ACME_CA_IN_CONTAINER) for the ACME server. */
+  acmeCaCertificates?: string
+  /** host:port resolvers for lego's propagation check; absent: ACME_DNS_RESOLVERS. */
+  dnsResolvers?: readonly string[]
 }
 
 /** The public entry points, or a UsageError when no address family is configured (HTTPS would bind nothing). */
@@ -81,9 +87,17 @@ export function traefikConfig(input: TraefikInput): Record<string, unknown> {
       [CERT_RESOLVER]: {
         acme: {
           ...(input.certEmail ? {email: input.certEmail} : {}),
+          ...(input.acmeCaServer ? {caServer: input.acmeCaServer} : {}),
           storage: ACME_STORAGE_IN_CONTAINER,
+          // For the ACME client only, and instead of the system roots (caSystemCertPool stays false): a private CA's
+          // certificates, so Traefik trusts that ACME server and no other.
+          ...(input.acmeCaCertificates ? {caCertificates: [ACME_CA_IN_CONTAINER]} : {}),
           // The token comes from CF_DNS_API_TOKEN in config.env, never from this file.
-          dnsChallenge: {provider: 'cloudflare', resolvers: [...ACME_DNS_RESOLVERS], propagation: {delayBeforeChecks: '10s'}},
+          dnsChallenge: {
+            provider: 'cloudflare',
+            resolvers: [...(input.dnsResolvers?.length ? input.dnsResolvers : ACME_DNS_RESOLVERS)],
+            propagation: {delayBeforeChecks: '10s'},
+          },
         },
       },
     },
