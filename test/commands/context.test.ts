@@ -1,8 +1,9 @@
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
+import {selfSignedCert} from '../support/certs.js'
 import {rdc} from '../support/cli.js'
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7cXzCpmT0Z8s9U2F6d2t4f1qOZmVv0pY7b3Q5r9xYz'
@@ -240,5 +241,146 @@ describe('set-infra / show-infra', () => {
     expect(out.json.error.message).toContain('contexts.prod.machines.server-1.port')
     expect(out.json.error.message).toMatch(/line \d+/)
     expect(await readFile(configFile, 'utf8')).toBe(text)
+  })
+})
+
+describe('set-infra / show-infra / push-infra: ACME CA, DNS resolvers and proxy environment', () => {
+  const ENV_SECRET = 'lego-SECRET-value-4242'
+  const STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory'
+  const CA_URL = 'https://ca.internal:9000/acme/acme/directory'
+  const ca = selfSignedCert({cn: 'Test ACME Root', days: 3650})
+
+  it('sets them, shows them (--json round trip, secrets ***), renders them and removes them', async () => {
+    await setup()
+    await writeFile(join(dir, 'root_ca.crt'), `# the lab's root\n${ca.cert}`)
+    const set = await rdc(['context', 'set-infra', 'server-1', '--public-ipv4', '198.51.100.7', '--allow-private', '--cf-dns-token', TOKEN,
+      '--acme-ca-server', CA_URL, '--acme-ca-cert', 'root_ca.crt', '--dns-resolvers', '1.1.1.1,[2606:4700::1111]:53,dns.google:5353',
+      '--proxy-env', 'CLOUDFLARE_PROPAGATION_TIMEOUT=300', '--proxy-env', `LEGO_API_TOKEN=${ENV_SECRET}`, '--json'])
+    expect(set.exitCode).toBe(0)
+    expect(set.json.changed).toEqual(['public-ipv4', 'cf-dns-token', 'acme-ca-server', 'acme-ca-cert', 'dns-resolvers', 'proxy-env'])
+    expect(set.json.infra).toMatchObject({
+      acmeCaServer: CA_URL,
+      acmeCaCertificates: ca.cert,
+      acmeCaCertificateList: [{subject: 'CN=Test ACME Root', notAfter: expect.any(String), sha256: expect.any(String)}],
+      dnsResolvers: ['1.1.1.1:53', '[2606:4700::1111]:53', 'dns.google:5353'],
+      proxyEnv: {CLOUDFLARE_PROPAGATION_TIMEOUT: '300', LEGO_API_TOKEN: '***'},
+    })
+    const shown = await rdc(['context', 'show-infra', 'server-1', '--json'])
+    expect(shown.json.infra).toEqual(set.json.infra)
+    const human = await rdc(['context', 'show-infra', 'server-1'])
+    expect(human.stdout).toMatch(/ACME CA:\s+https:\/\/ca\.internal:9000\/acme\/acme\/directory\n/)
+    expect(human.stdout).toMatch(/ACME CA trusts:\s+CN=Test ACME Root \(until \d{4}-\d\d-\d\d\)\n/)
+    expect(human.stdout).toMatch(/DNS resolvers:\s+1\.1\.1\.1:53, \[2606:4700::1111\]:53, dns\.google:5353\n/)
+    expect(human.stdout).toMatch(/proxy env:\s+CLOUDFLARE_PROPAGATION_TIMEOUT=300, LEGO_API_TOKEN=\*\*\*\n/)
+    // Stored in the file (0600) as given; the PEM as canonical certificate text, without the comment.
+    const file = await readFile(configFile, 'utf8')
+    expect(file).toContain(`LEGO_API_TOKEN: ${ENV_SECRET}`)
+    expect(file).not.toContain("the lab's root")
+
+    const out = join(dir, 'out')
+    const pushed = await rdc(['context', 'push-infra', 'server-1', '--out', out, '--json'])
+    expect(pushed.exitCode).toBe(0)
+    const proxy = join(out, 'opt/rediacc/proxy')
+    const traefik = await readFile(join(proxy, 'traefik.yml'), 'utf8')
+    expect(traefik).toContain(`      caServer: "${CA_URL}"\n`)
+    expect(traefik).toMatch(/ {6}caCertificates:\n {8}- "\/etc\/traefik\/acme-ca\.pem"\n/)
+    expect(traefik).toMatch(/ {8}resolvers:\n {10}- "1\.1\.1\.1:53"\n {10}- "\[2606:4700::1111\]:53"\n {10}- "dns\.google:5353"\n/)
+    expect(await readFile(join(proxy, 'acme-ca.pem'), 'utf8')).toBe(ca.cert)
+    expect((await stat(join(proxy, 'acme-ca.pem'))).mode & 0o777).toBe(0o644)
+    expect(await readFile(join(proxy, 'docker-compose.yml'), 'utf8')).toContain('      - "./acme-ca.pem:/etc/traefik/acme-ca.pem:ro"\n')
+    expect((await readFile(join(proxy, 'config.env'), 'utf8')).split('\n').slice(2)).toEqual([
+      `CF_DNS_API_TOKEN=${TOKEN}`, 'CLOUDFLARE_PROPAGATION_TIMEOUT=300', `LEGO_API_TOKEN=${ENV_SECRET}`, '',
+    ])
+    expect((await stat(join(proxy, 'config.env'))).mode & 0o777).toBe(0o600)
+
+    const removed = await rdc(['context', 'set-infra', 'server-1', '--proxy-env', 'LEGO_API_TOKEN=', '--acme-staging', '--json'])
+    expect(removed.json.changed).toEqual(['acme-ca-server', 'proxy-env'])
+    expect(removed.json.infra.proxyEnv).toEqual({CLOUDFLARE_PROPAGATION_TIMEOUT: '300'})
+    expect(removed.json.infra.acmeCaServer).toBe(STAGING)
+    expect((await rdc(['context', 'show-infra', 'server-1'])).stdout).toContain(`${STAGING} (Let's Encrypt staging)`)
+    const again = await rdc(['context', 'set-infra', 'server-1', '--proxy-env', 'LEGO_API_TOKEN=', '--json'])
+    expect(again.json.changed).toEqual([])
+
+    const unset = await rdc(['context', 'set-infra', 'server-1', '--unset', 'acme-ca-server', '--unset', 'acme-ca-cert', '--unset', 'dns-resolvers', '--unset', 'proxy-env', '--json'])
+    expect(unset.json.changed).toEqual(['acme-ca-server', 'acme-ca-cert', 'dns-resolvers', 'proxy-env'])
+    for (const key of ['acmeCaServer', 'acmeCaCertificates', 'acmeCaCertificateList', 'dnsResolvers', 'proxyEnv']) expect(unset.json.infra).not.toHaveProperty(key)
+    const after = await readFile(configFile, 'utf8')
+    for (const key of ['acmeCaServer', 'acmeCaCertificates', 'dnsResolvers', 'proxyEnv']) expect(after).not.toContain(key)
+    const defaults = await rdc(['context', 'show-infra', 'server-1'])
+    expect(defaults.stdout).toMatch(/ACME CA:\s+Let's Encrypt production \(default\)\n/)
+    expect(defaults.stdout).toMatch(/DNS resolvers:\s+1\.1\.1\.1:53, 1\.0\.0\.1:53 \(default\)\n/)
+    await rdc(['context', 'push-infra', 'server-1', '--out', out])
+    expect(await readFile(join(proxy, 'traefik.yml'), 'utf8')).not.toMatch(/caServer|caCertificates/)
+    expect(await readFile(join(proxy, 'docker-compose.yml'), 'utf8')).not.toContain('acme-ca.pem')
+    for (const o of [set, shown, human, pushed, removed, again, unset, defaults]) expect(o.stdout + o.stderr).not.toContain(ENV_SECRET)
+  })
+
+  it('refuses bad input for each flag with exit 2, naming the flag with a fix, never echoing a secret, and writes nothing', async () => {
+    await setup()
+    await rdc(['context', 'set-infra', 'server-1', '--proxy-env', `DB_PASSWORD=${ENV_SECRET}`, '--acme-ca-server', CA_URL])
+    const before = await readFile(configFile, 'utf8')
+    await writeFile(join(dir, 'ca-and-key.pem'), `${ca.cert}${ca.key}`)
+    await writeFile(join(dir, 'notes.txt'), 'not a certificate\n')
+    await writeFile(join(dir, 'truncated.pem'), ca.cert.slice(0, 200))
+    await mkdir(join(dir, 'folder.pem'))
+    const cases: Array<[string[], string, string]> = [
+      [['--acme-ca-server', 'http://ca.internal/dir'], '--acme-ca-server', 'https'],
+      [['--acme-ca-server', 'ca.internal/dir'], '--acme-ca-server', 'not a URL'],
+      [['--acme-ca-server', 'https:///dir'], '--acme-ca-server', 'no host'],
+      [['--acme-staging', '--acme-ca-server', CA_URL], '--acme-staging', '--acme-ca-server'],
+      [['--acme-staging', '--unset', 'acme-ca-server'], '--acme-staging', '--unset acme-ca-server'],
+      [['--acme-ca-cert', 'missing.pem'], '--acme-ca-cert', 'no such file'],
+      [['--acme-ca-cert', 'folder.pem'], '--acme-ca-cert', 'folder'],
+      [['--acme-ca-cert', 'ca-and-key.pem'], '--acme-ca-cert', '"ca-and-key.pem" contains a PRIVATE KEY'],
+      [['--acme-ca-cert', 'notes.txt'], '--acme-ca-cert', 'no "-----BEGIN CERTIFICATE-----" block'],
+      [['--acme-ca-cert', 'truncated.pem'], '--acme-ca-cert', '-----END'],
+      [['--dns-resolvers', '1.1.1.1:0'], '--dns-resolvers', 'port'],
+      [['--dns-resolvers', '[1.1.1.1]:53'], '--dns-resolvers', 'not an IPv6'],
+      [['--dns-resolvers', '2606:4700::1111:53x'], '--dns-resolvers', 'not an IPv6'],
+      [['--dns-resolvers', 'dns_resolver.example'], '--dns-resolvers', 'not an IP address or DNS name'],
+      [['--dns-resolvers', '1.1.1.1,1.1.1.1:53'], '--dns-resolvers', 'twice'],
+      [['--dns-resolvers', '1.1.1.1', '--unset', 'dns-resolvers'], '--dns-resolvers', 'both given'],
+      [['--proxy-env', 'lower_case=1'], '--proxy-env', 'not a valid variable name'],
+      [['--proxy-env', `CF_DNS_API_TOKEN=${ENV_SECRET}`], '--proxy-env', '--cf-dns-token'],
+      [['--proxy-env', ENV_SECRET], '--proxy-env', 'no "="'],
+      [['--proxy-env', `API_TOKEN=${ENV_SECRET}\nEVIL=1`], '--proxy-env', 'line break'],
+      [['--proxy-env', `API_TOKEN=${ENV_SECRET} `], '--proxy-env', 'whitespace'],
+      [['--proxy-env', `API_TOKEN=${ENV_SECRET}$HOME`], '--proxy-env', '"$"'],
+      [['--proxy-env', 'A=1', '--proxy-env', 'A=2'], '--proxy-env', 'twice'],
+      [['--proxy-env', 'A=1', '--unset', 'proxy-env'], '--proxy-env', 'both given'],
+    ]
+    for (const [flags, field, why] of cases) {
+      const label = flags.join(' ')
+      const out = await rdc(['context', 'set-infra', 'server-1', ...flags, '--json'])
+      expect(out.exitCode, label).toBe(2)
+      expect(out.json.error.field, label).toBe(field)
+      expect(out.json.error.message, label).toContain(field)
+      expect(out.json.error.message, label).toContain(why)
+      expect(out.json.error.suggestion, label).toBeTruthy()
+      const human = await rdc(['context', 'set-infra', 'server-1', ...flags])
+      expect(human.exitCode, label).toBe(2)
+      expect(human.stderr, label).toContain(field)
+      for (const o of [out, human]) expect(o.stdout + o.stderr, label).not.toContain(ENV_SECRET)
+      expect(await readFile(configFile, 'utf8'), label).toBe(before)
+    }
+  })
+
+  it('reports a bad value in the file with exit 3 and its key path, never the secret value, and leaves the file alone', async () => {
+    await setup()
+    await rdc(['context', 'set-infra', 'server-1', '--proxy-env', `API_TOKEN=${ENV_SECRET}`])
+    const text = (await readFile(configFile, 'utf8')).replace(`API_TOKEN: ${ENV_SECRET}`, `API_TOKEN: " ${ENV_SECRET}"`)
+    expect(text).toContain(`" ${ENV_SECRET}"`)
+    await writeFile(configFile, text)
+    const out = await rdc(['context', 'show-infra', 'server-1', '--json'])
+    expect(out.exitCode).toBe(3)
+    expect(out.json.error.message).toContain('contexts.prod.machines.server-1.infra.proxyEnv.API_TOKEN')
+    expect(out.json.error.message).toMatch(/line \d+/)
+    expect(out.stdout + out.stderr).not.toContain(ENV_SECRET)
+    const bad = text.replace(/proxyEnv:\n(\s+)API_TOKEN: .*\n/, 'acmeCaServer: http://ca.internal/dir\n')
+    await writeFile(configFile, bad)
+    const out2 = await rdc(['context', 'set-infra', 'server-1', '--base-domain', 'example.com', '--json'])
+    expect(out2.exitCode).toBe(3)
+    expect(out2.json.error.message).toContain('contexts.prod.machines.server-1.infra.acmeCaServer')
+    expect(await readFile(configFile, 'utf8')).toBe(bad)
   })
 })
