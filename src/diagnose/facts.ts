@@ -15,6 +15,10 @@ export interface InfraView {
   hasCfDnsToken: boolean
   tcpPorts?: number[]
   udpPorts?: number[]
+  /** The ACME directory Traefik uses; unset = Let's Encrypt production. Served chains are verified against it. */
+  acmeCaServer?: string
+  /** PEM of a private ACME CA's roots (public certificates, not a secret). */
+  acmeCaCertificates?: string
 }
 
 export interface LocalFacts {
@@ -67,6 +71,11 @@ export interface ServerFacts {
   traefikRouters: Record<Protocol, HttpResult>
   /** GET /version of each repository daemon /var/run/rediacc/docker-<id>.sock */
   daemons: Array<{socket: string; version: HttpResult}>
+  /**
+   * The proxy's ACME error lines of the last 24 h (`docker logs`, filtered and cut on the server), ending with
+   * `docker logs`' exit code (see parse/acme.ts). Absent when not gathered.
+   */
+  proxyLog?: ExecFact
 }
 
 export type RecordSet = {addresses: string[]} | {error: string}

@@ -1,4 +1,5 @@
 import type {HttpCheck, ProbeSpec} from '../../renet/probe/types.js'
+import {DOCKER_RC_MARK} from '../parse/acme.js'
 import type {Protocol} from '../parse/router.js'
 import type {ServerEndpoints} from './endpoints.js'
 
@@ -32,6 +33,26 @@ export function shQuote(s: string): string {
 
 export const SECTION_MARK = '@@rdc-diagnose'
 
+/** Lines of the proxy's log kept, and characters per line: the ACME errors of a day stay well under 1 MB. */
+export const PROXY_LOG_LINES = 200
+export const PROXY_LOG_LINE_CHARS = 4096
+export const PROXY_LOG_SINCE = '24h'
+
+/**
+ * A shell function printing the proxy's ACME error lines of the last day: JSON lines with an "error" field
+ * that speak of acme, certificates or resolvers (Traefik's startup dump of its configuration has no "error"),
+ * the newest PROXY_LOG_LINES, each cut to PROXY_LOG_LINE_CHARS; then `docker logs`' own exit code, so an empty
+ * answer can be told from an unreadable log.
+ */
+export function proxyLogFunction(e: ServerEndpoints): string {
+  const docker = `$SUDO timeout 5 docker -H ${shQuote(`unix://${e.dockerSocket}`)} logs --since ${PROXY_LOG_SINCE} ${shQuote(e.proxyContainer)}`
+  return (
+    `proxy_log() { { ${docker} 2>&1; echo "${DOCKER_RC_MARK} $?"; } | ` +
+    `grep -a -E '"error":"|^${DOCKER_RC_MARK} ' | grep -a -i -E 'acme|certificat|resolver|^${DOCKER_RC_MARK} ' | ` +
+    `tail -n ${PROXY_LOG_LINES + 1} | cut -c1-${PROXY_LOG_LINE_CHARS}; }`
+  )
+}
+
 /**
  * The first round trip as one shell script (run with `bash -s`, script on stdin): each command's output framed
  * by markers with its exit code, so one exec returns every fact. The route server and Traefik are read through
@@ -48,6 +69,8 @@ if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then SUDO="sudo -n"; fi
 section() { name=$1; shift; printf '\\n${SECTION_MARK} begin %s\\n' "$name"; "$@" 2>&1; rc=$?; printf '\\n${SECTION_MARK} end %s %s\\n' "$name" "$rc"; }
 section router-unit systemctl is-active rediacc-router
 section ss $SUDO ss -Hltnup
+${proxyLogFunction(e)}
+section proxy-log proxy_log
 section daemon-sockets sh -c 'for s in ${shQuote(e.daemonSocketDir)}/docker-*.sock; do [ -S "$s" ] && echo "$s"; done; true'
 if command -v renet >/dev/null 2>&1; then
   section probe $SUDO renet probe --json ${spec}

@@ -133,6 +133,7 @@ export async function gatherServer(o: GatherOptions): Promise<Gathered> {
       const r = byId.get(`docker:${socket}`)
       return {socket, version: r?.kind === 'http' ? r : missing(`docker:${socket}`, 'not probed')}
     }),
+    proxyLog: execFact(sections.get('proxy-log')),
   }
   return {
     server,
