@@ -9,6 +9,7 @@ import {checkVersions} from './checks/versions.js'
 import type {DnsAnswer, LocalFacts, RouteFacts, ServerFacts, SshFacts} from './facts.js'
 import {fail, warn, type Finding} from './finding.js'
 import {pushInfra, restartRouter} from './fixes.js'
+import {parseAcmeLog} from './parse/acme.js'
 import {ParseError, parseRoutes, type Protocol, type RouteEntry} from './parse/router.js'
 import {parseTraefikEntryPoints, parseTraefikRouters, type TraefikEntryPoint, type TraefikRouter} from './parse/traefik.js'
 import {ROUTER_PROVIDER} from './checks/compare.js'
@@ -113,13 +114,14 @@ export function diagnoseFacts(f: MachineFacts, now: Date): Finding[] {
   }
   if (local.askedRepo !== undefined) findings.push(checkAskedRepo(local.askedRepo, routes))
 
+  const acme = server.proxyLog === undefined ? undefined : parseAcmeLog(server.proxyLog.stdout)
   for (const given of f.routes ?? []) {
     const rf = {...given, route: withRepository(given.route, repoNames)}
     const t =
       view.routers === undefined
         ? null
         : view.routers.find((r) => r.provider === ROUTER_PROVIDER && r.protocol === rf.route.protocol && r.name === rf.route.name)
-    findings.push(...walkRoute({facts: rf, traefik: t, intended, infra: local.infra, machine, wildcards: f.wildcards, now}))
+    findings.push(...walkRoute({facts: rf, traefik: t, intended, infra: local.infra, machine, wildcards: f.wildcards, now, ...(acme === undefined ? {} : {acme})}))
   }
   return findings
 }

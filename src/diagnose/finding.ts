@@ -19,6 +19,26 @@ export type Hop =
 
 export type Status = 'ok' | 'warn' | 'fail'
 
+/** The newest ACME error Traefik logged for a name (tls findings), as --json carries it. */
+export interface AcmeEvidence {
+  /** cloudflare-auth | cloudflare-zone | dns | rate-limited | acme-server | other */
+  cause: string
+  /** Traefik's error text for this name, on one line, trimmed. */
+  error: string
+  domains: string[]
+  time?: string
+  /** The ACME directory Traefik used. */
+  ca?: string
+}
+
+/** The served chain as judged (tls findings that are not ok). */
+export interface ChainEvidence {
+  verdict: 'verified' | 'staging' | 'failed'
+  /** The roots the chain was checked against. */
+  checkedAgainst: string
+  certificates: Array<{subject: string; issuer: string; notBefore: string; notAfter: string}>
+}
+
 export interface Finding {
   hop: Hop
   status: Status
@@ -28,6 +48,8 @@ export interface Finding {
   /** The command or change that fixes it; absent on ok findings. */
   fix?: string
   durationMs?: number
+  acme?: AcmeEvidence
+  chain?: ChainEvidence
 }
 
 export interface MachineReport {

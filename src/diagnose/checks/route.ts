@@ -4,6 +4,7 @@ import type {ProbeResult} from '../../renet/probe/types.js'
 import type {DnsAnswer, InfraView, RouteFacts} from '../facts.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
 import {daemonPs, proxyLogs, pushInfra, setTcpPorts, setUdpPorts} from '../fixes.js'
+import type {AcmeLog} from '../parse/acme.js'
 import type {RouteEntry, RouterHealth} from '../parse/router.js'
 import type {TraefikRouter} from '../parse/traefik.js'
 import {checkDns} from './dns.js'
@@ -20,6 +21,8 @@ export interface RouteWalkInput {
   /** Answers for a random sibling of each hostname, to tell wildcard answers apart. */
   wildcards?: DnsAnswer[]
   now: Date
+  /** ACME errors from the proxy's log, attached to certificates that were not issued or renewed. */
+  acme?: AcmeLog
 }
 
 /** `http://127.0.11.2:8080` or `127.0.11.2:5432` → {ip, port}. */
@@ -129,7 +132,13 @@ export function walkRoute(input: RouteWalkInput): Finding[] {
     if (add(checkDns(answer, infra, wildcard))) return findings
   }
   const name = route.hosts[0]
-  if (name !== undefined) for (const result of facts.tls) if (add(checkTls(name, result, machine, input.now))) return findings
+  const trust = {
+    ...(infra.acmeCaServer === undefined ? {} : {acmeCaServer: infra.acmeCaServer}),
+    ...(infra.acmeCaCertificates === undefined ? {} : {acmeCaCertificates: infra.acmeCaCertificates}),
+  }
+  if (name !== undefined) {
+    for (const result of facts.tls) if (add(checkTls(name, result, machine, input.now, {trust, ...(input.acme === undefined ? {} : {acme: input.acme})}))) return findings
+  }
   if (facts.container && route.protocol === 'udp') add(checkRelay(withService(route, facts), facts.container, infra, route.repository))
   return findings
 }
