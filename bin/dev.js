@@ -9,4 +9,5 @@ const {join} = require('node:path')
 const root = join(__dirname, '..')
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 pjson.oclif.commands = './src/commands'
+pjson.oclif.hooks = {command_not_found: './src/hooks/command-not-found.ts'}
 execute({development: true, dir: __filename, loadOptions: {pjson, root}})

@@ -49,9 +49,10 @@ function loadBundle() {
 
 const {COMMANDS, execute} = loadBundle()
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-// The plugins (help, not-found, autocomplete) serve only `rdc help`, unknown commands and `rdc autocomplete`;
-// one of our own commands (whose --help oclif's core renders) runs without locating and loading them. (`in`, not
-// a lookup: reading an entry of COMMANDS loads that command's code.)
+// The plugins (help, autocomplete) serve only `rdc help` and `rdc autocomplete` (an unknown command goes to our
+// command_not_found hook, which suggests their commands too); one of our own commands (whose --help oclif's core
+// renders) runs without locating and loading them. (`in`, not a lookup: reading an entry of COMMANDS loads that
+// command's code.)
 const [a, b] = process.argv.slice(2)
 if (a && !a.startsWith('-') && (a in COMMANDS || (b && `${a}:${b}` in COMMANDS))) pjson.oclif.plugins = []
 execute({dir: __filename, loadOptions: {root, pjson}})

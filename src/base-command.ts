@@ -1,6 +1,8 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core'
+import {stripVTControlCharacters} from 'node:util'
 
-import {BugError, RdcError} from './errors.js'
+import {BugError, CodedError, errorJson, RdcError} from './errors.js'
+import {usageErrorFromParse} from './parse-errors.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -30,38 +32,44 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
-      args: this.ctor.args,
-      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
-      enableJsonFlag: this.ctor.enableJsonFlag,
-      flags: this.ctor.flags,
-      strict: this.ctor.strict,
-    })
-    this.flags = flags as BaseFlags<T>
-    this.args = args as BaseArgs<T>
-  }
-
-  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
-    if (err instanceof RdcError) {
-      process.exitCode = err.exitCode
-      if (this.jsonEnabled()) {
-        this.logJson(this.toErrorJson(err))
-        return
-      }
-
-      throw new Errors.CLIError(err.message, {exit: err.exitCode, suggestions: err.suggestion ? [err.suggestion] : undefined})
+    let parsed
+    try {
+      parsed = await this.parse({
+        args: this.ctor.args,
+        baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+        enableJsonFlag: this.ctor.enableJsonFlag,
+        flags: this.ctor.flags,
+        strict: this.ctor.strict,
+      })
+    } catch (error) {
+      // Whatever the parser refuses is bad input (exit 2), reported like every other error (see catch). It did
+      // parse (and refuse): no "did not parse its arguments" warning outside production.
+      this.parsed = true
+      throw usageErrorFromParse(error, this.ctor, this.config.bin)
     }
 
-    if (err instanceof Errors.CLIError || (err as {oclif?: unknown}).oclif) return super.catch(err)
-    // Anything else is a bug: keep the stack for the report, but with our exit code.
-    const bug = new BugError(err.message || String(err), {cause: err})
-    process.exitCode = bug.exitCode
+    this.flags = parsed.flags as BaseFlags<T>
+    this.args = parsed.args as BaseArgs<T>
+  }
+
+  /**
+   * Every error leaves as an RdcError: with --json as `{error: {kind, exitCode, message, suggestion?, field?}}` on
+   * stdout, otherwise as message and suggestion on stderr; the exit code is the kind's (README, Exit codes).
+   * oclif's own errors (`this.error`, a flag's refusal) get the kind of their exit code; anything else is a bug.
+   */
+  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    // this.exit(n): leave with that code and nothing printed.
+    if (err instanceof Errors.ExitError) throw err
+    const rdcError = err instanceof RdcError ? err : asRdcError(err)
+    process.exitCode = rdcError.exitCode
     if (this.jsonEnabled()) {
-      this.logJson(this.toErrorJson(bug))
+      this.logJson(this.toErrorJson(rdcError))
       return
     }
 
-    throw new Errors.CLIError(`${err.stack ?? err.message}`, {exit: bug.exitCode})
+    // A bug keeps its stack for the report.
+    const message = rdcError instanceof BugError && !(err instanceof RdcError) ? `${err.stack ?? err.message}` : rdcError.message
+    throw new Errors.CLIError(message, {exit: rdcError.exitCode, suggestions: rdcError.suggestion ? [rdcError.suggestion] : undefined})
   }
 
   /**
@@ -77,18 +85,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override toErrorJson(err: unknown): unknown {
-    if (err instanceof RdcError) {
-      return {
-        error: {
-          kind: err.kind,
-          exitCode: err.exitCode,
-          message: err.message,
-          ...(err.suggestion ? {suggestion: err.suggestion} : {}),
-          ...('field' in err && err.field ? {field: err.field} : {}),
-        },
-      }
-    }
-
-    return super.toErrorJson(err)
+    return errorJson(err instanceof RdcError ? err : asRdcError(err))
   }
+}
+
+function asRdcError(err: unknown): RdcError {
+  if (err instanceof RdcError) return err
+  const oclif = (err as {oclif?: {exit?: number}} | undefined)?.oclif
+  if (err instanceof Errors.CLIError || oclif?.exit !== undefined) {
+    const suggestions = (err as {suggestions?: string[]}).suggestions
+    const message = stripVTControlCharacters((err as Error).message ?? String(err))
+    return new CodedError(oclif?.exit ?? 1, message, {suggestion: suggestions?.length ? suggestions.join(' ') : undefined, cause: err})
+  }
+
+  const e = err as Error | undefined
+  return new BugError(e?.message || String(err), {cause: err})
 }

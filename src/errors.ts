@@ -14,6 +14,7 @@ export const EXIT_CODES = {
   remote: {code: 7, meaning: 'A command on the server failed; the previous working set was kept or restored.'},
   conflict: {code: 8, meaning: 'The request conflicts with current state (e.g. deleting a running repository, a lock held too long).'},
   bug: {code: 70, meaning: 'An internal error in rdc. Please report it with the output of the command.'},
+  unknownCommand: {code: 127, meaning: 'No such command (as a shell exits for a command it cannot find); `rdc help` lists them.'},
   interrupted: {code: 130, meaning: "Interrupted (Ctrl-C or SIGTERM). `repo up` stopped its steps on the server too; running it again converges."},
 } as const
 
@@ -92,4 +93,32 @@ export class FailureError extends RdcError {
 
 export class BugError extends RdcError {
   readonly kind = 'bug'
+}
+
+/** `rdc <something that is not a command>` (src/hooks/command-not-found.ts). */
+export class UnknownCommandError extends RdcError {
+  readonly kind = 'unknownCommand'
+}
+
+/** An error that only has an exit code (oclif's own errors, `this.error(…, {exit})`): the kind of that code. */
+export class CodedError extends RdcError {
+  readonly kind: ExitKind
+  constructor(exitCode: number, message: string, options: {suggestion?: string; cause?: unknown} = {}) {
+    super(message, options)
+    const kind = (Object.keys(EXIT_CODES) as ExitKind[]).find((k) => EXIT_CODES[k].code === exitCode)
+    this.kind = kind === undefined || kind === 'ok' ? 'failure' : kind
+  }
+}
+
+/** The documented `--json` form of an error: `{error: {kind, exitCode, message, suggestion?, field?}}`. */
+export function errorJson(err: RdcError): {error: {kind: ExitKind; exitCode: number; message: string; suggestion?: string; field?: string}} {
+  return {
+    error: {
+      kind: err.kind,
+      exitCode: err.exitCode,
+      message: err.message,
+      ...(err.suggestion ? {suggestion: err.suggestion} : {}),
+      ...('field' in err && typeof err.field === 'string' && err.field ? {field: err.field} : {}),
+    },
+  }
 }

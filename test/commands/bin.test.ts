@@ -60,7 +60,7 @@ describe('the installed entry point (bin/run.js, bundled CLI with code cache)', 
     const unknown = rdcBin(['context', 'show-infar'])
     // As a shell does for a command it cannot find (README, Exit codes).
     expect(unknown.code).toBe(127)
-    expect(unknown.stderr).toContain('context show-infar is not a rdc command')
+    expect(unknown.stderr).toContain('context show-infar is not an rdc command')
     const usage = rdcBin(['context', 'set-infra', 'edge', '--context', 'lab'])
     expect(usage.code).toBe(2)
     expect(usage.stderr).toContain('Nothing to change')
