@@ -27,10 +27,17 @@ export function closest(name: string, known: Iterable<string>): string | undefin
   return bestDistance <= limit || best.startsWith(name) || name.startsWith(best) ? best : undefined
 }
 
+/** English plural of a kind of thing: machine → machines, repository → repositories. */
+export function plural(kind: string): string {
+  if (/[^aeiou]y$/.test(kind)) return `${kind.slice(0, -1)}ies`
+  if (/(s|x|z|ch|sh)$/.test(kind)) return `${kind}es`
+  return `${kind}s`
+}
+
 /** "Known: a, b, c." or a hint on how to create the first one. */
 export function suggestName(name: string, known: string[], kind: string, createHint: string): string {
   const guess = closest(name, known)
-  if (guess) return `Did you mean "${guess}"? Known ${kind}s: ${known.join(', ')}.`
-  if (known.length > 0) return `Known ${kind}s: ${known.join(', ')}.`
+  if (guess) return `Did you mean "${guess}"? Known ${plural(kind)}: ${known.join(', ')}.`
+  if (known.length > 0) return `Known ${plural(kind)}: ${known.join(', ')}.`
   return createHint
 }
