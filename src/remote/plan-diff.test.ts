@@ -1,14 +1,20 @@
 import fc from 'fast-check'
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
-import {describe, expect, it} from 'vitest'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {maskEnvContent, unifiedDiff} from './plan-diff.js'
 
-const TMP = '/tmp/rdc-push-diff'
+// A folder of this run's own, so two checkouts testing at once don't overwrite each other's files.
+let TMP: string
+beforeAll(() => {
+  TMP = mkdtempSync(join(tmpdir(), 'rdc-push-diff-'))
+})
+afterAll(() => rmSync(TMP, {recursive: true, force: true}))
 
 function gnuDiffBody(a: string, b: string): string {
-  mkdirSync(TMP, {recursive: true})
   writeFileSync(`${TMP}/a`, a)
   writeFileSync(`${TMP}/b`, b)
   try {

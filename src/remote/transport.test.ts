@@ -1,4 +1,6 @@
-import {mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {type AddressInfo, createServer} from 'node:net'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -17,16 +19,26 @@ describe('shellQuote', () => {
   })
 })
 
-const PORT = 23_471
-const ROOT = '/tmp/rdc-push-transport'
+/** A port nobody listens on now (the kernel's pick), so two checkouts testing at once don't collide. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
 
 describe('SshTransport against a real sshd', () => {
   let sshd: LocalSshd
   let t: SshTransport
-  const data = join(ROOT, 'data')
+  // This run's own folder (sshd's keys and config, and the files the tests write), removed afterwards.
+  let root: string
+  let data: string
 
   beforeAll(async () => {
-    sshd = await startLocalSshd({root: join(ROOT, 'sshd'), port: PORT})
+    root = mkdtempSync(join(tmpdir(), 'rdc-push-transport-'))
+    data = join(root, 'data')
+    sshd = await startLocalSshd({root: join(root, 'sshd'), port: await freePort()})
     mkdirSync(data, {recursive: true})
     t = new SshTransport(await connectLocalSshd(sshd), 'local-sshd')
   })
@@ -34,6 +46,7 @@ describe('SshTransport against a real sshd', () => {
   afterAll(async () => {
     await t?.close()
     await sshd?.stop()
+    if (root) rmSync(root, {recursive: true, force: true})
   })
 
   it('runs argv exactly, whatever characters the words hold', async () => {
