@@ -1,5 +1,5 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -22,7 +22,6 @@ import {
 import {auxiliaryInstanceIds, REPO_ROOT} from './instance.js'
 import {vethsWithPrefix} from './network.js'
 
-const TSX = join(REPO_ROOT, 'node_modules/.bin/tsx')
 const HOLD = join(REPO_ROOT, 'test/testhost/fixtures/hold-hosts.ts')
 /** These tests start hosts inside the test itself; the first run of their instance also imports the image. */
 const START_TIMEOUT_MS = 180_000
@@ -206,10 +205,24 @@ describe('test hosts', () => {
   })
 })
 
-/** Runs the hold-hosts fixture as another instance and resolves with the process and the hosts it printed. */
+/** Fixture processes still running: the suite's afterAll stops them (a failed test must not leave one holding hosts). */
+const holders = new Set<ReturnType<typeof spawn>>()
+
+/**
+ * Runs the hold-hosts fixture as another instance and resolves with the process and the hosts it printed. Node
+ * itself runs the fixture, with tsx as its loader (`node --import tsx`, from the repository so that `tsx` resolves):
+ * tsx's CLI would be a wrapper process with the fixture in a child, so a SIGKILL would kill the wrapper and leave
+ * the process that holds the hosts running, an orphan of PID 1.
+ */
 function holdHosts(instance: string): Promise<{child: ReturnType<typeof spawn>; hosts: Array<{name: string; address: string}>}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [HOLD, '1'], {env: {...process.env, RDC_TESTHOST_INSTANCE: instance}, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, ['--import', 'tsx', HOLD, '1'], {
+      cwd: REPO_ROOT,
+      env: {...process.env, RDC_TESTHOST_INSTANCE: instance},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    holders.add(child)
+    child.on('exit', () => holders.delete(child))
     let out = ''
     let err = ''
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
@@ -230,11 +243,80 @@ function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
 
 describe('test hosts of an interrupted or killed run', () => {
   // Its own instance id, derived from this suite's, so it never touches another worktree's hosts.
+/** A process as /proc shows it: parent, state and start time (which tells a reused pid from the original). */
+function procStat(pid: number): {ppid: number; state: string; start: string} | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return {state: fields[0]!, ppid: Number(fields[1]), start: fields[19]!}
+  } catch {
+    return undefined
+  }
+}
+
+interface Proc {
+  pid: number
+  start: string
+  /** The command line, words separated by blanks. */
+  command: string
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()
+  } catch {
+    return ''
+  }
+}
+
+/** Every process below PID right now (its children, theirs, …), with start times and command lines. */
+function descendants(pid: number): Proc[] {
+  const children = new Map<number, number[]>()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const stat = procStat(Number(name))
+    if (stat) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), Number(name)])
+  }
+  const found: Proc[] = []
+  const queue = [pid]
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      const stat = procStat(child)
+      if (stat) found.push({pid: child, start: stat.start, command: commandLine(child)})
+      queue.push(child)
+    }
+  }
+  return found
+}
+
+/** Which of PROCESSES still run after up to TIMEOUT (a zombie counts as gone), as "pid command line". */
+async function survivors(processes: Proc[], timeoutMs = 15_000): Promise<string[]> {
+  const running = () =>
+    processes.filter(({pid, start}) => {
+      const stat = procStat(pid)
+      return stat !== undefined && stat.start === start && stat.state !== 'Z'
+    })
+  const deadline = Date.now() + timeoutMs
+  while (running().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  return running().map(({pid, command}) => `${pid} ${command}`)
+}
+
+/** A Node.js process (node, or tsx's CLI, itself a node script). */
+function isNode({command}: Proc): boolean {
+  return /(^|\/)(node|tsx)(\s|$)/.test(command) || /\/tsx\/dist\/cli\.m?js(\s|$)/.test(command)
+}
+
   const {killed: instance, neighbour: otherInstance} = auxiliaryInstanceIds()
   const layout = instanceLayout('test', {...process.env, RDC_TESTHOST_INSTANCE: instance})
   const otherLayout = instanceLayout('test', {...process.env, RDC_TESTHOST_INSTANCE: otherInstance})
 
-  afterAll(() => {
+  afterAll(async () => {
+    // A test that failed half-way may have left a fixture running: let it tear down, then make sure.
+    for (const child of holders) {
+      child.kill('SIGTERM')
+      const stopped = await Promise.race([exited(child).then(() => true), new Promise((r) => setTimeout(() => r(false), 30_000))])
+      if (!stopped) child.kill('SIGKILL')
+    }
     cleanupInstance(layout)
     cleanupInstance(otherLayout)
   })
@@ -246,8 +328,11 @@ describe('test hosts of an interrupted or killed run', () => {
     expect(vethsWithPrefix(layout.vethPrefix)).toHaveLength(1)
     child.kill(signal)
     expect(await exited(child)).toBe(signal === 'SIGINT' ? 130 : 143)
+    const started = descendants(child.pid!)
     expect(vethsWithPrefix(layout.vethPrefix)).toEqual([])
     expect(dockerdPid(layout)).toBeUndefined()
+    // Nothing it started (its dockerd, containerd) outlives it.
+    expect(await survivors(started)).toEqual([])
     expect(existsSync(layout.dockerdSocket)).toBe(false)
   }, START_TIMEOUT_MS)
 
@@ -257,8 +342,14 @@ describe('test hosts of an interrupted or killed run', () => {
     const {child, hosts} = await holdHosts(instance)
     child.kill('SIGKILL')
     await exited(child)
+    // The signalled pid is the process holding the hosts (not a wrapper): once it is gone, what it started
+    // (dockerd, containerd) is all that is left, until the cleanup below.
+    const started = descendants(child.pid!)
     expect(dockerdPid(layout)).toBeDefined()
     expect(instanceContainers(layout)).toEqual([hosts[0]!.name])
+    expect(procStat(child.pid!)).toBeUndefined()
+    // With tsx's CLI as the signalled process, the fixture ran in its node child, which lived on here.
+    expect(await survivors(started.filter(isNode), 2000)).toEqual([])
     expect(vethsWithPrefix(layout.vethPrefix)).toHaveLength(1)
     expect(hosts[0]!.address).not.toBe(neighbour.hosts[0]!.address)
 
@@ -269,6 +360,8 @@ describe('test hosts of an interrupted or killed run', () => {
     expect(existsSync(layout.hostsDir)).toBe(false)
 
     expect(instanceContainers(otherLayout)).toEqual([neighbour.hosts[0]!.name])
+    // Nothing of the killed run survives its cleanup: no fixture process, no dockerd or containerd.
+    expect(await survivors(started)).toEqual([])
     expect(await sshBanner(neighbour.hosts[0]!.address)).toBe(true)
     neighbour.child.kill('SIGTERM')
     expect(await exited(neighbour.child)).toBe(143)
