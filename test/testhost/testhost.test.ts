@@ -241,8 +241,6 @@ function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
   })
 }
 
-describe('test hosts of an interrupted or killed run', () => {
-  // Its own instance id, derived from this suite's, so it never touches another worktree's hosts.
 /** A process as /proc shows it: parent, state and start time (which tells a reused pid from the original). */
 function procStat(pid: number): {ppid: number; state: string; start: string} | undefined {
   try {
@@ -306,6 +304,8 @@ function isNode({command}: Proc): boolean {
   return /(^|\/)(node|tsx)(\s|$)/.test(command) || /\/tsx\/dist\/cli\.m?js(\s|$)/.test(command)
 }
 
+describe('test hosts of an interrupted or killed run', () => {
+  // Its own instance id, derived from this suite's, so it never touches another worktree's hosts.
   const {killed: instance, neighbour: otherInstance} = auxiliaryInstanceIds()
   const layout = instanceLayout('test', {...process.env, RDC_TESTHOST_INSTANCE: instance})
   const otherLayout = instanceLayout('test', {...process.env, RDC_TESTHOST_INSTANCE: otherInstance})
@@ -326,13 +326,13 @@ function isNode({command}: Proc): boolean {
     expect(hosts).toHaveLength(1)
     expect(await sshBanner(hosts[0]!.address)).toBe(true)
     expect(vethsWithPrefix(layout.vethPrefix)).toHaveLength(1)
+    const started = descendants(child.pid!)
     child.kill(signal)
     expect(await exited(child)).toBe(signal === 'SIGINT' ? 130 : 143)
-    const started = descendants(child.pid!)
-    expect(vethsWithPrefix(layout.vethPrefix)).toEqual([])
-    expect(dockerdPid(layout)).toBeUndefined()
     // Nothing it started (its dockerd, containerd) outlives it.
     expect(await survivors(started)).toEqual([])
+    expect(vethsWithPrefix(layout.vethPrefix)).toEqual([])
+    expect(dockerdPid(layout)).toBeUndefined()
     expect(existsSync(layout.dockerdSocket)).toBe(false)
   }, START_TIMEOUT_MS)
 
@@ -340,16 +340,16 @@ function isNode({command}: Proc): boolean {
     // Another instance running side by side, as another worktree's suite would.
     const neighbour = await holdHosts(otherInstance)
     const {child, hosts} = await holdHosts(instance)
-    child.kill('SIGKILL')
-    await exited(child)
     // The signalled pid is the process holding the hosts (not a wrapper): once it is gone, what it started
     // (dockerd, containerd) is all that is left, until the cleanup below.
     const started = descendants(child.pid!)
-    expect(dockerdPid(layout)).toBeDefined()
-    expect(instanceContainers(layout)).toEqual([hosts[0]!.name])
+    child.kill('SIGKILL')
+    await exited(child)
     expect(procStat(child.pid!)).toBeUndefined()
     // With tsx's CLI as the signalled process, the fixture ran in its node child, which lived on here.
     expect(await survivors(started.filter(isNode), 2000)).toEqual([])
+    expect(dockerdPid(layout)).toBeDefined()
+    expect(instanceContainers(layout)).toEqual([hosts[0]!.name])
     expect(vethsWithPrefix(layout.vethPrefix)).toHaveLength(1)
     expect(hosts[0]!.address).not.toBe(neighbour.hosts[0]!.address)
 
@@ -358,10 +358,10 @@ function isNode({command}: Proc): boolean {
     expect(dockerdPid(layout)).toBeUndefined()
     expect(vethsWithPrefix(layout.vethPrefix)).toEqual([])
     expect(existsSync(layout.hostsDir)).toBe(false)
-
-    expect(instanceContainers(otherLayout)).toEqual([neighbour.hosts[0]!.name])
     // Nothing of the killed run survives its cleanup: no fixture process, no dockerd or containerd.
     expect(await survivors(started)).toEqual([])
+
+    expect(instanceContainers(otherLayout)).toEqual([neighbour.hosts[0]!.name])
     expect(await sshBanner(neighbour.hosts[0]!.address)).toBe(true)
     neighbour.child.kill('SIGTERM')
     expect(await exited(neighbour.child)).toBe(143)
