@@ -96,7 +96,8 @@ describe('ACME and proxy settings in the proxy files', () => {
     ])
     expect(renderProxyEnv({proxyEnv: {A: '1'}}).endsWith('\nA=1\n')).toBe(true)
     // Never a second variable smuggled in through a value, nor the token through --proxy-env.
-    for (const bad of [{A: 'x\nCF_DNS_API_TOKEN=evil'}, {CF_DNS_API_TOKEN: 'evil'}, {'A B': '1'}]) {
+    const bads: Array<Record<string, string>> = [{A: 'x\nCF_DNS_API_TOKEN=evil'}, {CF_DNS_API_TOKEN: 'evil'}, {'A B': '1'}]
+    for (const bad of bads) {
       expect(() => renderProxyEnv({proxyEnv: bad})).toThrow(UsageError)
     }
   })
