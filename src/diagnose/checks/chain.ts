@@ -120,7 +120,8 @@ export function trustAnchors(trust: AcmeTrust): {anchors: X509Certificate[]; aga
   if (isLetsEncryptStaging(trust.acmeCaServer)) {
     return {anchors: bundledRoots(), against: "Node's bundled root certificates", staging: true}
   }
-  const which = trust.acmeCaServer === undefined ? 'the machine uses Let’s Encrypt production' : `the machine's ACME CA is ${trust.acmeCaServer}`
+  const production = trust.acmeCaServer === undefined || trust.acmeCaServer.replace(/\/+$/, '') === LE_PRODUCTION
+  const which = production ? 'the machine uses Let’s Encrypt production' : `the machine's ACME CA is ${trust.acmeCaServer}`
   return {anchors: bundledRoots(), against: `Node's bundled root certificates (${which})`, staging: false}
 }
 

@@ -115,6 +115,39 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
     expect(fails[0]!.fix).toContain('rdc context set-infra server-1 --cf-dns-token - && rdc context push-infra server-1')
   })
 
+  it('certificate not issued: the newest ACME error in the proxy’s log says why', () => {
+    const f = healthy()
+    const fallback = cert({subjectCN: 'TRAEFIK DEFAULT CERT', issuerCN: 'TRAEFIK DEFAULT CERT', issuerO: '', sans: ['x.traefik.default'], selfSigned: true, traefikDefault: true, matchesName: false})
+    f.routes![0]!.tls = [tls('203.0.113.50', fallback), tls('2001:db8::1', fallback)]
+    const acmeLine = (domains: string[], error: string, time: string): string =>
+      JSON.stringify({level: 'error', providerName: 'letsencrypt.acme', acmeCA: 'https://acme-v02.api.letsencrypt.org/directory', domains, error, time, message: 'Unable to obtain ACME certificate for domains'})
+    f.server = server({
+      proxyLog: {
+        code: 0,
+        stdout: [
+          acmeLine(['app.example.com'], 'unable to generate a certificate for the domains [app.example.com]: error: one or more domains had a problem:\n[app.example.com] [app.example.com] acme: error presenting token: cloudflare: failed to find zone example.com.: zone could not be found\n', '2026-11-28T08:10:00Z'),
+          acmeLine(['shop.example.com'], 'cloudflare: failed to find zone example.com.: [status code 403] 9109: Invalid access token', '2026-11-28T08:20:00Z'),
+          '@@rdc-docker-rc 0',
+          '',
+        ].join('\n'),
+        stderr: '',
+      },
+    })
+    const fails = only(run(f), 'fail')
+    // The walk stops at the first failing address.
+    expect(fails.map((x) => x.subject)).toEqual(['app.example.com @ 203.0.113.50'])
+    expect(fails[0]).toMatchObject({
+      hop: 'tls',
+      detail:
+        'certificate not issued: Traefik serves its default self-signed certificate for app.example.com; last ACME error (2026-11-28 08:10:00 UTC): ' +
+        "Cloudflare has no zone example.com for the token's account",
+      fix:
+        "the token's account must hold the zone example.com (give the token Zone:Zone:Read and Zone:DNS:Edit on it: rdc context set-infra server-1 --cf-dns-token - && rdc context push-infra server-1), " +
+        'or the base domain is wrong: rdc context set-infra server-1 --base-domain <domain> && rdc context push-infra server-1',
+      acme: {cause: 'cloudflare-zone', domains: ['app.example.com'], time: '2026-11-28T08:10:00Z'},
+    })
+  })
+
   it('502 Bad Gateway: the backend refuses at its service IP and port; later hops are not judged', () => {
     const f = healthy()
     f.routes![0]!.backends = [{backend: 'http://127.0.11.2:3000', result: tcp('backend:127.0.11.2:3000', 'refused')}]

@@ -111,6 +111,7 @@ describe('verifying the served chain against the machine’s CA', () => {
   it('with the default (Let’s Encrypt production) a self-made chain fails against Node’s bundled roots', () => {
     expect(bundledRoots().map((r) => displayName(r.subject))).toContain('Internet Security Research Group ISRG Root X1')
     const v = verifyChain(b64([pebble.leaf, pebble.intermediate]), {}, now())
+    expect(verifyChain(b64([pebble.leaf, pebble.intermediate]), {acmeCaServer: LE_PRODUCTION}, now())).toEqual(v)
     expect(v).toMatchObject({
       status: 'failed',
       problem: 'untrusted',
@@ -143,7 +144,7 @@ describe('verifying the served chain against the machine’s CA', () => {
           'the chain served for app.example.com (issued by Pebble Intermediate CA 7d2e3f) does not verify: the chain ends at Pebble Intermediate CA 7d2e3f, ' +
           "whose issuer Pebble Root CA 5a0b1c is neither served nor one of Node's bundled root certificates (the machine uses Let’s Encrypt production)",
         fix:
-          'if the machine uses a private ACME CA, give its root: rdc context set-infra server-1 --acme-ca-cert <root.pem> && rdc context push-infra server-1; ' +
+          'if the machine uses a private ACME CA, give its URL and root: rdc context set-infra server-1 --acme-ca-server <url> --acme-ca-cert <root.pem> && rdc context push-infra server-1; ' +
           'otherwise the certificate came from another CA (an earlier --acme-ca-server, or one placed by hand) and Traefik must issue a new one ' +
           '(see sudo docker logs rediacc-proxy --since 10m 2>&1 | grep -i acme)',
       })
@@ -151,8 +152,9 @@ describe('verifying the served chain against the machine’s CA', () => {
       const wrong = checkTls(NAME, served([other.leaf, other.intermediate]), 'server-1', now(), {trust: {acmeCaServer: 'https://pebble:14000/dir', acmeCaCertificates: pebble.root.cert}})
       expect(wrong.status).toBe('fail')
       expect(wrong.fix).toBe(
-        'the certificate came from another CA than the one set with --acme-ca-cert: set the roots of the CA at https://pebble:14000/dir ' +
-          '(rdc context set-infra server-1 --acme-ca-cert <root.pem> && rdc context push-infra server-1), or check the CA URL (--acme-ca-server)',
+        'the chain must reach a certificate in --acme-ca-cert: add the root that issues the certificates of https://pebble:14000/dir to that PEM file ' +
+          '(for Pebble its /roots/0, which is not the CA of its HTTPS listener): rdc context set-infra server-1 --acme-ca-cert <root.pem> && rdc context push-infra server-1; ' +
+          'or the certificate came from another CA (check --acme-ca-server)',
       )
     })
 
@@ -169,7 +171,7 @@ describe('verifying the served chain against the machine’s CA', () => {
       expect(stage).toMatchObject({
         status: 'warn',
         detail: "the certificate for app.example.com is from Let's Encrypt staging ((STAGING) Let's Encrypt Counterfeit Cashew R10): browsers cannot verify its chain, since staging roots are in no trust store",
-        fix: "when done testing, switch the machine to Let's Encrypt production: rdc context set-infra server-1 --acme-ca-server https://acme-v02.api.letsencrypt.org/directory && rdc context push-infra server-1",
+        fix: "when done testing, switch the machine to Let's Encrypt production: rdc context set-infra server-1 --unset acme-ca-server && rdc context push-infra server-1",
       })
       expect(stage.chain?.verdict).toBe('staging')
     })

@@ -2,7 +2,7 @@ import type {TlsResult} from '../../renet/probe/types.js'
 import {fail, ok, warn, type AcmeEvidence, type Finding} from '../finding.js'
 import {proxyLogs, pushInfra} from '../fixes.js'
 import {classifyAcmeError, latestAcmeError, problemFor, trimError, type AcmeLog} from '../parse/acme.js'
-import {LE_PRODUCTION, verifyChain, type AcmeTrust, type ChainVerdict} from './chain.js'
+import {verifyChain, type AcmeTrust, type ChainVerdict} from './chain.js'
 
 const DAY = 86_400_000
 /** Let's Encrypt certificates are renewed 30 days before expiry; under 14 days left, renewal is failing. */
@@ -49,8 +49,10 @@ function chainFinding(name: string, v: Extract<ChainVerdict, {status: 'failed'}>
   switch (v.problem) {
     case 'untrusted': {
       const fix = privateCa
-        ? `the certificate came from another CA than the one set with --acme-ca-cert: set the roots of the CA at ${trust.acmeCaServer ?? 'the machine’s --acme-ca-server'} (${acmeCertFix(machine)}), or check the CA URL (--acme-ca-server)`
-        : `if the machine uses a private ACME CA, give its root: ${acmeCertFix(machine)}; otherwise the certificate came from another CA (an earlier --acme-ca-server, or one placed by hand) and Traefik must issue a new one (see ${proxyLogs} 2>&1 | grep -i acme)`
+        ? `the chain must reach a certificate in --acme-ca-cert: add the root that issues the certificates of ${trust.acmeCaServer ?? 'the machine’s ACME CA'} to that PEM file ` +
+          `(for Pebble its /roots/0, which is not the CA of its HTTPS listener): ${acmeCertFix(machine)}; or the certificate came from another CA (check --acme-ca-server)`
+        : `if the machine uses a private ACME CA, give its URL and root: rdc context set-infra ${machine} --acme-ca-server <url> --acme-ca-cert <root.pem> && ${pushInfra(machine)}; ` +
+          `otherwise the certificate came from another CA (an earlier --acme-ca-server, or one placed by hand) and Traefik must issue a new one (see ${proxyLogs} 2>&1 | grep -i acme)`
       return fail('tls', `the chain served for ${name} (issued by ${v.issuer}) does not verify: ${v.reason}`, fix, extra)
     }
     case 'expired':
@@ -115,7 +117,7 @@ export function checkTls(name: string, result: TlsResult, machine: string, now: 
     return warn(
       'tls',
       `the certificate for ${name} is from Let's Encrypt staging (${verdict.issuer}): browsers cannot verify its chain, since staging roots are in no trust store`,
-      `when done testing, switch the machine to Let's Encrypt production: rdc context set-infra ${machine} --acme-ca-server ${LE_PRODUCTION} && ${pushInfra(machine)}`,
+      `when done testing, switch the machine to Let's Encrypt production: rdc context set-infra ${machine} --unset acme-ca-server && ${pushInfra(machine)}`,
       {...base, ...chain},
     )
   }

@@ -58,6 +58,8 @@ describe('gathering from a machine over a real (local) transport, then the check
     expect(g.server.proxy).toMatchObject({outcome: 'ok', status: 200})
     expect(g.server.daemons).toMatchObject([{socket: join(dir, 'rediacc', 'docker-2816.sock'), version: {outcome: 'ok', status: 200}}])
     expect(g.server.sockets.code).toBe(0)
+    // The proxy's log is read in the same script; the lab's Docker API is a stand-in that `docker logs` cannot use.
+    expect(g.server.proxyLog?.stdout).toMatch(/^@@rdc-docker-rc [1-9]\d*$/m)
     expect(g.routes.map((r) => [r.route.name, r.backends.map((b) => b.result.outcome), r.tls.map((t) => t.cert?.subjectCN), r.dns.map((d) => d.name)])).toEqual([
       ['shop-web', ['ok'], ['app.good.test'], ['app.good.test']],
       ['shop-api', ['refused'], ['TRAEFIK DEFAULT CERT'], ['api.good.test']],

@@ -71,7 +71,7 @@ const ERRORS: Record<string, {error: string; cause: AcmeCause; summary: RegExp |
     error: problem(NAME, 'propagation: time limit exceeded: last error: NS ns1.cloudflare.com.:53 did not return the expected TXT record [fqdn: _acme-challenge.app.example.com., value: 3q2-7]: '),
     cause: 'dns',
     summary: /^the DNS-01 challenge record could not be seen \(propagation timed out\): \[app\.example\.com\] \[app\.example\.com\] propagation: time limit exceeded/,
-    fix: 'rdc context set-infra m1 --dns-resolvers 1.1.1.1:53,8.8.8.8:53 && rdc context push-infra m1',
+    fix: 'rdc context set-infra m1 --dns-resolvers 8.8.8.8:53,9.9.9.9:53 && rdc context push-infra m1',
   },
   'NXDOMAIN at the CA': {
     error: problem(NAME, 'invalid authorization: acme: error: 400 :: urn:ietf:params:acme:error:dns :: DNS problem: NXDOMAIN looking up TXT for _acme-challenge.app.example.com - check that a DNS record exists for this domain'),

@@ -198,7 +198,7 @@ export function classifyAcmeError(error: string, machine: string, ca?: string): 
       summary: `the DNS-01 challenge record could not be seen (${kind}): ${quoted}`,
       fix:
         `check the zone's NS records are Cloudflare's and that the resolvers Traefik asks can reach them ` +
-        `(rdc context set-infra ${machine} --dns-resolvers 1.1.1.1:53,8.8.8.8:53 && ${push}); if the record is only slow to appear, re-run after it propagates`,
+        `(rdc context set-infra ${machine} --dns-resolvers 8.8.8.8:53,9.9.9.9:53 && ${push}); if the record is only slow to appear, re-run after it propagates`,
     }
   }
   // Cloudflare's API unreachable from the server is none of the causes below: quoted as it is.
