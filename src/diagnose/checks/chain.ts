@@ -66,6 +66,11 @@ export function displayName(dn: string): string {
   return cn ?? o ?? dn.replace(/\n/g, ', ')
 }
 
+/** A root is known by its CN ("ISRG Root X1"), else as displayName says. */
+function rootName(dn: string): string {
+  return /(?:^|\n)CN=([^\n]+)/.exec(dn)?.[1] ?? displayName(dn)
+}
+
 const isoDay = (date: string): string => new Date(date).toISOString().slice(0, 10)
 
 function describe(c: X509Certificate): ChainCert {
@@ -196,6 +201,6 @@ export function verifyChain(served: string[], trust: AcmeTrust, now: Date): Chai
   }
   const againstNamed = staging ? `${against} (the machine is set to Let’s Encrypt staging, but the issuer does not say STAGING)` : against
   const result = walk(certs, anchors, now, againstNamed)
-  if (result.ok) return {status: 'verified', anchor: displayName(result.anchor.subject), against: againstNamed, chain}
+  if (result.ok) return {status: 'verified', anchor: rootName(result.anchor.subject), against: againstNamed, chain}
   return {status: 'failed', problem: result.problem, reason: result.reason, issuer, against: againstNamed, chain}
 }
