@@ -125,7 +125,7 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
       proxyLog: {
         code: 0,
         stdout: [
-          acmeLine(['app.example.com'], 'unable to generate a certificate for the domains [app.example.com]: error: one or more domains had a problem:\n[app.example.com] [app.example.com] acme: error presenting token: cloudflare: failed to find zone example.com.: zone could not be found\n', '2026-11-28T08:10:00Z'),
+          acmeLine(['app.example.com'], 'unable to generate a certificate for the domains [app.example.com]: resolver: one or more domains had a problem: [app.example.com: dns01: error presenting token (app.example.com): cloudflare: failed to find zone example.com.: zone could not be found]', '2026-11-28T08:10:00Z'),
           acmeLine(['shop.example.com'], 'cloudflare: failed to find zone example.com.: [status code 403] 9109: Invalid access token', '2026-11-28T08:20:00Z'),
           '@@rdc-docker-rc 0',
           '',
@@ -144,7 +144,12 @@ describe('the networking guide’s troubleshooting table, row by row', () => {
       fix:
         "the token's account must hold the zone example.com (give the token Zone:Zone:Read and Zone:DNS:Edit on it: rdc context set-infra server-1 --cf-dns-token - && rdc context push-infra server-1), " +
         'or the base domain is wrong: rdc context set-infra server-1 --base-domain <domain> && rdc context push-infra server-1',
-      acme: {cause: 'cloudflare-zone', domains: ['app.example.com'], time: '2026-11-28T08:10:00Z'},
+      acme: {
+        cause: 'cloudflare-zone',
+        domains: ['app.example.com'],
+        time: '2026-11-28T08:10:00Z',
+        error: 'dns01: error presenting token (app.example.com): cloudflare: failed to find zone example.com.: zone could not be found',
+      },
     })
   })
 

@@ -113,6 +113,43 @@ const ERRORS: Record<string, {error: string; cause: AcmeCause; summary: RegExp |
   },
 }
 
+/**
+ * Real: Traefik 3.7.15 against Pebble and a Cloudflare API stand-in refusing the token, as captured in
+ * test/support/acme/traefik-issuance.test.ts (its field values; zerolog's key order). lego's newer wrapping puts
+ * each name's problem in "[name: …]" on one line.
+ */
+const REAL_9109 =
+  '{"level":"error","providerName":"letsencrypt.acme","acmeCA":"https://127.0.0.202:14000/dir","providerName":"letsencrypt.acme",' +
+  '"ACME CA":"https://127.0.0.202:14000/dir","routerName":"app@file","rule":"Host(`app.example.com`)",' +
+  '"error":"unable to generate a certificate for the domains [app.example.com]: resolver: one or more domains had a problem: ' +
+  '[app.example.com: dns01: error presenting token (app.example.com): cloudflare: failed to find zone example.com.: ' +
+  '[status code 403] 9109: Invalid access token]","domains":["app.example.com"],"time":"2026-12-06T17:58:02Z",' +
+  '"message":"Unable to obtain ACME certificate for domains"}'
+/** lego's clean-up warning from the same run: its error is an object, and it names no domains. */
+const REAL_CLEANUP =
+  '{"level":"warn","lib":"lego","error":{"error":"cloudflare: failed to find zone example.com.: [status code 403] 9109: Invalid access token"},' +
+  '"time":"2026-12-06T17:58:02Z","message":"Cleaning up failed."}'
+
+describe('a real Traefik 3.7.15 error line', () => {
+  it('is read, its name’s problem picked out, and classified as the token refused', () => {
+    const log = parseAcmeLog(`${REAL_CLEANUP}\n${REAL_9109}\n${DOCKER_RC_MARK} 0\n`)
+    expect(log.errors).toHaveLength(1)
+    const found = latestAcmeError(log, NAME)!
+    expect(found).toMatchObject({domains: [NAME], ca: 'https://127.0.0.202:14000/dir', time: '2026-12-06T17:58:02Z'})
+    const problem = problemFor(found.error, NAME)
+    expect(problem).toBe('dns01: error presenting token (app.example.com): cloudflare: failed to find zone example.com.: [status code 403] 9109: Invalid access token')
+    expect(classifyAcmeError(problem, 'm1', found.ca)).toMatchObject({cause: 'cloudflare-auth', summary: 'Cloudflare refused the DNS API token (9109: Invalid access token)'})
+    expect(trimError(found.error)).toBe(`[${NAME}: ${problem}]`)
+  })
+
+  it('several names in the newer wrapping: each gets its own problem', () => {
+    const error = 'unable to generate a certificate for the domains [a.example.com b.example.com]: resolver: one or more domains had a problem: [a.example.com: first [x] problem, b.example.com: second]'
+    expect(problemFor(error, 'a.example.com')).toBe('first [x] problem, b.example.com: second')
+    // Not named in its own bracket: the whole error, which still names it.
+    expect(problemFor(error, 'b.example.com')).toBe(error)
+  })
+})
+
 describe('Traefik’s ACME errors, classified', () => {
   for (const [what, c] of Object.entries(ERRORS)) {
     it(what, () => {

@@ -142,11 +142,30 @@ export interface AcmeDiagnosis {
   fix: string
 }
 
-/** For several names in one order, lego lists each name's problem as "[name] …": keep the one for `name`. */
+/** The text of a bracket opened at `start`, up to its matching `]` (errors hold brackets of their own). */
+function bracketed(text: string, start: number): string | undefined {
+  let depth = 0
+  for (let i = start; i < text.length; i++) {
+    if (text[i] === '[') depth++
+    else if (text[i] === ']' && --depth === 0) return text.slice(start + 1, i)
+  }
+  return undefined
+}
+
+/**
+ * For several names in one order lego reports each name's problem; keep the one for `name`. Two shapes: lego
+ * ≥ 4.2x (Traefik 3.7) "resolver: one or more domains had a problem: [name: problem]", older lego
+ * "error: one or more domains had a problem:\n[name] problem\n". Anything else is returned whole.
+ */
 export function problemFor(error: string, name: string): string {
-  const parts = error.split(/\n(?=\[[^\]\s]+\])/)
   const n = normal(name)
-  const mine = parts.find((p) => p.toLowerCase().startsWith(`[${n}]`))
+  const lower = error.toLowerCase()
+  const at = lower.indexOf(`[${n}: `)
+  if (at >= 0) {
+    const inner = bracketed(error, at)
+    if (inner !== undefined) return inner.slice(n.length + 2).trim()
+  }
+  const mine = error.split(/\n(?=\[[^\]\s]+\])/).find((p) => p.toLowerCase().startsWith(`[${n}]`))
   return (mine ?? error).trim()
 }
 
@@ -154,7 +173,7 @@ export function problemFor(error: string, name: string): string {
 export function trimError(error: string, max = 300): string {
   const gist = error
     .replace(/^unable to generate a certificate for the domains \[[^\]]*\]:\s*/i, '')
-    .replace(/^error: one or more domains had a problem:\s*/i, '')
+    .replace(/^(error|resolver): one or more domains had a problem:\s*/i, '')
     .replace(/\\n|\s+/g, ' ')
     .trim()
   return gist.length > max ? `${gist.slice(0, max - 1)}…` : gist
