@@ -16,6 +16,7 @@ const NEEDED: Array<{path: string; pkg: string}> = [
   {path: '/usr/sbin/dnsmasq', pkg: 'dnsmasq-base'},
   // The Traefik stand-in image carries a self-signed default certificate made with openssl.
   {path: '/usr/bin/openssl', pkg: 'openssl'},
+  {path: '/usr/bin/pebble', pkg: 'pebble'},
 ]
 
 export function missingPackages(): string[] {
