@@ -27,6 +27,13 @@ describe('local facts from the context', () => {
     expect(JSON.stringify(facts)).not.toContain('cf-secret-token')
   })
 
+  it('passes the ACME CA server and CA certificates on, for verifying served chains', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+    const acme = {...machine, infra: {...machine.infra, acmeCaServer: 'https://pebble:14000/dir', acmeCaCertificates: pem}}
+    expect(localFactsFor({machineName: 'server-1', machine: acme, repositories, env: {}}).infra).toMatchObject({acmeCaServer: 'https://pebble:14000/dir', acmeCaCertificates: pem})
+    expect(localFactsFor({machineName: 'server-1', machine, repositories, env: {}}).infra).not.toHaveProperty('acmeCaServer')
+  })
+
   it('counts RDC_CF_DNS_TOKEN as a token', () => {
     const bare = {...machine, infra: {publicIPv4: '203.0.113.50'}}
     expect(localFactsFor({machineName: 'server-1', machine: bare, repositories, env: {}}).infra.hasCfDnsToken).toBe(false)

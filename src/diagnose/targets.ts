@@ -13,20 +13,6 @@ export interface LocalFactsInput {
   env?: NodeJS.ProcessEnv
 }
 
-/** The ACME CA settings of the infra section, read by name so diagnose works before and after the schema has them. */
-interface AcmeSettings {
-  acmeCaServer?: unknown
-  acmeCaCertificates?: unknown
-}
-
-function acmeSettings(infra: Machine['infra']): {acmeCaServer?: string; acmeCaCertificates?: string} {
-  const a = infra as AcmeSettings
-  return {
-    ...(typeof a.acmeCaServer === 'string' && a.acmeCaServer !== '' ? {acmeCaServer: a.acmeCaServer} : {}),
-    ...(typeof a.acmeCaCertificates === 'string' && a.acmeCaCertificates.trim() !== '' ? {acmeCaCertificates: a.acmeCaCertificates} : {}),
-  }
-}
-
 /** What diagnose knows locally about one machine. Secrets reduce to "present or not". */
 export function localFactsFor(i: LocalFactsInput): LocalFacts {
   const {infra} = i.machine
@@ -45,7 +31,9 @@ export function localFactsFor(i: LocalFactsInput): LocalFacts {
       hasCfDnsToken: infra.cfDnsApiToken !== undefined || Boolean(env.RDC_CF_DNS_TOKEN),
       ...(infra.tcpPorts === undefined ? {} : {tcpPorts: [...infra.tcpPorts]}),
       ...(infra.udpPorts === undefined ? {} : {udpPorts: [...infra.udpPorts]}),
-      ...acmeSettings(infra),
+      // The ACME CA decides which roots a served chain must reach (public certificates, not secrets).
+      ...(infra.acmeCaServer ? {acmeCaServer: infra.acmeCaServer} : {}),
+      ...(infra.acmeCaCertificates?.trim() ? {acmeCaCertificates: infra.acmeCaCertificates} : {}),
     },
     repositories,
   }
