@@ -1,6 +1,7 @@
 import {spawn} from 'node:child_process'
 import {X509Certificate} from 'node:crypto'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -56,7 +57,8 @@ describe('the ACME lab', () => {
   })
 
   it('Pebble and challtestsrv do not outlive a test process that is SIGKILLed', async () => {
-    const holder = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hold-lab.ts'), '127.0.0.196'], {stdio: ['ignore', 'pipe', 'pipe']})
+    const dir = mkdtempSync(join(tmpdir(), 'rdc-acme-lab-held-'))
+    const holder = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hold-lab.ts'), '127.0.0.196', dir], {stdio: ['ignore', 'pipe', 'pipe']})
     let out = ''
     holder.stdout.on('data', (c: Buffer) => (out += c.toString()))
     holder.stderr.on('data', (c: Buffer) => (out += c.toString()))
@@ -64,6 +66,10 @@ describe('the ACME lab', () => {
     const pids = JSON.parse(out.trim().split('\n').at(-1)!) as {pebble: number; challtestsrv: number}
     expect(processAlive(pids.pebble)).toBe(true)
     holder.kill('SIGKILL')
-    await until(async () => !processAlive(pids.pebble) && !processAlive(pids.challtestsrv), 'Pebble and challtestsrv to exit', {timeoutMs: 10_000, intervalMs: 50})
+    try {
+      await until(async () => !processAlive(pids.pebble) && !processAlive(pids.challtestsrv), 'Pebble and challtestsrv to exit', {timeoutMs: 10_000, intervalMs: 50})
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
