@@ -114,32 +114,36 @@ const ERRORS: Record<string, {error: string; cause: AcmeCause; summary: RegExp |
 }
 
 /**
- * Real: Traefik 3.7.15 against Pebble and a Cloudflare API stand-in refusing the token, as captured in
- * test/support/acme/traefik-issuance.test.ts (its field values; zerolog's key order). lego's newer wrapping puts
- * each name's problem in "[name: …]" on one line.
+ * Real lines of Traefik 3.7.15 (lego v5.5.2) against Pebble and the Cloudflare API stand-in, verbatim from
+ * test/support/acme/README.md: a refused token, lego's clean-up warning (its `error` is an object), and a zone
+ * walk answered REFUSED (the README elides that line's repeated keys with "…"; they are the first line's).
  */
-const REAL_9109 =
-  '{"level":"error","providerName":"letsencrypt.acme","acmeCA":"https://127.0.0.202:14000/dir","providerName":"letsencrypt.acme",' +
-  '"ACME CA":"https://127.0.0.202:14000/dir","routerName":"app@file","rule":"Host(`app.example.com`)",' +
-  '"error":"unable to generate a certificate for the domains [app.example.com]: resolver: one or more domains had a problem: ' +
-  '[app.example.com: dns01: error presenting token (app.example.com): cloudflare: failed to find zone example.com.: ' +
-  '[status code 403] 9109: Invalid access token]","domains":["app.example.com"],"time":"2026-12-06T17:58:02Z",' +
-  '"message":"Unable to obtain ACME certificate for domains"}'
-/** lego's clean-up warning from the same run: its error is an object, and it names no domains. */
-const REAL_CLEANUP =
-  '{"level":"warn","lib":"lego","error":{"error":"cloudflare: failed to find zone example.com.: [status code 403] 9109: Invalid access token"},' +
-  '"time":"2026-12-06T17:58:02Z","message":"Cleaning up failed."}'
+const REAL_9109 = "{\"level\":\"error\",\"providerName\":\"letsencrypt.acme\",\"acmeCA\":\"https://127.0.0.202:46301/dir\",\"providerName\":\"letsencrypt.acme\",\"ACME CA\":\"https://127.0.0.202:46301/dir\",\"routerName\":\"app@file\",\"rule\":\"Host(`app.example.com`)\",\"error\":\"unable to generate a certificate for the domains [app.example.com]: resolver: one or more domains had a problem: [app.example.com: dns01: error presenting token (app.example.com): cloudflare: failed to find zone example.com.: [status code 403] 9109: Invalid access token]\",\"domains\":[\"app.example.com\"],\"time\":\"2026-12-06T18:04:21Z\",\"message\":\"Unable to obtain ACME certificate for domains\"}"
+const REAL_CLEANUP = "{\"level\":\"warn\",\"time\":\"2026-12-06T18:02:02Z\",\"domain\":\"app.example.com\",\"error\":{\"error\":\"cloudflare: failed to find zone example.com.: [status code 403] 9109: Invalid access token\",\"kind\":\"*fmt.wrapError\",\"stack\":null},\"lib\":\"lego\",\"time\":\"2026-12-06T18:02:02Z\",\"caller\":\"github.com/go-acme/lego/v5@v5.5.2/log/logger.go:43\",\"message\":\"Cleaning up failed.\"}"
+const REAL_REFUSED = "{\"level\":\"error\",\"providerName\":\"letsencrypt.acme\",\"acmeCA\":\"https://127.0.0.202:46301/dir\",\"providerName\":\"letsencrypt.acme\",\"ACME CA\":\"https://127.0.0.202:46301/dir\",\"routerName\":\"app@file\",\"rule\":\"Host(`app.example.com`)\",\"error\":\"unable to generate a certificate for the domains [app.example.com]: resolver: one or more domains had a problem: [app.example.com: dns01: error presenting token (app.example.com): cloudflare: could not find zone for domain \\\"app.example.com\\\": [fqdn=_acme-challenge.app.example.com.] unexpected response for '_acme-challenge.app.example.com.' [question='_acme-challenge.app.example.com. IN  SOA', code=REFUSED]]\",\"domains\":[\"app.example.com\"],\"time\":\"2026-12-06T18:05:24Z\",\"message\":\"Unable to obtain ACME certificate for domains\"}"
 
 describe('a real Traefik 3.7.15 error line', () => {
   it('is read, its name’s problem picked out, and classified as the token refused', () => {
     const log = parseAcmeLog(`${REAL_CLEANUP}\n${REAL_9109}\n${DOCKER_RC_MARK} 0\n`)
     expect(log.errors).toHaveLength(1)
     const found = latestAcmeError(log, NAME)!
-    expect(found).toMatchObject({domains: [NAME], ca: 'https://127.0.0.202:14000/dir', time: '2026-12-06T17:58:02Z'})
+    expect(found).toMatchObject({domains: [NAME], ca: 'https://127.0.0.202:46301/dir', time: '2026-12-06T18:04:21Z'})
     const problem = problemFor(found.error, NAME)
     expect(problem).toBe('dns01: error presenting token (app.example.com): cloudflare: failed to find zone example.com.: [status code 403] 9109: Invalid access token')
     expect(classifyAcmeError(problem, 'm1', found.ca)).toMatchObject({cause: 'cloudflare-auth', summary: 'Cloudflare refused the DNS API token (9109: Invalid access token)'})
     expect(trimError(found.error)).toBe(`[${NAME}: ${problem}]`)
+  })
+
+  it('a zone walk answered REFUSED is a DNS problem, said as such', () => {
+    const found = latestAcmeError(parseAcmeLog(REAL_REFUSED), NAME)!
+    const problem = problemFor(found.error, NAME)
+    expect(problem).toBe(
+      `dns01: error presenting token (app.example.com): cloudflare: could not find zone for domain "app.example.com": [fqdn=_acme-challenge.app.example.com.] ` +
+        `unexpected response for '_acme-challenge.app.example.com.' [question='_acme-challenge.app.example.com. IN  SOA', code=REFUSED]`,
+    )
+    const d = classifyAcmeError(problem, 'm1', found.ca)
+    expect(d).toMatchObject({cause: 'dns', summary: expect.stringMatching(/^the DNS-01 challenge record could not be seen \(REFUSED\): dns01: error presenting token/)})
+    expect(d.fix).toContain('--dns-resolvers')
   })
 
   it('several names in the newer wrapping: each gets its own problem', () => {

@@ -154,7 +154,7 @@ function bracketed(text: string, start: number): string | undefined {
 
 /**
  * For several names in one order lego reports each name's problem; keep the one for `name`. Two shapes: lego
- * ≥ 4.2x (Traefik 3.7) "resolver: one or more domains had a problem: [name: problem]", older lego
+ * v5 (Traefik 3.7.15) "resolver: one or more domains had a problem: [name: problem]", lego v4
  * "error: one or more domains had a problem:\n[name] problem\n". Anything else is returned whole.
  */
 export function problemFor(error: string, name: string): string {
@@ -211,7 +211,8 @@ export function classifyAcmeError(error: string, machine: string, ca?: string): 
     }
   }
   if (/time limit exceeded|propagation|did not return the expected TXT record|NXDOMAIN|SERVFAIL|could not find the start of authority|could not find zone for domain|urn:ietf:params:acme:error:dns\b|DNS problem/i.test(e)) {
-    const kind = /NXDOMAIN/i.test(e) ? 'NXDOMAIN' : /SERVFAIL/i.test(e) ? 'SERVFAIL' : /time limit exceeded|propagation/i.test(e) ? 'propagation timed out' : 'DNS lookup failed'
+    const rcode = /\b(NXDOMAIN|SERVFAIL|REFUSED)\b/.exec(e)?.[1]
+    const kind = rcode ?? (/time limit exceeded|propagation/i.test(e) ? 'propagation timed out' : 'DNS lookup failed')
     return {
       cause: 'dns',
       summary: `the DNS-01 challenge record could not be seen (${kind}): ${quoted}`,
