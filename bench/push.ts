@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import {parse, stringify} from 'yaml'
 
 import {ensureBuilt, ROOT} from '../test/support/cli.js'
-import {loadProxyStandinImage, PROXY_STANDIN_IMAGE, startTestHostSession, stopTestHosts, type TestHost} from '../test/testhost/index.js'
+import {loadTraefikImage, startTestHostSession, stopTestHosts, type TestHost} from '../test/testhost/index.js'
 
 const BASE = '/tmp/rdc-push-bench'
 const CONFIG = join(BASE, 'config.yaml')
@@ -50,16 +50,12 @@ async function main(): Promise<void> {
   mkdirSync(BASE, {recursive: true})
   try {
     const {hosts} = await startTestHostSession(3, {role: 'bench'})
-    await Promise.all(hosts.map((h) => loadProxyStandinImage(h)))
+    await Promise.all(hosts.map((h) => loadTraefikImage(h)))
     await rdc(['context', 'create', 'bench'])
     for (const [i, h] of hosts.entries()) {
       await rdc(['context', 'add-machine', `m${i}`, '--host', h.address, '--user', h.user, '--key', h.privateKeyPath, '--host-key', h.hostKey])
       await rdc(['context', 'set-infra', `m${i}`, '--public-ipv4', h.address, '--allow-private', '--cf-dns-token', 'bench-token', '--tcp-ports', '25,993'])
     }
-
-    const doc = parse(readFileSync(CONFIG, 'utf8'))
-    for (const m of Object.values<any>(doc.contexts.bench.machines)) m.infra.proxyImage = PROXY_STANDIN_IMAGE
-    writeFileSync(CONFIG, stringify(doc), {mode: 0o600})
 
     const reset = (hs: TestHost[]) => Promise.all(hs.map((h) => h.exec(RESET)))
     const one = ['m0']

@@ -9,7 +9,7 @@ import {connectTarget} from '../../src/infra/push-command.js'
 import {pushInfra} from '../../src/infra/push.js'
 import {ensureBuilt, ROOT} from '../support/cli.js'
 import {renetBundle} from '../support/renet-bundle.js'
-import {loadProxyStandinImage, PROXY_STANDIN_IMAGE, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
+import {loadTraefikImage, TRAEFIK_IMAGE, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
 
 /**
  * push-infra end to end on real test hosts (systemd + sshd + Docker in a container, each with its own address),
@@ -103,7 +103,8 @@ describe('rdc context push-infra on real test hosts', () => {
     rmSync(BASE, {recursive: true, force: true})
     mkdirSync(BASE, {recursive: true})
     ;[h1, h2] = await startTestHosts(2)
-    await Promise.all([loadProxyStandinImage(h1), loadProxyStandinImage(h2)])
+    // The real Traefik, under the name push-infra's default image has: no proxyImage setting needed.
+    await Promise.all([loadTraefikImage(h1), loadTraefikImage(h2)])
     expect((await rdc(['context', 'create', 'lab'])).exitCode).toBe(0)
     for (const [name, h] of [['h1', h1], ['h2', h2]] as const) {
       const add = await rdc(['context', 'add-machine', name, '--host', h.address, '--user', h.user, '--key', h.privateKeyPath, '--host-key', h.hostKey])
@@ -112,7 +113,6 @@ describe('rdc context push-infra on real test hosts', () => {
       const token = name === 'h1' ? ['--cf-dns-token', 'cf-token-h1-secret'] : []
       const set = await rdc(['context', 'set-infra', name, '--public-ipv4', h.address, '--allow-private', '--cert-email', 'ops@example.com', '--base-domain', 'example.com', ...token])
       expect(set.exitCode, set.stderr).toBe(0)
-      setInfraField(name, 'proxyImage', PROXY_STANDIN_IMAGE)
     }
   })
 
@@ -144,7 +144,7 @@ describe('rdc context push-infra on real test hosts', () => {
       const lines = state.stdout.trim().split('\n')
       expect(lines.slice(0, 2)).toEqual(['enabled', 'active'])
       expect(JSON.parse(lines[2]!)).toMatchObject({status: 'ok', version, machine: name})
-      expect(lines.slice(3, 5)).toEqual([`true ${PROXY_STANDIN_IMAGE}`, 'OK'])
+      expect(lines.slice(3, 5)).toEqual([`true ${TRAEFIK_IMAGE}`, 'OK'])
       // The hardening is in force on the running unit, not only written in the file.
       expect(lines[5]!.trim()).toBe('yes strict yes')
     }

@@ -1,6 +1,6 @@
 /**
  * A machine ready for repositories, set up the way a user does it: a test host (real systemd, sshd, Docker),
- * then the real CLI — context create, add-machine (pinned key), set-infra, push-infra with the proxy stand-in.
+ * then the real CLI — context create, add-machine (pinned key), set-infra, push-infra with the real Traefik.
  * Shared by test/repo/*.test.ts and bench/repo.ts.
  */
 import {type ChildProcess, execFile, spawn, spawnSync} from 'node:child_process'
@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {writeBusyboxRootfs} from '../support/images.js'
-import {loadProxyStandinImage, PROXY_STANDIN_IMAGE, type TestHost} from '../testhost/index.js'
+import {loadTraefikImage, type TestHost} from '../testhost/index.js'
 import {DOCKER_CLI} from '../support/dockerd.js'
 
 export const ROOT = new URL('../..', import.meta.url).pathname
@@ -67,16 +67,16 @@ function withJson(args: string[], r: {code: number; stdout: string; stderr: stri
 }
 
 /**
- * context create, add-machine, set-infra (with the proxy stand-in image), push-infra: the machine as a user would set it up. Dual-stack
- * settings, so the guide's `websecure,websecure-v6` entry points both exist (the proxy is a stand-in that binds
- * nothing, so the documentation IPv6 address is never used).
+ * context create, add-machine, set-infra, push-infra: the machine as a user would set it up, running the real
+ * Traefik (imported under push-infra's default image name). Dual-stack, on the host's own addresses, so the guide's
+ * `websecure,websecure-v6` entry points both exist and bind.
  */
-export async function setUpMachine(lab: Lab, host: TestHost): Promise<void> {
-  await loadProxyStandinImage(host)
+export async function setUpMachine(lab: Lab, host: TestHost, extraInfra: string[] = []): Promise<void> {
+  await loadTraefikImage(host)
   const steps: string[][] = [
     ['context', 'create', CONTEXT, '--use'],
     ['context', 'add-machine', MACHINE, '--host', host.address, '--user', host.user, '--key', host.privateKeyPath, '--host-key', host.hostKey],
-    ['context', 'set-infra', MACHINE, '--public-ipv4', host.address, '--public-ipv6', '2001:db8::2', '--allow-private', '--base-domain', 'example.com', '--proxy-image', PROXY_STANDIN_IMAGE],
+    ['context', 'set-infra', MACHINE, '--public-ipv4', host.address, '--public-ipv6', host.address6, '--allow-private', '--base-domain', 'example.com', ...extraInfra],
     ['context', 'push-infra', MACHINE],
   ]
   for (const args of steps) await expectOk(lab, args)

@@ -42,6 +42,12 @@ export interface TestHost {
   address: string
   /** The host's IPv6 address (unique-local fd72:6463:7468::/48), reachable from this machine like address. */
   address6: string
+  /**
+   * This machine's end of the host's veth pair (IPv4, IPv6): the only addresses the host can reach. Services the
+   * tests run for hosts (the ACME CA, the DNS zone, the Cloudflare API stand-in) listen there.
+   */
+  peer: string
+  peer6: string
   port: 22
   user: 'root'
   /** Private key whose public half is in the host's /root/.ssh/authorized_keys. */
@@ -158,6 +164,8 @@ export async function startHost(spec: HostSpec): Promise<TestHost> {
     index,
     address: spec.veth.inner,
     address6: spec.veth.inner6,
+    peer: spec.veth.outer,
+    peer6: spec.veth.outer6,
     port: 22,
     user: 'root',
     privateKeyPath: layout.privateKeyPath,

@@ -13,7 +13,8 @@ export {fingerprintOf, sshBanner} from './host.js'
 export {cleanupInstance} from './cleanup.js'
 export {instanceLayout} from './instance.js'
 export {dockerdPid, instanceContainers} from './cleanup.js'
-export {BUSYBOX_IMAGE, loadBusyboxImage, loadProxyStandinImage, loadTraefikStandinImage, loadUdpEchoImage, PROXY_STANDIN_IMAGE, PROXY_STANDIN_PING, TRAEFIK_STANDIN_IMAGE, UDP_ECHO_IMAGE} from './images.js'
+export {BUSYBOX_IMAGE, loadBusyboxImage, loadNodeImage, loadUdpEchoImage, NODE_IMAGE, UDP_ECHO_IMAGE} from './images.js'
+export {loadTraefikImage, TRAEFIK_IMAGE} from '../support/traefik/image.js'
 
 export interface StartOptions {
   /** 'test' (default) for suites; 'cli' for hosts a person brings up with `npm run testhost` or the demo. */

@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {TRAEFIK_VERSION} from '../../src/infra/traefik-version.js'
 import {dockerPing} from '../support/docker-api.js'
 import {writeBusyboxRootfs} from '../support/images.js'
 import {cleanupInstance, dockerdPid, instanceContainers} from './cleanup.js'
@@ -12,8 +13,8 @@ import {
   currentTestHosts,
   instanceLayout,
   loadBusyboxImage,
-  loadProxyStandinImage,
-  PROXY_STANDIN_IMAGE,
+  loadTraefikImage,
+  TRAEFIK_IMAGE,
   sshBanner,
   startTestHosts,
   stopTestHosts,
@@ -178,14 +179,15 @@ describe('test hosts', () => {
     expect((await a.exec(['docker-compose', '--version'])).stdout).toContain('1.29.2')
   })
 
-  it('runs the proxy stand-in: it keeps running and answers /ping with OK on 127.0.0.1:8082', async () => {
+  it('runs the real Traefik image under push-infra\'s default name: the pinned release, answering /ping', async () => {
     const b = hosts[1]!
-    expect(await loadProxyStandinImage(b)).toBe(PROXY_STANDIN_IMAGE)
-    expect((await b.exec(['docker', 'run', '-d', '--name', 'rediacc-proxy', '--network', 'host', PROXY_STANDIN_IMAGE, '--configFile=/etc/traefik/traefik.yml'])).code).toBe(0)
+    expect(await loadTraefikImage(b)).toBe(TRAEFIK_IMAGE)
+    expect((await b.exec(['docker', 'run', '--rm', TRAEFIK_IMAGE, 'version'])).stdout).toMatch(new RegExp(`^Version:\\s+${TRAEFIK_VERSION.replaceAll('.', '\\.')}$`, 'm'))
+    const started = await b.exec(['docker', 'run', '-d', '--name', 'rediacc-proxy', '--network', 'host', TRAEFIK_IMAGE, '--ping=true', '--entryPoints.traefik.address=127.0.0.1:8082'])
+    expect(started.code, started.stderr).toBe(0)
     const body = await poll(async () => (await b.exec(['curl', '-sf', 'http://127.0.0.1:8082/ping'])).stdout)
 
     expect(body).toBe('OK')
-    await new Promise((r) => setTimeout(r, 1500))
     expect((await b.exec(['docker', 'inspect', '-f', '{{.State.Running}}', 'rediacc-proxy'])).stdout.trim()).toBe('true')
   })
 

@@ -125,6 +125,21 @@ describe('Traefik API and Docker bodies', () => {
     expect(() => parseTraefikRouters('tcp', '{}')).toThrow('/api/tcp/routers is not a list')
   })
 
+  it("folds Traefik's per-entry-point copies of an HTTP router (websecure-webapp, websecure-v6-webapp) into the router the provider served", () => {
+    const body = JSON.stringify([
+      {name: 'websecure-webapp-2816@http', provider: 'http', entryPoints: ['websecure'], status: 'enabled', rule: 'Host(`app.example.com`)'},
+      {name: 'websecure-v6-webapp-2816@http', provider: 'http', entryPoints: ['websecure-v6'], status: 'warning', error: ['no cert'], rule: 'Host(`app.example.com`)'},
+      {name: 'web-to-websecure@internal', provider: 'internal', entryPoints: ['web'], status: 'enabled'},
+      {name: 'websecure-x@http', provider: 'http', entryPoints: ['web'], status: 'enabled'},
+    ])
+    expect(parseTraefikRouters('http', body)).toEqual([
+      {protocol: 'http', name: 'webapp-2816', provider: 'http', entryPoints: ['websecure', 'websecure-v6'], status: 'warning', errors: ['no cert'], rule: 'Host(`app.example.com`)'},
+      {protocol: 'http', name: 'web-to-websecure', provider: 'internal', entryPoints: ['web'], status: 'enabled', errors: []},
+      // A provider's own name that merely starts with another entry point's name stays as it is.
+      {protocol: 'http', name: 'websecure-x', provider: 'http', entryPoints: ['web'], status: 'enabled', errors: []},
+    ])
+  })
+
   it('reads container state and daemon versions', () => {
     expect(parseContainer(404, '')).toEqual({exists: false})
     expect(parseContainer(200, JSON.stringify({State: {Status: 'restarting', Running: true, Restarting: true, ExitCode: 1, Error: '', StartedAt: 't'}, Config: {Image: 'traefik:v3', Env: ['A=1'], Cmd: null, Labels: {'rediacc.service_name': 'web', n: 1}}}))).toEqual({

@@ -29,8 +29,39 @@ function array(body: string, what: string): Array<Record<string, unknown>> {
   return doc.filter((o): o is Record<string, unknown> => typeof o === 'object' && o !== null)
 }
 
+/**
+ * The name a provider gave an HTTP router, from the name Traefik's API shows. An entry point with HTTP defaults of
+ * its own (`http.tls`, redirections, middlewares: our web and websecure) gets its own copy of every router on it,
+ * named `<entryPoint>-<router>` with that one entry point, so `webapp@http` on websecure and websecure-v6 is listed
+ * as `websecure-webapp@http` and `websecure-v6-webapp@http`.
+ */
+export function providerRouterName(name: string, entryPoints: readonly string[]): string {
+  const [ep] = entryPoints
+  return entryPoints.length === 1 && ep !== undefined && name.startsWith(`${ep}-`) ? name.slice(ep.length + 1) : name
+}
+
+const STATUS_RANK: Record<string, number> = {enabled: 0, warning: 1, disabled: 2}
+
+/** Folds Traefik's per-entry-point copies of an HTTP router back into the one router the provider served. */
+function foldEntryPointCopies(routers: TraefikRouter[]): TraefikRouter[] {
+  const byName = new Map<string, TraefikRouter>()
+  for (const r of routers) {
+    const name = r.protocol === 'http' && r.provider !== 'internal' ? providerRouterName(r.name, r.entryPoints) : r.name
+    const k = `${r.provider}/${name}`
+    const seen = byName.get(k)
+    if (!seen) {
+      byName.set(k, {...r, name})
+      continue
+    }
+    seen.entryPoints = [...new Set([...seen.entryPoints, ...r.entryPoints])]
+    seen.errors = [...new Set([...seen.errors, ...r.errors])]
+    if ((STATUS_RANK[r.status] ?? 3) > (STATUS_RANK[seen.status] ?? 3)) seen.status = r.status
+  }
+  return [...byName.values()]
+}
+
 export function parseTraefikRouters(protocol: Protocol, body: string): TraefikRouter[] {
-  return array(body, `/api/${protocol}/routers`).map((o) => {
+  return foldEntryPointCopies(array(body, `/api/${protocol}/routers`).map((o) => {
     const full = typeof o.name === 'string' ? o.name : ''
     const at = full.lastIndexOf('@')
     const router: TraefikRouter = {
@@ -43,7 +74,7 @@ export function parseTraefikRouters(protocol: Protocol, body: string): TraefikRo
     }
     if (typeof o.rule === 'string') router.rule = o.rule
     return router
-  })
+  }))
 }
 
 export function parseTraefikEntryPoints(body: string): TraefikEntryPoint[] {

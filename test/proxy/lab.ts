@@ -1,0 +1,120 @@
+/**
+ * What the real-Traefik tests (and the demo) add to a machine set up by test/repo/lab.ts: the ACME settings that
+ * point it at the ACME lab, the zone's resolver inside the host, deploying an example, and reading Traefik itself.
+ */
+import type {AcmeLab} from '../support/acme/index.js'
+import {parseTraefikRouters} from '../../src/diagnose/parse/traefik.js'
+import {until} from '../support/wait.js'
+import type {TestHost} from '../testhost/index.js'
+import {importImageIntoRepoDaemon, MACHINE, type Lab} from '../repo/lab.js'
+
+/**
+ * set-infra flags that make the machine's `letsencrypt` resolver use the lab: Pebble's directory, the CA that
+ * signed Pebble's listener, the zone's resolver for lego's propagation check, and lego's Cloudflare API base URL.
+ * All of these are on the host's veth peer, the only address the host reaches.
+ */
+export function acmeInfraFlags(acme: AcmeLab, host: TestHost, caFile: string): string[] {
+  return [
+    '--acme-ca-server', acme.directoryUrl(host.peer),
+    '--acme-ca-cert', caFile,
+    '--dns-resolvers', acme.resolver(host.peer),
+    '--proxy-env', `CLOUDFLARE_BASE_URL=${acme.cloudflareBaseUrl(host.peer)}`,
+  ]
+}
+
+/**
+ * The host's resolver is the zone's DNS front, as a real server's resolver reaches Cloudflare's nameservers: lego's
+ * authoritative check looks the NS names up through it (port 53, by name). Set before push-infra, since a
+ * container takes its copy of /etc/resolv.conf when it is created.
+ */
+export async function useZoneResolver(host: TestHost, acme: AcmeLab): Promise<void> {
+  const r = await host.exec(['sh', '-c', `printf 'nameserver %s\\n' "$1" > /etc/resolv.conf`, 'sh', acme.resolver(host.peer).replace(/:53$/, '')])
+  if (r.code !== 0) throw new Error(`writing /etc/resolv.conf on ${host.name}: ${r.stderr}`)
+}
+
+/** Copies images from the host's Docker into a repository's own daemon (no registry to pull from here). */
+export async function copyImagesIntoRepoDaemon(host: TestHost, networkId: number, images: string[]): Promise<void> {
+  const sock = `/var/run/rediacc/docker-${networkId}.sock`
+  const script = [
+    `systemctl start rediacc-docker@${networkId}`,
+    `i=0; until docker -H unix://${sock} version >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.1; done`,
+    `docker save ${images.join(' ')} | docker -H unix://${sock} load -q >/dev/null`,
+  ].join(' && ')
+  const r = await host.exec(['sh', '-c', script], {timeoutMs: 120_000})
+  if (r.code !== 0) throw new Error(`copying ${images.join(', ')} into docker-${networkId} failed: ${r.stderr}`)
+}
+
+/** `rdc repo create` + the images + `rdc repo up` for examples/<name> (or a folder); returns its network id. */
+export async function deploy(lab: Lab, host: TestHost, example: string, images: string[], as = example): Promise<number> {
+  const path = lab.copyExample(example, as)
+  const created = await lab.cli(['repo', 'create', as, '-m', MACHINE, '--path', path, '--json'])
+  if (created.code !== 0) throw new Error(`rdc repo create ${as}: ${created.stdout}${created.stderr}`)
+  const networkId = Number(created.json.networkId ?? created.json.repository?.networkId)
+  if (!Number.isInteger(networkId)) throw new Error(`rdc repo create ${as} --json gave no networkId: ${created.stdout}`)
+  if (images.length === 1 && images[0] === 'rdc-test/busybox:local') await importImageIntoRepoDaemon(host, networkId)
+  else await copyImagesIntoRepoDaemon(host, networkId, images)
+  const up = await lab.cli(['repo', 'up', as, '-m', MACHINE])
+  if (up.code !== 0) throw new Error(`rdc repo up ${as}: exit ${up.code}\n${up.stdout}\n${up.stderr}`)
+  return networkId
+}
+
+/**
+ * Every router Traefik has loaded (http, tcp, udp) as `name@provider`, from its API on the host's loopback, with
+ * its per-entry-point copies of HTTP routers folded back into the provider's router (see providerRouterName).
+ */
+export async function traefikRouters(host: TestHost): Promise<string[]> {
+  const names: string[] = []
+  for (const protocol of ['http', 'tcp', 'udp'] as const) {
+    const r = await host.exec(['curl', '-fsS', '-m', '5', `http://127.0.0.1:8082/api/${protocol}/routers`])
+    if (r.code !== 0) throw new Error(`Traefik's API (/api/${protocol}/routers) did not answer: ${r.stderr}`)
+    names.push(...parseTraefikRouters(protocol, r.stdout).map((x) => `${x.name}@${x.provider}`))
+  }
+
+  return names
+}
+
+/** Router names (`name@http`) the route server serves Traefik right now, from its /routes.json. */
+export async function routeServerRouters(host: TestHost): Promise<string[]> {
+  const r = await host.exec(['curl', '-fsS', '-m', '5', 'http://127.0.0.1:7111/routes.json'])
+  if (r.code !== 0) throw new Error(`the route server's /routes.json did not answer: ${r.stderr}`)
+  return (JSON.parse(r.stdout) as {routes: Array<{router: string}>}).routes.map((x) => `${x.router}@http`)
+}
+
+/** Waits until Traefik (polling the route server every 5 s) has loaded every router the route server serves. */
+export async function untilTraefikLoadedAll(host: TestHost, timeoutMs = 30_000): Promise<string[]> {
+  let missing: string[] = []
+  await until(
+    async () => {
+      const [served, loaded] = await Promise.all([routeServerRouters(host), traefikRouters(host)])
+      missing = served.filter((name) => !loaded.includes(name))
+      return served.length > 0 && missing.length === 0
+    },
+    'Traefik to load every router the route server serves',
+    {timeoutMs, intervalMs: 500},
+  ).catch((error: Error) => {
+    throw new Error(`${error.message} (still missing: ${missing.join(', ')})`)
+  })
+  return routeServerRouters(host)
+}
+
+export interface TraefikLogLine {
+  level?: string
+  message?: string
+  error?: string
+  [key: string]: unknown
+}
+
+/** Traefik's own log (JSON lines, `docker logs rediacc-proxy`), parsed; lines that are not JSON are kept as messages. */
+export async function proxyLog(host: TestHost): Promise<TraefikLogLine[]> {
+  const r = await host.exec(['sh', '-c', 'docker logs rediacc-proxy 2>&1'], {timeoutMs: 30_000})
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as TraefikLogLine
+      } catch {
+        return {message: l}
+      }
+    })
+}
