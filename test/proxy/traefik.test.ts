@@ -14,11 +14,15 @@ import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
 import {ensureBuilt} from '../support/cli.js'
 import {httpGet, httpsGet, tcpExchange, tlsPeer, udpExchange} from '../support/traffic.js'
 import {until} from '../support/wait.js'
-import {loadBusyboxImage, loadNodeImage, loadUdpEchoImage, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
+import {BUSYBOX_IMAGE, loadBusyboxImage, loadNodeImage, loadUdpEchoImage, NODE_IMAGE, startTestHosts, stopTestHosts, UDP_ECHO_IMAGE, type TestHost} from '../testhost/index.js'
+import {selfSignedCert} from '../support/certs.js'
 import {acmeInfraFlags, deploy, proxyLog, routeServerRouters, traefikRouters, untilTraefikLoadedAll, useZoneResolver} from './lab.js'
 import {newLab, setUpMachine, type Lab} from '../repo/lab.js'
 
 const TOKEN = 'cf-token-real-traefik-test'
+const FIXTURES = join(import.meta.dirname, 'fixtures')
+/** The passthrough backend's own certificate: a client must see this one, not one of Traefik's. */
+const BACKEND_CERT = selfSignedCert({cn: 'backend mail.example.com', sans: ['mail.example.com']})
 const APP = 'app.example.com'
 const HSTS = 'max-age=15768000; includeSubDomains'
 
@@ -35,13 +39,22 @@ beforeAll(async () => {
   await useZoneResolver(host, acme)
   lab = newLab()
   const caFile = join(lab.dir, 'acme-ca.pem')
-  writeFileSync(caFile, acme.listenerCaPem)
+  // The private ACME CA's roots: the one its HTTPS listener is signed by and the one it issues under.
+  writeFileSync(caFile, `${acme.listenerCaPem.trim()}\n${acme.pebbleRootPem().trim()}\n`)
   await Promise.all([loadBusyboxImage(host), loadUdpEchoImage(host), loadNodeImage(host)])
   await setUpMachine(lab, host, ["--cert-email", "admin@example.com", "--tcp-ports", "993", "--cf-dns-token", TOKEN, ...acmeInfraFlags(acme, host, caFile)])
-  pebbleRoot = await acme.pebbleRootPem()
+  pebbleRoot = acme.pebbleRootPem()
   for (const example of ['webapp', 'tcp-service', 'udp-service']) {
-    ids[example] = await deploy(lab, host, example, example === 'udp-service' ? ['rdc-test/udp-echo:local'] : ['rdc-test/busybox:local'])
+    ids[example] = await deploy(lab, host, example, {images: [example === 'udp-service' ? UDP_ECHO_IMAGE : BUSYBOX_IMAGE]})
   }
+
+  ids.extras = await deploy(lab, host, join(FIXTURES, 'extras'), {
+    images: [BUSYBOX_IMAGE, NODE_IMAGE],
+    prepare(dir) {
+      writeFileSync(join(dir, 'srv/backend.crt'), BACKEND_CERT.cert)
+      writeFileSync(join(dir, 'srv/backend.key'), BACKEND_CERT.key)
+    },
+  })
 
   await untilTraefikLoadedAll(host)
 }, 300_000)
@@ -103,13 +116,52 @@ describe('TCP and UDP entry points through the real Traefik', () => {
   })
 })
 
+describe('the other route kinds through the real Traefik', () => {
+  it('an automatic route {service}-{networkId}.example.com gets its certificate and answers', async () => {
+    const name = `hello-${ids.extras}.example.com`
+    await untilIssued(host.address, name)
+    const r = await httpsGet({address: host.address, hostname: name, ca: pebbleRoot})
+    expect([r.status, r.body.trim()]).toEqual([200, 'hello from the automatic route'])
+  })
+
+  it.each([['IPv4'], ['IPv6']])('TLS passthrough on tcp-993 over %s shows the backend\'s own certificate and carries its bytes', async (family) => {
+    const address = family === 'IPv4' ? host.address : host.address6
+    const peer = await tlsPeer(address, 993, 'mail.example.com', BACKEND_CERT.cert, 'ping\n')
+    expect(peer.subjectCN).toBe('backend mail.example.com')
+    expect(peer.authorized, peer.authorizationError).toBe(true)
+    expect(peer.data).toBe('backend mail.example.com\necho ping\n')
+  })
+
+  it('a TCP router with no entry point gets a port of the dynamic range, and that port forwards', async () => {
+    const r = await host.exec(['curl', '-fsS', 'http://127.0.0.1:7111/ports'])
+    const allocations = JSON.parse(r.stdout) as {allocations?: Array<{router: string; port: number; protocol: string}>} | Array<{router: string; port: number; protocol: string}>
+    const list = Array.isArray(allocations) ? allocations : (allocations.allocations ?? [])
+    const raw = list.find((a) => a.router.startsWith('raw'))
+    expect(raw, r.stdout).toBeDefined()
+    expect(raw!.port).toBeGreaterThanOrEqual(10_000)
+    expect(raw!.port).toBeLessThanOrEqual(10_010)
+    const answer = await tcpExchange(host.address, raw!.port, 'GET / HTTP/1.0\r\n\r\n')
+    expect(answer).toMatch(/^HTTP\/1\.[01] 200/)
+    expect(answer).toContain('raw TCP on the dynamic range')
+  })
+
+  it('buffering.maxRequestBodyBytes: a body over the limit gets 413, one under it reaches the backend', async () => {
+    await untilIssued(host.address, 'upload.example.com')
+    const big = await httpsGet({address: host.address, hostname: 'upload.example.com', ca: pebbleRoot, method: 'POST', body: 'x'.repeat(2048)})
+    expect(big.status).toBe(413)
+    const small = await httpsGet({address: host.address, hostname: 'upload.example.com', ca: pebbleRoot, method: 'GET'})
+    expect([small.status, small.body.trim()]).toEqual([200, 'upload endpoint'])
+  })
+})
+
 describe('routes as Traefik loads them', () => {
   it('Traefik loaded every router the route server serves, and logged no configuration error', async () => {
     const served = await routeServerRouters(host)
     expect(served).toEqual(expect.arrayContaining([`webapp-${ids.webapp}@http`, `tcp-echo-${ids['tcp-service']}@http`, `dns-${ids['udp-service']}@http`]))
     expect(await traefikRouters(host)).toEqual(expect.arrayContaining(served))
-    const errors = (await proxyLog(host)).filter((l) => l.level === 'error' || l.level === 'fatal')
-    expect(errors).toEqual([])
+    // A refused upload is logged at level error too (the 413 test above): a request's outcome, not configuration.
+    const errors = (await proxyLog(host)).filter((l) => (l.level === 'error' || l.level === 'fatal') && !/request body over limit/.test(l.message ?? ''))
+    expect(errors, JSON.stringify(errors, null, 1)).toEqual([])
   })
 
   it('the example certificate chain is Pebble\'s, not Traefik\'s default', async () => {
@@ -119,3 +171,41 @@ describe('routes as Traefik loads them', () => {
   })
 })
 
+
+describe('changes reach Traefik', () => {
+  it('a route removed by repo down disappears from Traefik, and its hostname gets 404', async () => {
+    const down = await lab.cli(['repo', 'down', 'extras', '-m', 'm1'])
+    expect(down.code, down.stderr).toBe(0)
+    const gone = [`upload-${ids.extras}@http`, `imaps-${ids.extras}@http`, `raw-${ids.extras}@http`]
+    await until(async () => (await traefikRouters(host)).every((r) => !gone.includes(r)), 'Traefik to drop the routers of repo extras', {timeoutMs: 20_000, intervalMs: 250})
+    const r = await httpsGet({address: host.address, hostname: 'upload.example.com', ca: pebbleRoot})
+    expect(r.status).toBe(404)
+    // The other repositories keep their routes.
+    expect((await httpsGet({address: host.address, hostname: APP, ca: pebbleRoot})).status).toBe(200)
+  })
+
+  it('a wrong Cloudflare token: no certificate for a new name, and diagnose names the cause with the fix', async () => {
+    const set = await lab.cli(['context', 'set-infra', 'm1', '--cf-dns-token', 'not-the-zone-token'])
+    expect(set.code, set.stderr).toBe(0)
+    const push = await lab.cli(['context', 'push-infra', 'm1'])
+    expect(push.code, push.stderr + push.stdout).toBe(0)
+    for (const [type, content] of [['A', host.address], ['AAAA', host.address6]] as const) await acme.createRecord('example.com', {type, name: 'late.example.com', content})
+    await deploy(lab, host, join(FIXTURES, 'late'), {images: [BUSYBOX_IMAGE]})
+    await until(async () => acme.calls().some((c) => c.auth === 'wrong'), 'lego to call the Cloudflare API with the wrong token', {timeoutMs: 60_000, intervalMs: 500})
+    expect((await tlsPeer(host.address, 443, 'late.example.com')).subjectCN).toBe('TRAEFIK DEFAULT CERT')
+    expect(acme.records().some((r) => r.name.startsWith('_acme-challenge.late.'))).toBe(false)
+
+    let tls: {status: string; detail: string; fix?: string} | undefined
+    await until(async () => {
+      const r = await lab.cli(['diagnose', '-m', 'm1', '--resolver', acme.resolver(host.peer), '--json'])
+      tls = (r.json?.machines?.[0]?.findings ?? []).find((f: {hop: string; subject?: string}) => f.hop === 'tls' && f.subject?.startsWith('late.example.com'))
+      return tls !== undefined && /Cloudflare refused the DNS API token/.test(tls.detail)
+    }, 'diagnose to report the refused token', {timeoutMs: 60_000, intervalMs: 2000}).catch((error: Error) => {
+      throw new Error(`${error.message}: last tls finding ${JSON.stringify(tls)}`)
+    })
+    expect(tls!.status).toBe('fail')
+    expect(tls!.detail).toMatch(/^certificate not issued: .*Cloudflare refused the DNS API token/)
+    expect(tls!.fix).toContain('--cf-dns-token')
+    expect(JSON.stringify(tls)).not.toContain('not-the-zone-token')
+  })
+})

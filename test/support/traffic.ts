@@ -87,7 +87,10 @@ export function tlsPeer(address: string, port: number, servername: string, ca?: 
       reject(error)
     })
     socket.setEncoding('utf8').on('data', (c: string) => (data += c))
+    let finished = false
     const finish = (): void => {
+      if (finished) return
+      finished = true
       clearTimeout(timer)
       const cert = socket.getPeerCertificate(true)
       const chain: string[] = []

@@ -14,8 +14,10 @@ const NEEDED: Array<{path: string; pkg: string}> = [
   {path: '/usr/bin/cc', pkg: 'gcc'},
   {path: '/usr/include/stdio.h', pkg: 'libc6-dev'},
   {path: '/usr/sbin/dnsmasq', pkg: 'dnsmasq-base'},
-  // The Traefik stand-in image carries a self-signed default certificate made with openssl.
+  // Test certificates (the passthrough backend's, the ACME CA listener's) are made with openssl.
   {path: '/usr/bin/openssl', pkg: 'openssl'},
+  // The demo's HTTPS requests through Traefik are made with curl, as a person would.
+  {path: '/usr/bin/curl', pkg: 'curl'},
   {path: '/usr/bin/pebble', pkg: 'pebble'},
 ]
 
