@@ -81,6 +81,8 @@ describe('renet probe against real loopback servers', () => {
       'x.wild.diag.test': createSecureContext(wildcard),
       // As Traefik serves an ACME certificate: leaf and intermediate, and the root too here, to see it dropped.
       'acme.diag.test': createSecureContext({key: issued.leaf.key, cert: issued.leaf.cert + issued.intermediate.cert + issued.root.cert}),
+      // As Let's Encrypt and Pebble serve it: leaf and intermediate, no root.
+      'le.diag.test': createSecureContext({key: issued.leaf.key, cert: issued.leaf.cert + issued.intermediate.cert}),
     }
     const tls = createTlsServer({...fallback, SNICallback: (name, cb) => cb(null, contexts[name] ?? createSecureContext(fallback))}, (s) => s.end())
     servers.push(open, silent, http, tls)
@@ -178,15 +180,18 @@ describe('renet probe against real loopback servers', () => {
   })
 
   it('returns the served chain, leaf first, without a self-signed root or a chain for Traefik’s default', async () => {
-    const [acme, self, unknown] = (await runProbe({
+    const [acme, le, self, unknown] = (await runProbe({
       checks: [
         {id: 'acme', kind: 'tls', host: LO, port: tlsPort, servername: 'acme.diag.test'},
+        {id: 'le', kind: 'tls', host: LO, port: tlsPort, servername: 'le.diag.test'},
         {id: 'self', kind: 'tls', host: LO, port: tlsPort, servername: 'app.diag.test'},
         {id: 'unknown', kind: 'tls', host: LO, port: tlsPort, servername: 'nobody.diag.test'},
       ],
     })) as TlsResult[]
     expect(acme!.cert).toMatchObject({subjectCN: 'acme.diag.test', issuerCN: 'Test Intermediate R1', issuerO: 'Test ACME CA', selfSigned: false, matchesName: true})
     expect(acme!.chain).toEqual([derBase64(issued.leaf.cert), derBase64(issued.intermediate.cert)])
+    // The intermediate is kept when the root is not served (its issuer is then unknown to Node, not itself).
+    expect(le!.chain).toEqual([derBase64(issued.leaf.cert), derBase64(issued.intermediate.cert)])
     // A self-signed leaf is its own chain.
     expect(self!.chain).toEqual([derBase64(app.cert)])
     expect(unknown!.chain).toBeUndefined()

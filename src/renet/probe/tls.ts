@@ -64,8 +64,10 @@ export function servedChain(leaf: DetailedPeerCertificate): string[] {
   while (c?.raw !== undefined && !seen.has(c.fingerprint256) && chain.length < MAX_CHAIN) {
     seen.add(c.fingerprint256)
     const issuer: DetailedPeerCertificate | undefined = c.issuerCertificate
-    const selfIssued = issuer === undefined || issuer === c || issuer.fingerprint256 === c.fingerprint256
-    if (chain.length > 0 && selfIssued) break
+    // Node links a self-signed root to itself; a certificate whose issuer was not served has none, and is kept (a
+    // CA that serves only leaf + intermediate, as Let's Encrypt and Pebble do, ends the chain at the intermediate).
+    const selfSigned = issuer !== undefined && (issuer === c || issuer.fingerprint256 === c.fingerprint256)
+    if (chain.length > 0 && selfSigned) break
     chain.push(c.raw.toString('base64'))
     c = issuer
   }
