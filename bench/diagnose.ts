@@ -1,8 +1,8 @@
 /**
  * npm run bench:diagnose — wall time of `rdc diagnose -m m1 --json` (the built CLI, a new process each run, as a
  * user runs it) over SSH to a real test host with 10 HTTPS routes (target ≤ 3 s). The host is set up like the
- * integration tests: the real CLI, push-infra with the Traefik stand-in, 10 busybox apps in repository daemon
- * 2816, certificates in acme.json, and a dnsmasq on loopback as the resolver. Also prints the walk's own time
+ * integration tests: the real CLI, push-infra with the real Traefik, 10 busybox apps in repository daemon
+ * 2816 with certificates issued by the ACME lab (Pebble over DNS-01), and a dnsmasq on loopback as the resolver. Also prints the walk's own time
  * (the report's durationMs: SSH connect to the last finding) and the loopback stand-in figure for comparison.
  */
 import {startDnsmasq} from '../test/support/dnsmasq.js'
@@ -35,7 +35,7 @@ try {
       },
     })
   }
-  await lab.issueCertificates(names)
+  await lab.untilCertificates(names)
   for (let i = 0; i < ROUTES; i++) await lab.untilTraefikHas('http', `app${i}-2816`)
 
   const wall: number[] = []
@@ -58,6 +58,6 @@ try {
   console.log(`  target 3000 ms → wall median is ${(w.median / 3000).toFixed(2)}× the budget`)
 } finally {
   await dns.stop()
-  lab.cleanup()
+  await lab.cleanup()
   await stopTestHosts()
 }

@@ -1,16 +1,15 @@
 /**
  * npm run bench:push — what `rdc context push-infra` costs on real servers: first push, no-op push, and 1 vs 3
  * machines in one command. The machines are test hosts (systemd + sshd + Docker, each with its own address; the
- * proxy image is the local stand-in, since no Traefik image can be had here) and every push runs the built CLI as
+ * proxy is the real Traefik of push-infra's default image) and every push runs the built CLI as
  * a user does, so the figures include Node's start, SSH, SFTP, the remote scripts, systemd and docker-compose.
  * Between rounds the hosts are reset to bare (services stopped, files removed) so every "first push" is one.
  * Targets: no-op ≤ 1.5 s per machine with 0 bytes of file content sent; 3 machines ≤ 1.5 × one machine's time.
  */
 import {execa} from 'execa'
-import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, rmSync} from 'node:fs'
 import {loadavg} from 'node:os'
 import {join} from 'node:path'
-import {parse, stringify} from 'yaml'
 
 import {ensureBuilt, ROOT} from '../test/support/cli.js'
 import {loadTraefikImage, startTestHostSession, stopTestHosts, type TestHost} from '../test/testhost/index.js'

@@ -1,24 +1,27 @@
 /**
  * A machine set up the way a user sets one up, for diagnose's test-host tests: the real CLI creates the context,
- * pins the host key, sets the infra settings and pushes (with the Traefik stand-in as the proxy image); a
- * repository daemon (network 2816) runs busybox containers with rediacc.* and traefik.* labels.
+ * pins the host key, sets the infra settings and pushes; the proxy is the real Traefik, issuing certificates from
+ * the ACME lab (Pebble over DNS-01 through the Cloudflare API stand-in); a repository daemon (network 2816) runs
+ * busybox containers with rediacc.* and traefik.* labels.
  */
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {parse, stringify} from 'yaml'
-
 import type {DiagnoseReport, Finding} from '../../src/diagnose/finding.js'
-import {acmeJson, caSignedCert} from '../support/certs.js'
+import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
 import {ensureBuilt, ROOT} from '../support/cli.js'
 import {renetBundle} from '../support/renet-bundle.js'
 import {until} from '../support/wait.js'
-import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikStandinImage, TRAEFIK_STANDIN_IMAGE, type TestHost} from '../testhost/index.js'
+import {acmeInfraFlags, useZoneResolver} from '../proxy/lab.js'
+import {tlsPeer} from '../support/traffic.js'
+import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikImage, type TestHost} from '../testhost/index.js'
 
 export const NETWORK_ID = 2816
 export const DOMAIN = 'example.test'
+/** The Cloudflare token the lab's stand-in accepts for the zone. */
+export const CF_TOKEN = 'cf-token-diagnose-lab'
 const REPO_SOCKET = `/var/run/rediacc/docker-${NETWORK_ID}.sock`
 
 export interface CliRun {
@@ -35,11 +38,13 @@ export interface Lab {
   diagnose(args: string[]): Promise<{code: number; report: DiagnoseReport; findings: Finding[]}>
   /** Runs a docker command against the repository daemon inside the host. */
   repoDocker(args: string): Promise<string>
-  /** Waits until Traefik (the stand-in, polling the route server every 5 s) lists the router. */
+  /** The ACME lab the machine's `letsencrypt` resolver uses (Pebble's root verifies what it issued). */
+  acme: AcmeLab
+  /** Waits until Traefik (polling the route server every 5 s) lists the router. */
   untilTraefikHas(protocol: 'http' | 'tcp' | 'udp', router: string): Promise<void>
-  /** Writes certificates into the proxy's acme.json, as Traefik stores what Let's Encrypt issued. */
-  issueCertificates(names: string[]): Promise<void>
-  cleanup(): void
+  /** Waits until Traefik serves a certificate from the ACME lab (not its default one) for each name. */
+  untilCertificates(names: string[]): Promise<void>
+  cleanup(): Promise<void>
 }
 
 export async function sh(host: TestHost, script: string, timeoutMs = 60_000): Promise<string> {
@@ -71,10 +76,14 @@ export function olderRenetBundle(version: string): Promise<Buffer> {
   return renetBundle(version)
 }
 
-/** Context, pinned machine `m1`, infra settings, the stand-in proxy image, push-infra, and the repository daemon. */
+/** Context, pinned machine `m1`, infra settings, the real Traefik with the ACME lab, push-infra, and the repository daemon. */
 export async function setUpMachine(host: TestHost, opts: {tcpPorts?: number[]} = {}): Promise<Lab> {
   ensureBuilt()
   const dir = mkdtempSync(join(tmpdir(), 'rdc-diag-th-'))
+  const acme = await startAcmeLab({addresses: [host.peer, host.peer6], zones: [DOMAIN], token: CF_TOKEN})
+  await useZoneResolver(host, acme)
+  const caFile = join(dir, 'acme-ca.pem')
+  writeFileSync(caFile, acme.listenerCaPem)
   const configPath = join(dir, 'config.yaml')
   const rdc = async (args: string[], input?: string): Promise<CliRun> => runCli(configPath, args, input)
   const must = async (args: string[], input?: string): Promise<CliRun> => {
@@ -82,18 +91,15 @@ export async function setUpMachine(host: TestHost, opts: {tcpPorts?: number[]} =
     if (r.code !== 0) throw new Error(`rdc ${args.join(' ')} → exit ${r.code}: ${r.stderr}${r.stdout}`)
     return r
   }
-  await Promise.all([loadTraefikStandinImage(host), loadBusyboxImage(host)])
+  await Promise.all([loadTraefikImage(host), loadBusyboxImage(host)])
   await must(['context', 'create', 'lab'])
   await must(['context', 'add-machine', 'm1', '--host', host.address, '--user', host.user, '--key', host.privateKeyPath, '--host-key', host.hostKey])
   await must([
     'context', 'set-infra', 'm1', '--public-ipv4', host.address, '--allow-private', '--base-domain', DOMAIN, '--cert-email', `admin@${DOMAIN}`,
     ...(opts.tcpPorts ? ['--tcp-ports', opts.tcpPorts.join(',')] : []),
+    ...acmeInfraFlags(acme, host, caFile),
   ])
-  await must(['context', 'set-infra', 'm1', '--cf-dns-token', '-'], 'test-token-not-used\n')
-  // No flag sets the proxy image (it is for labs like this one): write it into the context file.
-  const doc = parse(readFileSync(configPath, 'utf8')) as {contexts: {lab: {machines: {m1: {infra: Record<string, unknown>}}}}}
-  doc.contexts.lab.machines.m1.infra.proxyImage = TRAEFIK_STANDIN_IMAGE
-  writeFileSync(configPath, stringify(doc))
+  await must(['context', 'set-infra', 'm1', '--cf-dns-token', '-'], `${CF_TOKEN}\n`)
   await must(['context', 'push-infra', 'm1'])
 
   await sh(host, `systemctl start rediacc-docker@${NETWORK_ID} && for i in $(seq 100); do DOCKER_HOST=unix://${REPO_SOCKET} docker version >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1`)
@@ -102,6 +108,7 @@ export async function setUpMachine(host: TestHost, opts: {tcpPorts?: number[]} =
   const lab: Lab = {
     dir,
     configPath,
+    acme,
     rdc,
     async diagnose(args) {
       const r = await rdc(['diagnose', '--json', ...args])
@@ -120,12 +127,18 @@ export async function setUpMachine(host: TestHost, opts: {tcpPorts?: number[]} =
         return r.code === 0 && r.stdout.includes(`"${router}@http"`)
       }, `Traefik to load ${protocol} router ${router}`)
     },
-    async issueCertificates(names) {
-      const certs = names.map((n) => ({names: [n], cert: caSignedCert({names: [n], issuerO: 'Test ACME CA', issuerCN: 'T1'})}))
-      const r = await host.exec(['sh', '-c', 'cat > /opt/rediacc/proxy/letsencrypt/acme.json && chmod 600 /opt/rediacc/proxy/letsencrypt/acme.json'], {input: acmeJson(certs)})
-      if (r.code !== 0) throw new Error(`writing acme.json: ${r.stderr}`)
+    async untilCertificates(names) {
+      for (const name of names) {
+        await until(async () => {
+          const peer = await tlsPeer(host.address, 443, name).catch(() => undefined)
+          return peer !== undefined && peer.subjectCN !== 'TRAEFIK DEFAULT CERT'
+        }, `Traefik to serve a certificate for ${name} from Pebble`, {timeoutMs: 120_000, intervalMs: 1000})
+      }
     },
-    cleanup: () => rmSync(dir, {recursive: true, force: true}),
+    async cleanup() {
+      await acme.stop()
+      rmSync(dir, {recursive: true, force: true})
+    },
   }
   return lab
 }
