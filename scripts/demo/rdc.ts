@@ -42,12 +42,6 @@ export class Rdc {
     this.env = {...rest, RDC_CONFIG: configPath, NO_COLOR: '1'}
   }
 
-  /** Whether this build has the command ("repo up"): its --help exits 0, an unknown command exits 2. */
-  async has(command: string): Promise<boolean> {
-    const r = await this.spawn([...command.split(' '), '--help'], undefined, false)
-    return r.code === 0
-  }
-
   async run(step: string, args: string[], options: RdcRunOptions = {}): Promise<RdcResult> {
     const line = `rdc ${shellLine(args)}`
     this.print(`$ ${options.stdin ? `printf %s ${options.stdin.shownAs} | ${line}` : line}`)

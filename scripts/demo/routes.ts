@@ -42,8 +42,11 @@ export function summariseRoutes(routes: RouteEntry[], refusals: RefusalEntry[] =
   ]
 }
 
-/** Routers of the route server's routes that Traefik's API (its `/api/<protocol>/routers` lists) does not show yet. */
-export function notYetLoaded(routes: RouteEntry[], loaded: Record<'http' | 'tcp' | 'udp', Array<{name: string}>>): string[] {
-  const names = new Set(Object.values(loaded).flatMap((list) => list.map((r) => r.name)))
+/**
+ * Routers of the route server's routes that Traefik's API (its `/api/<protocol>/routers` lists, as
+ * parseTraefikRouters reads them) does not show yet.
+ */
+export function notYetLoaded(routes: RouteEntry[], loaded: Array<{name: string; provider: string}>): string[] {
+  const names = new Set(loaded.map((r) => `${r.name}@${r.provider}`))
   return routes.filter((r) => !names.has(`${r.router}@http`)).map((r) => r.router)
 }

@@ -7,8 +7,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {expectedOffline, failedFindings} from '../../scripts/demo/findings.js'
-import {demoConfigDir, DEMO_PROXY_IMAGE, DEMO_TOKEN, HTTP_HOST, MACHINE} from '../../scripts/demo/settings.js'
+import {failedFindings} from '../../scripts/demo/findings.js'
+import {demoConfigDir, DEMO_TOKEN, HTTP_HOST, MACHINE} from '../../scripts/demo/settings.js'
+import {TRAEFIK_VERSION} from '../../src/infra/traefik-version.js'
 import {ensureBuilt} from '../support/cli.js'
 import {cleanupInstance, dockerdPid, instanceContainers} from '../testhost/cleanup.js'
 import {instanceId, instanceLayout, REPO_ROOT} from '../testhost/instance.js'
@@ -22,10 +23,6 @@ const config = join(demoConfigDir(layout), 'config.yaml')
 
 function demo(...args: string[]): Promise<RunResult> {
   return run(process.execPath, [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'scripts/demo.ts'), ...args], {env, timeoutMs: 600_000})
-}
-
-async function has(command: string): Promise<boolean> {
-  return (await run(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...command.split(' '), '--help'])).code === 0
 }
 
 describe('npm run demo', () => {
@@ -67,40 +64,43 @@ describe('npm run demo', () => {
     expect(up.stdout).toMatch(new RegExp(`tcp-25 +${saved.address.replaceAll('.', '\\.')}:25 +user`))
     expect(up.stdout + up.stderr).not.toContain(DEMO_TOKEN)
     expect(statSync(config).mode & 0o777).toBe(0o600)
-    expect(parse(savedConfig).contexts.demo.machines[MACHINE].infra).toMatchObject({proxyImage: DEMO_PROXY_IMAGE, publicIPv6: saved.address6})
+    expect(parse(savedConfig).contexts.demo.machines[MACHINE].infra).toMatchObject({publicIPv6: saved.address6})
+    expect(parse(savedConfig).contexts.demo.machines[MACHINE].infra.proxyImage).toBeUndefined()
   })
 
-  it('pushes the infrastructure when the build has push-infra', async () => {
-    if (await has('context push-infra')) {
-      expect(up.stdout).toContain(`$ rdc context push-infra ${MACHINE}`)
-      expect(up.stdout).toMatch(new RegExp(`${MACHINE}: \\d+ file\\(s\\) uploaded .*router \\+ proxy`))
-    } else {
-      expect(up.stdout).toContain(`$ rdc context push-infra ${MACHINE} …  — not in this build`)
-    }
+  it('pushes the infrastructure; the proxy is the real Traefik of push-infra\'s default image', () => {
+    expect(up.stdout).toContain(`$ rdc context push-infra ${MACHINE}`)
+    expect(up.stdout).toMatch(new RegExp(`${MACHINE}: \\d+ file\\(s\\) uploaded .*router \\+ proxy`))
+    expect(up.stdout).toContain(`traefik:v${TRAEFIK_VERSION}  (the real Traefik release binary`)
   })
 
-  it('deploys the examples and routes app.example.com to the web app when the build has repo up', async () => {
-    if (await has('repo up')) {
-      for (const name of ['webapp', 'tcp-service', 'udp-service']) expect(up.stdout).toContain(`$ rdc repo up ${name} -m ${MACHINE}`)
-      expect(up.stdout).toMatch(new RegExp(`  ${HTTP_HOST.replaceAll('.', '\\.')}  \\(websecure,websecure-v6\\) +→  http://127\\.0\\.11\\.\\d+:3000`))
-      expect(up.stdout).toMatch(/ {2}tcp-5432,tcp-5432-v6 {2}\(TCP, SNI any\) +→ {2}127\.0\.11\.\d+:5432/)
-      expect(up.stdout).toMatch(/ {2}udp-53,udp-53-v6 {2}\(UDP\) +→ {2}127\.0\.11\.\d+:53/)
-      expect(up.stdout).toMatch(/ {2}HTTP\/1\.[01] 200/)
-      expect(up.stdout).toContain('<h1>webapp is up</h1>')
-    } else {
-      expect(up.stdout).toContain(`$ rdc repo create webapp -m ${MACHINE} …  — not in this build`)
-    }
+  it('deploys the examples and routes app.example.com, tcp-5432 and udp-53 to them', () => {
+    for (const name of ['webapp', 'tcp-service', 'udp-service']) expect(up.stdout).toContain(`$ rdc repo up ${name} -m ${MACHINE}`)
+    expect(up.stdout).toMatch(new RegExp(`  ${HTTP_HOST.replaceAll('.', '\\.')}  \\(websecure,websecure-v6\\) +→  http://127\\.0\\.11\\.\\d+:3000`))
+    expect(up.stdout).toMatch(/ {2}tcp-5432,tcp-5432-v6 {2}\(TCP, SNI any\) +→ {2}127\.0\.11\.\d+:5432/)
+    expect(up.stdout).toMatch(/ {2}udp-53,udp-53-v6 {2}\(UDP\) +→ {2}127\.0\.11\.\d+:53/)
   })
 
-  it('diagnoses with a local DNS server when the build has diagnose: nothing but the certificate fails', async () => {
-    if (await has('diagnose')) {
-      expect(up.stdout).toMatch(new RegExp(`\\$ rdc diagnose -m ${MACHINE} --resolver 127\\.0\\.0\\.1:\\d+\n`))
-      expect(up.stdout).toMatch(/\n {4}ok {4}ssh {8}\S/)
-      // Offline, only the certificate can fail (no ACME); everything else diagnose checks must be ok.
-      expect(failedFindings(up.stdout).filter((f) => !expectedOffline(f))).toEqual([])
-    } else {
-      expect(up.stdout).toContain(`$ rdc diagnose -m ${MACHINE} …  — not in this build`)
-    }
+  it('gets a certificate from Pebble through the Cloudflare API (the TXT record made and removed with the token)', () => {
+    expect(up.stdout).toContain(`Cloudflare API: POST TXT _acme-challenge.${HTTP_HOST} (token accepted)`)
+    expect(up.stdout).toContain(`Cloudflare API: DELETE TXT _acme-challenge.${HTTP_HOST} (token accepted)`)
+  })
+
+  it('diagnoses every hop ok, the certificate included', () => {
+    expect(up.stdout).toMatch(new RegExp(`\\$ rdc diagnose -m ${MACHINE} --resolver \\S+:53\n`))
+    expect(up.stdout).toMatch(/\n {4}ok {4}ssh {8}\S/)
+    expect(up.stdout).toMatch(/\n {4}ok {4}tls {8}\S/)
+    expect(failedFindings(up.stdout)).toEqual([])
+  })
+
+  it('ends with real answers through Traefik: HTTPS on both addresses (HSTS), TCP and UDP', () => {
+    expect(up.stdout).toContain(`$ curl -sS -i --resolve ${HTTP_HOST}:443:${saved.address} --cacert <Pebble root> https://${HTTP_HOST}/`)
+    expect(up.stdout).toContain(`$ curl -sS -i --resolve ${HTTP_HOST}:443:[${saved.address6}] --cacert <Pebble root> https://${HTTP_HOST}/`)
+    expect(up.stdout.match(/ {2}HTTP\/[12](\.[01])? 200/g)).toHaveLength(2)
+    expect(up.stdout.match(/strict-transport-security: max-age=15768000; includeSubDomains/gi)).toHaveLength(2)
+    expect(up.stdout).toContain('<h1>webapp is up</h1>')
+    expect(up.stdout).toMatch(/TCP \S+:5432 \(tcp-5432, raw bytes, no TLS\): HTTP\/1\.[01] 200/)
+    expect(up.stdout).toMatch(/UDP \S+:53 \(udp-53\): sent "hello over udp-53 \d+", got "hello over udp-53 \d+" back/)
   })
 
   it('demo down leaves no host, veth pair, dockerd, saved host or demo context file behind', async () => {

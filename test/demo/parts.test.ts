@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {EXAMPLES, imagesOf} from '../../scripts/demo/examples.js'
-import {expectedOffline, failedFindings} from '../../scripts/demo/findings.js'
+import {failedFindings} from '../../scripts/demo/findings.js'
+import {parseTraefikRouters} from '../../src/diagnose/parse/traefik.js'
 import {DemoError, Steps} from '../../scripts/demo/output.js'
 import {Rdc, shellLine} from '../../scripts/demo/rdc.js'
 import {copyImagesToRepoDaemon} from '../../scripts/demo/remote.js'
@@ -45,8 +46,14 @@ describe('demo: waiting for the proxy', () => {
       {protocol: 'http' as const, router: 'webapp-2816', backends: []},
       {protocol: 'udp' as const, router: 'dns-2944', backends: []},
     ]
-    expect(notYetLoaded(routes, {http: [{name: 'webapp-2816@http'}, {name: 'ping@internal'}], tcp: [], udp: []})).toEqual(['dns-2944'])
-    expect(notYetLoaded(routes, {http: [{name: 'webapp-2816@http'}], tcp: [], udp: [{name: 'dns-2944@http'}]})).toEqual([])
+    // As Traefik lists the web app: one copy per HTTPS entry point, which parseTraefikRouters folds back.
+    const http = parseTraefikRouters('http', JSON.stringify([
+      {name: 'websecure-webapp-2816@http', provider: 'http', entryPoints: ['websecure']},
+      {name: 'websecure-v6-webapp-2816@http', provider: 'http', entryPoints: ['websecure-v6']},
+      {name: 'ping@internal', provider: 'internal', entryPoints: ['traefik']},
+    ]))
+    expect(notYetLoaded(routes, http)).toEqual(['dns-2944'])
+    expect(notYetLoaded(routes, [...http, ...parseTraefikRouters('udp', JSON.stringify([{name: 'dns-2944@http', provider: 'http', entryPoints: ['udp-53']}]))])).toEqual([])
   })
 })
 
@@ -64,10 +71,6 @@ describe('demo: diagnose findings', () => {
       {hop: 'tls', detail: 'app.example.com @ 198.18.0.2: certificate not issued: Traefik serves its default self-signed certificate for app.example.com'},
       {hop: 'route', detail: "webapp: refused by the route server (webapp): router webapp: entry point 'x' does not exist on this machine"},
     ])
-  })
-
-  it('expects only the missing certificate offline (no ACME); any other failure fails the demo', () => {
-    expect(failedFindings(report).map(expectedOffline)).toEqual([true, false])
   })
 })
 
@@ -115,8 +118,6 @@ describe('demo: running rdc', () => {
     writeFileSync(config, 'version: 1\ncontexts: {}\n', {mode: 0o600})
     const printed: string[] = []
     const rdc = new Rdc(config, ['s3cret-token-value'], (l) => printed.push(l))
-    expect(await rdc.has('context create')).toBe(true)
-    expect(await rdc.has('no-such topic')).toBe(false)
     await rdc.run('create', ['context', 'create', 'demo'], {stdin: {value: 's3cret-token-value', shownAs: '"$TOKEN"'}})
     expect(printed[0]).toBe('$ printf %s "$TOKEN" | rdc context create demo')
     expect(printed).toContain('  Created context "demo" (current).')

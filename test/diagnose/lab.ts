@@ -14,7 +14,7 @@ import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
 import {ensureBuilt, ROOT} from '../support/cli.js'
 import {renetBundle} from '../support/renet-bundle.js'
 import {until} from '../support/wait.js'
-import {acmeInfraFlags, useZoneResolver} from '../proxy/lab.js'
+import {acmeInfraFlags, useZoneResolver, writeAcmeCaFile} from '../proxy/lab.js'
 import {tlsPeer} from '../support/traffic.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikImage, type TestHost} from '../testhost/index.js'
 
@@ -82,8 +82,7 @@ export async function setUpMachine(host: TestHost, opts: {tcpPorts?: number[]} =
   const dir = mkdtempSync(join(tmpdir(), 'rdc-diag-th-'))
   const acme = await startAcmeLab({addresses: [host.peer, host.peer6], zones: [DOMAIN], token: CF_TOKEN})
   await useZoneResolver(host, acme)
-  const caFile = join(dir, 'acme-ca.pem')
-  writeFileSync(caFile, acme.listenerCaPem)
+  const caFile = writeAcmeCaFile(acme, join(dir, 'acme-ca.pem'))
   const configPath = join(dir, 'config.yaml')
   const rdc = async (args: string[], input?: string): Promise<CliRun> => runCli(configPath, args, input)
   const must = async (args: string[], input?: string): Promise<CliRun> => {

@@ -2,6 +2,7 @@
  * What the real-Traefik tests (and the demo) add to a machine set up by test/repo/lab.ts: the ACME settings that
  * point it at the ACME lab, the zone's resolver inside the host, deploying an example, and reading Traefik itself.
  */
+import {writeFileSync} from 'node:fs'
 import {basename} from 'node:path'
 
 import type {AcmeLab} from '../support/acme/index.js'
@@ -11,11 +12,20 @@ import type {TestHost} from '../testhost/index.js'
 import {importImageIntoRepoDaemon, MACHINE, type Lab} from '../repo/lab.js'
 
 /**
- * set-infra flags that make the machine's `letsencrypt` resolver use the lab: Pebble's directory, the CA that
- * signed Pebble's listener, the zone's resolver for lego's propagation check, and lego's Cloudflare API base URL.
- * All of these are on the host's veth peer, the only address the host reaches.
+ * Writes the lab's CA as a private ACME CA's users would give it to --acme-ca-cert: the root its HTTPS listener is
+ * signed by (Traefik talks to it) and the root it issues certificates under (diagnose verifies served chains).
  */
-export function acmeInfraFlags(acme: AcmeLab, host: TestHost, caFile: string): string[] {
+export function writeAcmeCaFile(acme: AcmeLab, path: string): string {
+  writeFileSync(path, `${acme.listenerCaPem.trim()}\n${acme.pebbleRootPem().trim()}\n`)
+  return path
+}
+
+/**
+ * set-infra flags that make the machine's `letsencrypt` resolver use the lab: Pebble's directory, its CA file (see
+ * writeAcmeCaFile), the zone's resolver for lego's propagation check, and lego's Cloudflare API base URL. All of
+ * these are on the host's veth peer, the only address the host reaches.
+ */
+export function acmeInfraFlags(acme: AcmeLab, host: Pick<TestHost, 'peer'>, caFile: string): string[] {
   return [
     '--acme-ca-server', acme.directoryUrl(host.peer),
     '--acme-ca-cert', caFile,

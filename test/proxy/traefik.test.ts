@@ -16,7 +16,7 @@ import {httpGet, httpsGet, tcpExchange, tlsPeer, udpExchange} from '../support/t
 import {until} from '../support/wait.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadNodeImage, loadUdpEchoImage, NODE_IMAGE, startTestHosts, stopTestHosts, UDP_ECHO_IMAGE, type TestHost} from '../testhost/index.js'
 import {selfSignedCert} from '../support/certs.js'
-import {acmeInfraFlags, deploy, proxyLog, routeServerRouters, traefikRouters, untilTraefikLoadedAll, useZoneResolver} from './lab.js'
+import {acmeInfraFlags, deploy, writeAcmeCaFile, proxyLog, routeServerRouters, traefikRouters, untilTraefikLoadedAll, useZoneResolver} from './lab.js'
 import {newLab, setUpMachine, type Lab} from '../repo/lab.js'
 
 const TOKEN = 'cf-token-real-traefik-test'
@@ -38,9 +38,7 @@ beforeAll(async () => {
   acme = await startAcmeLab({addresses: [host.peer, host.peer6], zones: ['example.com'], token: TOKEN})
   await useZoneResolver(host, acme)
   lab = newLab()
-  const caFile = join(lab.dir, 'acme-ca.pem')
-  // The private ACME CA's roots: the one its HTTPS listener is signed by and the one it issues under.
-  writeFileSync(caFile, `${acme.listenerCaPem.trim()}\n${acme.pebbleRootPem().trim()}\n`)
+  const caFile = writeAcmeCaFile(acme, join(lab.dir, 'acme-ca.pem'))
   await Promise.all([loadBusyboxImage(host), loadUdpEchoImage(host), loadNodeImage(host)])
   await setUpMachine(lab, host, ["--cert-email", "admin@example.com", "--tcp-ports", "993", "--cf-dns-token", TOKEN, ...acmeInfraFlags(acme, host, caFile)])
   pebbleRoot = acme.pebbleRootPem()
