@@ -6,6 +6,7 @@
 import {withIPv6Twins, withoutAbsentFamilyTwins} from '../../net/entrypoints.js'
 import {isValidNetworkId} from '../../net/network.js'
 import {LabelDecodeError, LabelKeyCache, decodeTraefikLabels, traefikEnabled} from './labels.js'
+import {backendPort, backendScheme, forwardAuthProblem, healthCheckPathProblem, hostnameClaim, ownsIp, serverUrl, sharedEntrypointProblem} from './isolation.js'
 import {HostSet, RuleSyntaxError, ruleHosts} from './rules.js'
 import type {ContainerInfo, Refusal, RefusalReason} from './types.js'
 import {schemaError} from './validate.js'
@@ -16,6 +17,9 @@ export interface PlanSettings {
   /** websecure / websecure-v6, whichever exist. */
   httpsEntrypoints: string[]
   certResolver: string
+  /** This machine's own addresses and names (forwardAuth may not point at them); the route server fills them in. */
+  localAddresses?: readonly string[]
+  localNames?: readonly string[]
 }
 
 type Obj = Record<string, any>
@@ -66,19 +70,7 @@ function defaultName(c: ContainerInfo): string {
   return normalizeName(project !== undefined && service !== undefined ? `${service}_${project}` : c.name)
 }
 
-function ipValue(ip: string): number | null {
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip)
-  if (!m) return null
-  const [a, b, c] = [Number(m[1]), Number(m[2]), Number(m[3])]
-  if (a > 255 || b > 255 || c > 255) return null
-  return (a << 16) | (b << 8) | c
-}
-
-/** True when `ip` is a service address of the repository (its /26, slots 0..60). */
-export function ownsIp(networkId: number, ip: string): boolean {
-  const v = ipValue(ip)
-  return v !== null && v >= networkId + 2 && v <= networkId + 62
-}
+export {ownsIp} from './isolation.js'
 
 /** A comma list of ports (`8080`, `80, 443`); anything that is not a port is left out. */
 function portsLabel(value: string | undefined): number[] {
@@ -148,6 +140,7 @@ class Refused extends Error {
   constructor(
     readonly kind: RefusalReason,
     message: string,
+    readonly object?: string,
   ) {
     super(message)
   }
@@ -331,7 +324,7 @@ function labelPlan(
     }
   } catch (error) {
     if (!(error instanceof Refused)) throw error
-    plan.skipped = error.message
+    refuse(plan, error.kind, error.message, error.object)
     return
   }
 
@@ -347,6 +340,7 @@ function labelPlan(
   }
 
   // References: other providers are refused; names are made unique for the repository.
+  const refusedMiddlewares = new Set<string>()
   for (const [mn, m] of Object.entries(http.middlewares)) {
     const refs = [...(m.chain?.middlewares ?? []), ...(m.errors?.service === undefined ? [] : [m.errors.service])]
     const bad = foreignRef(refs)
@@ -355,10 +349,13 @@ function labelPlan(
       continue
     }
 
-    const authHost = typeof m.forwardAuth?.address === 'string' ? /^[a-z]+:\/\/\[?([^/\]:]+)/i.exec(m.forwardAuth.address)?.[1] : undefined
-    if (authHost !== undefined && authHost.startsWith('127.') && !ownsIp(nid, authHost)) {
-      refuse(plan, 'foreign-backend', `middleware ${mn}: forwardAuth address ${m.forwardAuth.address} is another repository's`, mn)
-      continue
+    if (m.forwardAuth !== undefined) {
+      const problem = forwardAuthProblem(m.forwardAuth.address, nid, s)
+      if (problem !== null) {
+        refuse(plan, 'foreign-backend', `middleware ${mn}: ${problem}`, mn)
+        refusedMiddlewares.add(mn)
+        continue
+      }
     }
 
     if (m.chain?.middlewares) m.chain.middlewares = m.chain.middlewares.map((n: string) => uniqueName(n, nid))
@@ -379,6 +376,12 @@ function labelPlan(
     }
 
     for (const [rn, r] of Object.entries(group.routers)) {
+      const refusedMiddleware = proto === 'http' ? (r as Obj).middlewares?.find((x: string) => refusedMiddlewares.has(x)) : undefined
+      if (refusedMiddleware !== undefined) {
+        refuse(plan, 'foreign-backend', `router ${rn} uses middleware ${refusedMiddleware}, which was refused`, rn)
+        continue
+      }
+
       try {
         plan.routers.push(checkRouter(proto, rn, r as Obj, plan, s))
       } catch (error) {
@@ -412,19 +415,27 @@ function defaultServices(routers: Obj, services: Obj, plan: Plan, proto: string,
 }
 
 function serverPort(sn: string, lb: Obj | undefined, fallback: number | undefined): {server: Obj; port: string} {
-  if (lb === undefined) throw new Refused('foreign-backend', `service ${sn} error: load-balancer is not defined`)
+  if (lb === undefined) throw new Refused('foreign-backend', `service ${sn} error: load-balancer is not defined`, sn)
   const server: Obj = {...(lb.servers?.[0] ?? {})}
-  const port = server.port ?? (fallback === undefined ? '' : String(fallback))
-  if (port === '') throw new Refused('foreign-backend', `service ${sn} error: port is missing (set loadbalancer.server.port or rediacc.tcp_ports)`)
+  const raw = server.port ?? (fallback === undefined ? '' : String(fallback))
+  if (raw === '') throw new Refused('foreign-backend', `service ${sn} error: port is missing (set loadbalancer.server.port or rediacc.tcp_ports)`, sn)
+  // The port goes into the server's URL or address: anything but a port could name another host there.
+  const port = backendPort(raw)
+  if (!port.ok) throw new Refused('foreign-backend', `service ${sn}: ${port.reason}`, sn)
   delete server.port
-  return {server, port}
+  return {server, port: port.value}
 }
 
 function httpService(sn: string, svc: Obj, ip: string, fallback: number | undefined): Obj {
   const {server, port} = serverPort(sn, svc.loadBalancer, fallback)
-  const scheme = server.scheme ?? 'http'
+  const scheme = backendScheme(server.scheme)
+  if (!scheme.ok) throw new Refused('foreign-backend', `service ${sn}: ${scheme.reason}`, sn)
   delete server.scheme
-  return {loadBalancer: {...svc.loadBalancer, servers: [{...server, url: `${scheme}://${ip}:${port}`}]}}
+  const url = serverUrl(scheme.value, ip, port)
+  if (!url.ok) throw new Refused('foreign-backend', `service ${sn}: ${url.reason}`, sn)
+  const health = healthCheckPathProblem(svc.loadBalancer.healthCheck?.path)
+  if (health !== null) throw new Refused('foreign-backend', `service ${sn}: ${health}`, sn)
+  return {loadBalancer: {...svc.loadBalancer, servers: [{...server, url: url.value}]}}
 }
 
 function streamService(sn: string, svc: Obj, ip: string, fallback: number | undefined): Obj {
@@ -447,25 +458,42 @@ function checkRouter(protocol: 'http' | 'tcp' | 'udp', rn: string, r: Obj, plan:
 
   let hosts: string[] = []
   if (protocol !== 'udp') {
-    let set: HostSet
-    try {
-      set = ruleHosts(String(r.rule))
-    } catch (error) {
-      if (!(error instanceof RuleSyntaxError)) throw error
-      throw new Refused('unrestricted-rule', `router ${rn}: rule cannot be read (${error.message})`)
+    if (r.ruleSyntax !== undefined && r.ruleSyntax !== 'v2' && r.ruleSyntax !== 'v3') {
+      throw new Refused('unrestricted-rule', `router ${rn}: ruleSyntax '${r.ruleSyntax}' is neither v2 nor v3`)
     }
 
-    if (protocol === 'http' && (set.all || set.hosts.has('*'))) {
+    let set: HostSet
+    try {
+      set = ruleHosts(String(r.rule), protocol, r.ruleSyntax)
+    } catch (error) {
+      if (!(error instanceof RuleSyntaxError)) throw error
+      throw new Refused('unrestricted-rule', `router ${rn}: rule cannot be read as Traefik reads it (${error.message})`)
+    }
+
+    if (protocol === 'http' && set.all) {
       throw new Refused('unrestricted-rule', `router ${rn}: the rule must be limited to Host(...) names, else it takes other repositories' hostnames`)
     }
 
-    hosts = set.all ? ['*'] : [...set.hosts]
+    // Claimed as Traefik matches them, so another spelling of a name is the same name.
+    const claimed = new Set<string>()
+    for (const arg of set.all ? [] : set.hosts) {
+      const claim = hostnameClaim(arg.value, arg.literal, arg.matcher)
+      if (!claim.ok) throw new Refused('invalid-hostname', `router ${rn}: ${claim.reason}`)
+      claimed.add(claim.value)
+    }
+
+    hosts = set.all ? ['*'] : [...claimed]
     const autoHost = autoHostPattern(s)
     for (const h of hosts) {
       const auto = autoHost === null ? null : autoHost.exec(h)
       if (auto && Number(auto[1]) !== nid && isValidNetworkId(Number(auto[1]))) {
         throw new Refused('foreign-hostname', `router ${rn}: ${h} is an automatic hostname of repository ${auto[1]}`)
       }
+    }
+
+    if (protocol === 'tcp') {
+      const problem = sharedEntrypointProblem(rn, entryPoints, hosts, r.tls !== undefined && r.tls !== null)
+      if (problem !== null) throw new Refused('shared-entrypoint', problem)
     }
   }
 

@@ -2,7 +2,8 @@
  * The route server's state: the daemons found in the socket folder, the configuration built from their
  * containers, and the reports. Rebuilds are debounced and only a changed configuration is logged.
  */
-import {readdirSync, watch, FSWatcher} from 'node:fs'
+import {readFileSync, readdirSync, watch, FSWatcher} from 'node:fs'
+import {hostname, networkInterfaces} from 'node:os'
 import {join} from 'node:path'
 
 import {isValidNetworkId} from '../../net/network.js'
@@ -26,6 +27,26 @@ const SOCKET_GONE_MS = 1500
 const TRAEFIK_FILE_POLL_MS = 2000
 
 export type Logger = (event: string, fields?: Record<string, unknown>) => void
+
+/**
+ * This machine's addresses and the names that reach it without DNS (its hostname, /etc/hosts), so a forwardAuth
+ * address cannot point back at the machine by another spelling. The route server runs in the host's network
+ * namespace, as Traefik does (network_mode: host), so both see the same interfaces and hosts file.
+ */
+function machineIdentity(): {localAddresses: string[]; localNames: string[]} {
+  const localAddresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address))
+  const localNames = [hostname()]
+  try {
+    for (const line of readFileSync('/etc/hosts', 'utf8').split('\n')) {
+      const fields = line.replace(/#.*/, '').trim().split(/\s+/)
+      if (fields.length > 1) localNames.push(...fields.slice(1))
+    }
+  } catch {
+    // No hosts file: the hostname and the addresses still apply.
+  }
+
+  return {localAddresses, localNames}
+}
 
 export class RouterService {
   private readonly daemons = new Map<string, Daemon>()
@@ -71,6 +92,7 @@ export class RouterService {
       entrypoints: this.settings.entrypoints,
       httpsEntrypoints: httpsEntrypoints(this.settings),
       certResolver: this.settings.certResolver,
+      ...machineIdentity(),
     }
   }
 

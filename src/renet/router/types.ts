@@ -31,6 +31,10 @@ export type RefusalReason =
   | 'name-conflict'
   | 'global-tls'
   | 'unrestricted-rule'
+  /** A Host()/HostSNI() name that cannot be a DNS name (control characters, not ASCII, …). */
+  | 'invalid-hostname'
+  /** A TCP router on an HTTP entry point (web, websecure) without TLS or with HostSNI(`*`). */
+  | 'shared-entrypoint'
 
 export interface Refusal {
   /** Container name. */
