@@ -92,7 +92,7 @@ describe('rdc diagnose on a real machine', () => {
       `tls:${APP} @ ${host.address}`,
     ])
     expect(findings.find((f) => f.hop === 'backend' && f.subject === APP)!.detail).toBe(`${serviceIpOf(0)}:8080 answers HTTP 200 (web)`)
-    expect(findings.find((f) => f.hop === 'tls')!.detail).toMatch(/^Pebble Intermediate CA [0-9a-f]+, valid until \d{4}-\d\d-\d\d \(\d+ days\)$/)
+    expect(findings.find((f) => f.hop === 'tls')!.detail).toMatch(/^Pebble Intermediate CA [0-9a-f]+, valid until \d{4}-\d\d-\d\d \(\d+ days\), chain verified to Pebble Root CA [0-9a-f]+$/)
 
     // The human report says the same, with the same exit code.
     const human = await lab.rdc(['diagnose', '-m', 'm1', '--resolver', dns.address])
