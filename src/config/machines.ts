@@ -8,7 +8,7 @@ import {expandHome} from './paths.js'
 import {getContext, getMachine} from './resolve.js'
 import type {Context, Machine} from './schema.js'
 import type {ConfigStore} from './store.js'
-import {validateHost, validateName, validateUser} from './validate.js'
+import {validateDatastore, validateHost, validateName, validateUser} from './validate.js'
 
 export const SCAN_TIMEOUT_MS = 10_000
 
@@ -60,6 +60,7 @@ export async function addMachine(opts: AddMachineOptions): Promise<MachineSummar
   validateName(opts.name, 'name', 'machine name')
   const host = validateHost(opts.host)
   const pinned = opts.hostKey === undefined ? undefined : parseOpenSshKey(opts.hostKey)
+  const datastore = opts.datastore === undefined ? undefined : validateDatastore(opts.datastore)
   const cfg = await readSshConfig(host, opts.sshConfigPath)
   const user = validateUser(opts.user ?? cfg.user ?? process.env.USER ?? 'root')
   const port = opts.port ?? cfg.port ?? 22
@@ -73,7 +74,7 @@ export async function addMachine(opts: AddMachineOptions): Promise<MachineSummar
   const config = await opts.store.read()
   const context = getContext(config, opts.contextName)
   if (context.machines[opts.name]) throw exists(opts.name, opts.contextName)
-  const machine: Machine = {host, user, port, infra: {}, ...(privateKeyPath ? {privateKeyPath} : {}), ...(opts.datastore ? {datastore: opts.datastore} : {})}
+  const machine: Machine = {host, user, port, infra: {}, ...(privateKeyPath ? {privateKeyPath} : {}), ...(datastore ? {datastore} : {})}
   let hostKey: string
   if (pinned) hostKey = `${pinned.type} ${pinned.blob.toString('base64')}`
   else hostKey = (await scanHostKey(await sshTargetFor(machine, context, {sshConfigPath: opts.sshConfigPath}), {timeoutMs: SCAN_TIMEOUT_MS})).hostKey

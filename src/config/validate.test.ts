@@ -11,15 +11,18 @@ import {
   validateAcmeCaServer,
   validateBaseDomain,
   validateCaCertificates,
+  validateDatastore,
   validateDnsResolvers,
   validateEmail,
   validateEnvValue,
+  validateHost,
   validateImageRef,
   validateName,
   validatePorts,
   validateProxyEnv,
   validatePublicIPv4,
   validatePublicIPv6,
+  validateSize,
   validateToken,
 } from './validate.js'
 
@@ -384,5 +387,81 @@ describe('proxy environment', () => {
     expect(usageError(() => parseProxyEnvFlags(['A=1', 'A=2'])).message).toContain('A is given twice')
     expect(usageError(() => validateEnvValue('A', '')).suggestion).toContain('A=')
     expect(usageError(() => validateProxyEnv({A: ' x'})).field).toBe('proxyEnv')
+  })
+})
+
+describe('validateHost', () => {
+  it('accepts IPv4, IPv6 (brackets dropped), DNS names and ~/.ssh/config aliases', () => {
+    expect(validateHost('198.51.100.7')).toBe('198.51.100.7')
+    expect(validateHost('[2001:db8::1]')).toBe('2001:db8::1')
+    expect(validateHost('server-1.example.com')).toBe('server-1.example.com')
+    expect(validateHost('server-1.example.com.')).toBe('server-1.example.com.')
+    expect(validateHost('my_box')).toBe('my_box')
+    expect(validateHost('a1.b2.c3')).toBe('a1.b2.c3')
+  })
+
+  it('refuses what the resolver would read as some other IPv4 address, naming --host with a fix', () => {
+    for (const bad of ['999.1.1.1', '127.1', '1.2.3', '010.1.1.1', '2130706433', '0x7f000001', '127.0.0.0x1', '1.2.3.4.5']) {
+      const err = usageError(() => validateHost(bad))
+      expect(err.field).toBe('--host')
+      expect(err.message).toContain(`"${bad}" is not a valid IPv4 address`)
+      expect(err.suggestion).toContain('all four parts')
+    }
+  })
+
+  it('refuses shell text, user@, :port, empty labels, hyphens at the edges and control characters', () => {
+    for (const bad of ['1.2.3.4; rm -rf /', 'deploy@host', 'host:22', 'a..b', '.a', '-oProxyCommand=x', 'a-.b', 'a\nb', '', 'a'.repeat(64), `${'a.'.repeat(127)}b`]) {
+      expect(usageError(() => validateHost(bad)).field, bad).toBe('--host')
+    }
+  })
+})
+
+describe('validateDatastore', () => {
+  it('accepts an absolute, normalised path', () => {
+    for (const good of ['/mnt/rediacc', '/srv/data-1/x_y.z', '/mnt/a+b@c']) expect(validateDatastore(good)).toBe(good)
+  })
+
+  it('refuses relative paths, "..", other forms, the root, control characters and shell characters, naming --datastore', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['mnt/rediacc', /not an absolute path/],
+      ['../../etc', /not an absolute path/],
+      ['/mnt/../etc', /contains "\.\."/],
+      ['/mnt/rediacc/..', /contains "\.\."/],
+      ['/mnt//rediacc', /not in normal form/],
+      ['/mnt/./rediacc', /not in normal form/],
+      ['/mnt/rediacc/', /not in normal form/],
+      ['/', /root folder/],
+      ['/mnt/x\nrm -rf /', /control character/],
+      ['/mnt/\trediacc', /control character/],
+      ['/mnt/$(id)', /contains "\$"/],
+      ['/mnt/a b', /contains " "/],
+      ['/mnt/`id`', /contains "`"/],
+      ['', /not an absolute path/],
+    ]
+    for (const [bad, why] of cases) {
+      const err = usageError(() => validateDatastore(bad))
+      expect(err.field, bad).toBe('--datastore')
+      expect(err.message, bad).toMatch(why)
+      expect(err.suggestion, bad).toMatch(/--datastore \//)
+    }
+    expect(usageError(() => validateDatastore('/mnt//rediacc/')).suggestion).toBe('Write it as --datastore /mnt/rediacc.')
+  })
+})
+
+describe('validateSize', () => {
+  it('takes 16M to 16T, upper-casing the unit', () => {
+    expect(validateSize('16M')).toBe('16M')
+    expect(validateSize('16t')).toBe('16T')
+    expect(validateSize('16384G')).toBe('16384G')
+  })
+
+  it('refuses more than 16T (the largest file ext4 holds), absurd digit strings and non-sizes, naming --size', () => {
+    for (const bad of ['17T', '16385G', '99999999999999T', '9'.repeat(400), '1e3G', '-1G', '2GB', ' ']) {
+      const err = usageError(() => validateSize(bad))
+      expect(err.field, bad).toBe('--size')
+    }
+    expect(usageError(() => validateSize('99999999999999T')).message).toMatch(/is not a size|larger than 16T/)
+    expect(usageError(() => validateSize('17T')).message).toContain('larger than 16T')
+    expect(usageError(() => validateSize('17T')).suggestion).toBe('Use at most --size 16T.')
   })
 })

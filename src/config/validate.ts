@@ -1,5 +1,6 @@
 import {X509Certificate} from 'node:crypto'
 import {isIPv4, isIPv6} from 'node:net'
+import {posix} from 'node:path'
 
 import {UsageError} from '../errors.js'
 import {RESERVED_PORTS, ROUTER_PORT} from '../net/entrypoints.js'
@@ -163,14 +164,76 @@ export function validateImageRef(value: string, field = '--proxy-image'): string
   return v
 }
 
-/** An SSH host: an IP address, a DNS name or a ~/.ssh/config alias. Brackets around IPv6 are dropped. */
+/**
+ * An SSH host: an IP address, a DNS name or a ~/.ssh/config alias (which may hold "_"). Brackets around IPv6 are
+ * dropped. A name whose last label is a number is refused: the resolver would read `127.1`, `999.1.1.1` or
+ * `0x7f000001` as some IPv4 address (or fail), never as the name it looks like.
+ */
 export function validateHost(value: string, field = '--host'): string {
   const v = value.trim().replace(/^\[(.*)\]$/, '$1')
   if (isIPv6(v) || isIPv4(v)) return v
-  if (!/^[A-Za-z0-9_]([A-Za-z0-9._-]{0,252})$/.test(v)) {
-    throw new UsageError(`${field}: "${v}" is not a host name, IP address or ~/.ssh/config alias.`, {field, suggestion: `For example ${field} 198.51.100.7 (no user@, no :port; use --user and --port).`})
+  const fail = (why: string, fix = `For example ${field} 198.51.100.7 or ${field} server-1.example.com (no user@, no :port; use --user and --port).`): never => {
+    throw new UsageError(`${field}: "${v}" ${why}.`, {field, suggestion: fix})
+  }
+  if (v === '') fail('is empty')
+  if (/[\s\u0000-\u001f\u007f]/.test(v)) fail('contains spaces or control characters')
+  const labels = v.replace(/\.$/, '').split('.')
+  const last = labels[labels.length - 1]
+  if (/^[0-9]+$/.test(last) || /^0x[0-9a-f]*$/i.test(last)) {
+    fail('is not a valid IPv4 address (four numbers 0–255, each written out)', `Give all four parts in decimal, e.g. ${field} 198.51.100.7 (127.1 is not accepted for 127.0.0.1).`)
+  }
+  if (v.length > 253) fail(`is ${v.length} characters long; a host name has at most 253`)
+  for (const label of labels) {
+    if (label.length === 0) fail('has an empty label (two dots in a row, or a leading dot)')
+    if (label.length > 63) fail(`has a label of ${label.length} characters; a label has at most 63`)
+    if (!/^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$/.test(label)) fail('is not a host name, IP address or ~/.ssh/config alias; labels use letters, digits, "_" and inner hyphens')
   }
   return v
+}
+
+/**
+ * The folder on the server that holds repositories. Every repository path, image and `repo delete --purge`'s
+ * rm -rf is built from it, and Rediaccfiles get it unquoted in REPOSITORY_PATH: so it must be absolute and already
+ * normalised (no "..", ".", "//" or trailing "/"), not the root folder, and made of characters no shell or systemd
+ * unit reads specially.
+ */
+export function validateDatastore(value: string, field = '--datastore'): string {
+  const fix = `Give an absolute folder, e.g. ${field} /mnt/rediacc.`
+  const fail = (why: string, suggestion = fix): never => {
+    throw new UsageError(`${field}: ${JSON.stringify(value)} ${why}.`, {field, suggestion})
+  }
+  if (/[\u0000-\u001f\u007f]/.test(value)) fail('contains a control character (a line break or tab?)')
+  if (!value.startsWith('/')) fail('is not an absolute path')
+  const segments = value.split('/').slice(1)
+  if (segments.includes('..')) fail('contains ".."')
+  const normal = posix.normalize(value).replace(/(.)\/+$/, '$1')
+  if (normal !== value) fail('is not in normal form', `Write it as ${field} ${normal}.`)
+  if (value === '/') fail('is the root folder', fix)
+  const odd = /[^A-Za-z0-9._+@/-]/.exec(value)
+  if (odd) fail(`contains ${JSON.stringify(odd[0])}; use letters, digits and . _ - + @ only`)
+  if (value.length > 1024) fail('is longer than 1024 characters')
+  return value
+}
+
+const SIZE = /^([1-9][0-9]{0,15})([KMGT]?)$/i
+const MIN_IMAGE_BYTES = 16 * 1024 ** 2
+/**
+ * Largest image: 16 TiB. The image is one sparse file on the datastore's filesystem, and 16 TiB is the largest file
+ * ext4 (the usual datastore filesystem) holds with 4 KiB blocks; a larger size fails on the server only at the first
+ * `repo up --mount`, after the repository was recorded. (XFS and btrfs allow more; nobody needs more here.)
+ */
+export const MAX_IMAGE_BYTES = 16 * 1024 ** 4
+
+/** `2G` → `2G`: a repository image size as `truncate -s` takes it (K, M, G, T are powers of 1024). */
+export function validateSize(value: string, field = '--size'): string {
+  const m = SIZE.exec(value.trim())
+  if (!m) throw new UsageError(`${field}: "${value}" is not a size.`, {field, suggestion: `Give a whole number with K, M, G or T, e.g. ${field} 2G.`})
+  const bytes = Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2].toUpperCase() || ' ')
+  if (bytes < MIN_IMAGE_BYTES) throw new UsageError(`${field}: ${value} is too small for an ext4 image.`, {field, suggestion: `Use at least ${field} 16M.`})
+  if (bytes > MAX_IMAGE_BYTES) {
+    throw new UsageError(`${field}: ${value} is larger than 16T, the largest file ext4 holds (the image is one file on the datastore).`, {field, suggestion: `Use at most ${field} 16T.`})
+  }
+  return `${m[1]}${m[2].toUpperCase()}`
 }
 
 /** A login name on the server. */

@@ -23,3 +23,12 @@ export function daemonPs(networkId: number | undefined): string {
   const host = networkId === undefined ? 'unix:///var/run/rediacc/docker-<id>.sock' : `unix:///var/run/rediacc/docker-${networkId}.sock`
   return `sudo DOCKER_HOST=${host} docker ps`
 }
+
+/**
+ * The ssh command that tries the same login by hand: `deploy@203.0.113.50:2222` → `ssh -p 2222 deploy@203.0.113.50`.
+ * The target is diagnose's user@host:port (an IPv6 host unbracketed, which is how ssh takes it after user@).
+ */
+export function sshCommand(target: string): string {
+  const m = /^(.+):(\d{1,5})$/.exec(target)
+  return m ? `ssh -p ${m[2]} ${m[1]}` : `ssh ${target}`
+}

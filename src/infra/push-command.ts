@@ -5,7 +5,7 @@ import {Secret} from '../config/secret.js'
 import {connectSsh, sshTargetFor} from '../remote/ssh-connect.js'
 import {SshTransport, type Transport} from '../remote/transport.js'
 import {loadRenetBundle} from './push-bundle.js'
-import {type OutResult, writeRenderedSet} from './push-out.js'
+import {checkRenderedSet, type OutResult, writeRenderedSet} from './push-out.js'
 import {summaryText} from './push-output.js'
 import {type MachinePushResult, missingTokenWarning, pushInfra, type PushSummary, type PushTarget} from './push.js'
 import {resolvePushTargets} from './push-targets.js'
@@ -48,14 +48,18 @@ export async function runPushInfra(o: PushCommandOptions): Promise<PushSummary |
   const envToken = env.RDC_CF_DNS_TOKEN ? new Secret(env.RDC_CF_DNS_TOKEN) : undefined
 
   if (o.out) {
-    // One machine: DIR is its server root. Several: DIR/<machine>/ each.
+    // One machine: DIR is its server root. Several: DIR/<machine>/ each. Every set is checked before any is written.
+    const outDir = o.out
     const out: OutSummary['out'] = []
-    for (const t of targets) {
+    const sets = targets.map((t) => {
       const infra = t.machine.infra ?? {}
       const token = infra.cfDnsApiToken ? new Secret(infra.cfDnsApiToken) : envToken
       const set = renderMachineInfra({...infra, machineName: t.machineName, cfDnsApiToken: token, renetBundle: renet.bundle, renetVersion: renet.version})
-      const dir = targets.length === 1 ? o.out : join(o.out, t.machineName)
-      const written = await writeRenderedSet(dir, set)
+      return {t, token, set, dir: targets.length === 1 ? outDir : join(outDir, t.machineName)}
+    })
+    for (const {set, dir} of sets) await checkRenderedSet(dir, set, outDir)
+    for (const {t, token, set, dir} of sets) {
+      const written = await writeRenderedSet(dir, set, outDir)
       const warning = missingTokenWarning(t.machineName, token)
       out.push({machine: t.machineName, dir: written.dir, files: written.files, links: written.links, ...(warning ? {warnings: [warning]} : {})})
       if (!o.json) o.log(`${t.machineName}: ${written.files.length} files and ${written.links.length} link written under ${written.dir}${warning ? `\n  warning: ${warning}` : ''}`)

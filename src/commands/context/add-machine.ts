@@ -15,14 +15,14 @@ export default class ContextAddMachine extends BaseCommand<typeof ContextAddMach
     '<%= config.bin %> context add-machine server-1 --host 198.51.100.7 --user deploy',
     '<%= config.bin %> context add-machine server-1 --host 198.51.100.7 --user deploy --host-key "ssh-ed25519 AAAAC3Nza…"',
   ]
-  static override args = {name: Args.string({description: 'Machine name: a-z, 0-9 and inner hyphens.', required: true})}
+  static override args = {name: Args.string({description: 'Machine name: a-z, 0-9 and inner hyphens.', required: true, ignoreStdin: true})}
   static override flags = {
     host: Flags.string({description: 'Address, DNS name or ~/.ssh/config alias.', required: true}),
     user: Flags.string({description: 'Login name (default: from ~/.ssh/config, else your user name).'}),
     port: Flags.integer({description: 'SSH port (default: from ~/.ssh/config, else 22).', min: 1, max: 65_535}),
     key: Flags.string({description: 'Private key file (default: ssh-agent, ~/.ssh/config IdentityFile).'}),
     'host-key': Flags.string({description: 'Pin this host key ("ssh-ed25519 AAAA…") instead of connecting.'}),
-    datastore: Flags.string({description: 'Folder on the server that holds repositories (default /mnt/rediacc).'}),
+    datastore: Flags.string({description: 'Folder on the server that holds repositories: absolute, normalised, letters, digits and . _ - + @ (default /mnt/rediacc).', helpValue: 'DIR'}),
   }
 
   async run(): Promise<MachineSummary & {context: string; scanned: boolean}> {

@@ -9,7 +9,7 @@ export default class ContextCreate extends BaseCommand<typeof ContextCreate> {
   static override summary = 'Create a context (a named set of machines).'
   static override description = 'The first context created becomes the current one; --use makes any new context current.'
   static override examples = ['<%= config.bin %> context create production', '<%= config.bin %> context create staging --use']
-  static override args = {name: Args.string({description: 'Context name: a-z, 0-9 and inner hyphens.', required: true})}
+  static override args = {name: Args.string({description: 'Context name: a-z, 0-9 and inner hyphens.', required: true, ignoreStdin: true})}
   static override flags = {use: Flags.boolean({description: 'Make it the current context.'})}
 
   async run(): Promise<{name: string; current: boolean}> {

@@ -8,7 +8,7 @@ import {ConfigStore} from '../../config/store.js'
 export default class ContextDelete extends BaseCommand<typeof ContextDelete> {
   static override summary = 'Delete a context from the file (nothing on any server changes).'
   static override examples = ['<%= config.bin %> context delete staging', '<%= config.bin %> context delete old --force']
-  static override args = {name: Args.string({description: 'Context name.', required: true})}
+  static override args = {name: Args.string({description: 'Context name.', required: true, ignoreStdin: true})}
   static override flags = {force: Flags.boolean({description: 'Delete even if it still has machines.'})}
 
   async run(): Promise<{name: string; machines: number; wasCurrent: boolean}> {

@@ -17,7 +17,7 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
   ]
 
   static override strict = false
-  static override args = {machines: Args.string({description: 'Machines to push to (or --all; none: RDC_MACHINE or the project file).'})}
+  static override args = {machines: Args.string({description: 'Machines to push to (or --all; none: RDC_MACHINE or the project file).', ignoreStdin: true})}
   static override flags = {
     all: Flags.boolean({description: 'Push to every machine of the context.'}),
     'dry-run': Flags.boolean({description: 'Show the plan and a diff (secrets masked); change nothing.'}),

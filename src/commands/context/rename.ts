@@ -9,8 +9,8 @@ export default class ContextRename extends BaseCommand<typeof ContextRename> {
   static override summary = 'Rename a context (the current context follows it).'
   static override examples = ['<%= config.bin %> context rename prod production']
   static override args = {
-    name: Args.string({description: 'Current name.', required: true}),
-    'new-name': Args.string({description: 'New name.', required: true}),
+    name: Args.string({description: 'Current name.', required: true, ignoreStdin: true}),
+    'new-name': Args.string({description: 'New name.', required: true, ignoreStdin: true}),
   }
 
   async run(): Promise<{from: string; to: string; current: boolean}> {

@@ -19,7 +19,7 @@ export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra>
     '<%= config.bin %> context set-infra server-1 --proxy-env CLOUDFLARE_PROPAGATION_TIMEOUT=300 --proxy-env CLOUDFLARE_POLLING_INTERVAL=',
     '<%= config.bin %> context set-infra server-1 --unset public-ipv6',
   ]
-  static override args = {machine: Args.string({description: 'Machine name (default: RDC_MACHINE or the project config).'})}
+  static override args = {machine: Args.string({description: 'Machine name (default: RDC_MACHINE or the project config).', ignoreStdin: true})}
   static override flags = {
     'public-ipv4': Flags.string({description: 'Public IPv4 address; HTTPS binds it (entry point websecure).'}),
     'public-ipv6': Flags.string({description: 'Public IPv6 address; HTTPS binds it (entry point websecure-v6).'}),

@@ -11,7 +11,7 @@ import {keyValues, section, table} from '../../output/format.js'
 export default class ContextShowInfra extends BaseCommand<typeof ContextShowInfra> {
   static override summary = 'Show a machine’s infrastructure settings (secrets masked) and the entry points push-infra will create.'
   static override examples = ['<%= config.bin %> context show-infra server-1', '<%= config.bin %> context show-infra server-1 --json']
-  static override args = {machine: Args.string({description: 'Machine name (default: RDC_MACHINE or the project config).'})}
+  static override args = {machine: Args.string({description: 'Machine name (default: RDC_MACHINE or the project config).', ignoreStdin: true})}
 
   async run(): Promise<{machine: string; context: string; infra: InfraView; entryPoints: EntryPoint[]}> {
     const {contextName, machineName, machine} = await resolveMachine({configPath: this.flags.config, context: this.flags.context, machine: this.args.machine})

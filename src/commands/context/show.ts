@@ -16,7 +16,7 @@ export default class ContextShow extends BaseCommand<typeof ContextShow> {
   static override summary = 'Show a context: its SSH settings, machines and repositories.'
   static override description = 'Infra secrets are never shown; see show-infra for a machine’s settings (masked).'
   static override examples = ['<%= config.bin %> context show', '<%= config.bin %> context show production --json']
-  static override args = {name: Args.string({description: 'Context name (default: the selected context).'})}
+  static override args = {name: Args.string({description: 'Context name (default: the selected context).', ignoreStdin: true})}
 
   async run(): Promise<ContextView> {
     const {contextName, context} = await resolveContext({configPath: this.flags.config, context: this.args.name ?? this.flags.context})

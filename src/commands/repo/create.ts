@@ -15,11 +15,11 @@ export default class RepoCreate extends BaseCommand<typeof RepoCreate> {
     '<%= config.bin %> <%= command.id %> mail -m server-1 --path ./mail --size 2G',
   ]
 
-  static override args = {name: Args.string({description: 'Repository name: a-z, 0-9 and inner hyphens.', required: true})}
+  static override args = {name: Args.string({description: 'Repository name: a-z, 0-9 and inner hyphens.', required: true, ignoreStdin: true})}
   static override flags = {
     machine: Flags.string({char: 'm', description: 'Machine it runs on (default: RDC_MACHINE, the project config).'}),
     path: Flags.string({description: 'Local folder with the Rediaccfile and compose file (default: the current folder).', helpValue: 'DIR'}),
-    size: Flags.string({description: 'Make it image-backed: a sparse ext4 image of this size (e.g. 2G).'}),
+    size: Flags.string({description: 'Make it image-backed: a sparse ext4 image of this size, 16M to 16T (the largest file ext4 holds), e.g. 2G.'}),
   }
 
   async run(): Promise<RepositorySummary & {context: string}> {

@@ -8,7 +8,7 @@ export default class RepoDelete extends BaseCommand<typeof RepoDelete> {
   static override description =
     "Connects to the repository's machine to check that none of its containers runs. Its files, image and daemon data stay on the server unless --purge is given; --force skips the server (for a machine that no longer exists)."
   static override examples = ['<%= config.bin %> <%= command.id %> webapp', '<%= config.bin %> <%= command.id %> webapp --purge']
-  static override args = {name: Args.string({description: 'Repository name.', required: true})}
+  static override args = {name: Args.string({description: 'Repository name.', required: true, ignoreStdin: true})}
   static override flags = {
     machine: Flags.string({char: 'm', description: 'Its machine (checked against the record).'}),
     purge: Flags.boolean({description: 'Also delete its files, image and daemon data on the server.'}),

@@ -9,7 +9,7 @@ export default class RepoDown extends BaseCommand<typeof RepoDown> {
   static override description =
     'Every Rediaccfile down runs even when an earlier one failed, and the daemon is stopped in any case; the exit code says whether every down succeeded. --unmount then detaches an image-backed repository.'
   static override examples = ['<%= config.bin %> <%= command.id %> webapp -m server-1', '<%= config.bin %> <%= command.id %> mail --unmount']
-  static override args = {name: Args.string({description: 'Repository name.', required: true})}
+  static override args = {name: Args.string({description: 'Repository name.', required: true, ignoreStdin: true})}
   static override flags = {
     machine: Flags.string({char: 'm', description: 'Its machine (default: the one it was created on).'}),
     unmount: Flags.boolean({description: 'Image-backed repository: unmount its image and detach the loop device afterwards.'}),

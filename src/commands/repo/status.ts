@@ -7,7 +7,7 @@ export default class RepoStatus extends BaseCommand<typeof RepoStatus> {
   static override summary = 'Show a repository: its services and IPs, container states and routes.'
   static override description = "Services come from the server's .rediacc.json, containers from the repository's daemon, routes from the route server (/routes.json)."
   static override examples = ['<%= config.bin %> <%= command.id %> webapp -m server-1', '<%= config.bin %> <%= command.id %> webapp --json']
-  static override args = {name: Args.string({description: 'Repository name.', required: true})}
+  static override args = {name: Args.string({description: 'Repository name.', required: true, ignoreStdin: true})}
   static override flags = {
     machine: Flags.string({char: 'm', description: 'Its machine (default: the one it was created on).'}),
   }

@@ -18,7 +18,7 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
     '<%= config.bin %> <%= command.id %> webapp --lock-wait 600   # CI: queue behind a deploy already running',
   ]
 
-  static override args = {name: Args.string({description: 'Repository name.', required: true})}
+  static override args = {name: Args.string({description: 'Repository name.', required: true, ignoreStdin: true})}
   static override flags = {
     machine: Flags.string({char: 'm', description: 'Its machine (default: the one it was created on).'}),
     mount: Flags.boolean({description: 'Image-backed repository: make its image when missing and mount it at the repository path first.'}),

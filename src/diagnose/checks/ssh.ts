@@ -1,5 +1,6 @@
 import type {SshFacts} from '../facts.js'
 import {fail, ok, type Finding} from '../finding.js'
+import {sshCommand} from '../fixes.js'
 
 export function checkSsh(ssh: SshFacts, machine: string): Finding {
   const base = {subject: ssh.target, durationMs: ssh.durationMs}
@@ -26,11 +27,11 @@ export function checkSsh(ssh: SshFacts, machine: string): Finding {
     }
 
     case 'timeout': {
-      return fail('ssh', `no answer within ${ssh.durationMs} ms`, `check the address, port and firewall: ssh -p <port> ${ssh.target.replace(/:\d+$/, '')}`, base)
+      return fail('ssh', `no answer within ${ssh.durationMs} ms`, `check the address, port and firewall: ${sshCommand(ssh.target)}`, base)
     }
 
     case 'unreachable': {
-      return fail('ssh', `cannot connect: ${ssh.message ?? 'unreachable'}`, `check the address, port and that sshd runs: ssh -p <port> ${ssh.target.replace(/:\d+$/, '')}`, base)
+      return fail('ssh', `cannot connect: ${ssh.message ?? 'unreachable'}`, `check the address, port and that sshd runs: ${sshCommand(ssh.target)}`, base)
     }
   }
 }
