@@ -8,4 +8,10 @@ bash scripts/test-deps.sh
 npm run --silent build
 npx tsx scripts/testhost.ts build
 npx tsx -e "import('./test/support/traefik/image.ts').then((m) => m.ensureTraefikRootfsTar((l) => console.log('traefik: ' + l)))"
-npx vitest run "$@"
+if [ $# -gt 0 ]; then
+  npx vitest run "$@"
+else
+  # Unit tests first, files in parallel; then the integration suites, one file at a time on real test hosts.
+  npx vitest run --project unit
+  npx vitest run --project integration
+fi
