@@ -25,6 +25,8 @@ export interface HttpCall {
   body?: string | Buffer
   /** For https: the roots to trust (e.g. the ACME CA's); the name must verify against them. */
   ca?: string | string[]
+  /** For https: accept any certificate (tests about where a request lands, not about its certificate). */
+  insecure?: boolean
 }
 
 function collect(req: ReturnType<typeof httpRequest>, body: string | Buffer | undefined, resolve: (a: HttpAnswer) => void, reject: (e: Error) => void): void {
@@ -50,6 +52,7 @@ export function httpsGet(call: HttpCall): Promise<HttpAnswer> {
       method: call.method ?? 'GET',
       headers: {host: call.hostname, ...(call.body === undefined ? {} : {'content-length': Buffer.byteLength(call.body)})},
       ca: call.ca,
+      rejectUnauthorized: call.insecure !== true,
       agent: false,
     })
     collect(req, call.body, resolve, reject)
@@ -57,7 +60,7 @@ export function httpsGet(call: HttpCall): Promise<HttpAnswer> {
 }
 
 /** One plain HTTP request for `hostname` sent to `address`:80. */
-export function httpGet(call: Omit<HttpCall, 'ca'>): Promise<HttpAnswer> {
+export function httpGet(call: Omit<HttpCall, 'ca' | 'insecure'>): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({host: call.address, port: 80, path: call.path ?? '/', method: call.method ?? 'GET', headers: {host: call.hostname}, agent: false})
     collect(req, call.body, resolve, reject)
