@@ -53,6 +53,15 @@ async function slowRuns(): Promise<string[]> {
   return (await host.exec('cat /mnt/rediacc/repos/slow-runs 2>/dev/null')).stdout.trim().split('\n').filter(Boolean)
 }
 
+/** The `slow` repository's up waits for this file (bounded at 120 s): a barrier, never a timing guess. */
+async function holdSlowUps(): Promise<void> {
+  await host.exec('rm -f /mnt/rediacc/repos/slow-release')
+}
+
+async function releaseSlowUps(): Promise<void> {
+  await host.exec('touch /mnt/rediacc/repos/slow-release')
+}
+
 async function slowUpStarted(): Promise<void> {
   await until(async () => (await slowRuns()).length > 0, 'the slow up to start on the server', {timeoutMs: 20_000, intervalMs: 100})
 }
@@ -206,8 +215,13 @@ describe('rdc repo on a test host', () => {
 
   it('one up at a time per repository: a second is refused naming the first, --lock-wait queues, a killed run leaves no lock', async () => {
     const dir = lab.copyExample('tcp-service', 'slow')
-    // An up that takes a while and leaves a trace of when it ran (no containers: the lock is what is under test).
-    writeFileSync(join(dir, 'Rediaccfile'), 'up() {\n  echo "start $(date +%s.%N)" >> ../slow-runs\n  sleep 3\n  echo "end $(date +%s.%N)" >> ../slow-runs\n}\n')
+    // An up that holds until the test releases it, and leaves a trace of when it ran (no containers: the lock is
+    // what is under test). Held by a file, not a sleep, so overlaps never depend on how loaded the machine is.
+    writeFileSync(
+      join(dir, 'Rediaccfile'),
+      'up() {\n  echo "start $(date +%s.%N)" >> ../slow-runs\n  i=0; until [ -e ../slow-release ] || [ $i -ge 1200 ]; do sleep 0.1; i=$((i+1)); done\n  echo "end $(date +%s.%N)" >> ../slow-runs\n}\n',
+    )
+    await holdSlowUps()
     expect((await lab.cli(['repo', 'create', 'slow', '-m', MACHINE, '--path', dir])).code).toBe(0)
 
     const first = spawnCli(lab, ['repo', 'up', 'slow'])
@@ -222,9 +236,10 @@ describe('rdc repo on a test host', () => {
     expect(deleteRefused.code).toBe(8)
     expect(deleteRefused.stderr).toContain(`(pid ${first.pid})`)
 
-    const queued = await lab.cli(['repo', 'up', 'slow', '--lock-wait', '60'])
-    expect(queued.code, queued.stderr).toBe(0)
-    expect(queued.stderr).toContain(`m1: waiting up to 60 s for held by rdc repo up slow by`)
+    const queued = spawnCli(lab, ['repo', 'up', 'slow', '--lock-wait', '60'])
+    await queued.waitFor(/m1: waiting up to 60 s for held by rdc repo up slow by/)
+    await releaseSlowUps()
+    expect(await queued.exit).toBe(0)
     expect(await first.exit).toBe(0)
     // The two ups ran one after the other on the server.
     const [s1, e1, s2, e2] = (await slowRuns()).map((l) => Number(l.split(' ')[1]))
@@ -232,15 +247,18 @@ describe('rdc repo on a test host', () => {
 
     // A killed rdc does not stop its up on the server; the lock stays until that up has ended, then goes by itself.
     await host.exec('rm -f /mnt/rediacc/repos/slow-runs')
+    await holdSlowUps()
     const killed = spawnCli(lab, ['repo', 'up', 'slow'])
     await killed.waitFor(/m1: up$/m)
     // Killed once its up runs on the server.
     await slowUpStarted()
     killed.child.kill('SIGKILL')
     await killed.exit
-    const after = await lab.cli(['repo', 'up', 'slow', '--lock-wait', '60'])
-    expect(after.code, after.stderr).toBe(0)
-    expect(after.stderr).toContain(`(pid ${killed.pid})`)
+    const after = spawnCli(lab, ['repo', 'up', 'slow', '--lock-wait', '60'])
+    const waiting = await after.waitFor(/m1: waiting up to 60 s for/)
+    expect(waiting).toContain(`(pid ${killed.pid})`)
+    await releaseSlowUps()
+    expect(await after.exit).toBe(0)
     const [ks, ke, as] = (await slowRuns()).map((l) => Number(l.split(' ')[1]))
     expect(ks! < ke! && ke! <= as!).toBe(true)
     // Only the lock files stay (flock needs no cleaning); no holder or pid list outlives its run.
@@ -252,6 +270,7 @@ describe('rdc repo on a test host', () => {
 
   it('Ctrl-C stops the step running on the server too, exits 130, and leaves the repository free', async () => {
     await host.exec('rm -f /mnt/rediacc/repos/slow-runs')
+    await holdSlowUps()
     const run = spawnCli(lab, ['repo', 'up', 'slow'])
     await run.waitFor(/m1: up$/m)
     await slowUpStarted()
@@ -261,8 +280,9 @@ describe('rdc repo on a test host', () => {
     expect(stderr).toContain('m1: interrupted: stopping what runs on the server')
     // oclif wraps the error at the terminal's width: join its lines back before reading it.
     expect(stderr.replace(/\s*\n ›\s*/g, ' ')).toMatch(/repo up of slow on m1 was interrupted during up; no further step ran\./)
-    // The step's sleep was stopped: its end line is never written, and no process of it is left.
-    await new Promise((r) => setTimeout(r, 3500))
+    // The step was stopped while it waited: releasing it now writes no end line, and no process of it is left.
+    await releaseSlowUps()
+    await new Promise((r) => setTimeout(r, 500))
     expect((await slowRuns()).map((l) => l.split(' ')[0])).toEqual(['start'])
     expect((await host.exec('pgrep -f "[r]ediaccfile up --path /mnt/rediacc/repos/slow"')).code).toBe(1)
     expect((await lab.cli(['repo', 'up', 'slow'])).code).toBe(0)
