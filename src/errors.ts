@@ -12,7 +12,9 @@ export const EXIT_CODES = {
   hostKey: {code: 5, meaning: "The server's SSH host key does not match the pinned one. Nothing was run."},
   connection: {code: 6, meaning: 'The server could not be reached or login failed.'},
   remote: {code: 7, meaning: 'A command on the server failed; the previous working set was kept or restored.'},
-  conflict: {code: 8, meaning: 'The request conflicts with current state (e.g. deleting a running repository, a lock held too long).'},
+  conflict: {code: 8, meaning: 'The request conflicts with current state (e.g. deleting a running repository, a lock held too long, a DNS name held by a record rdc did not make or claimed by two machines).'},
+  drift: {code: 9, meaning: '`rdc dns check`: the records at Cloudflare differ from the plan (missing, pointing elsewhere, proxied, or held by another record). Nothing was changed; `rdc dns apply` converges.'},
+  cloudflare: {code: 10, meaning: "Cloudflare's API refused or failed a request: the token is invalid or lacks a permission on the zone (the message names which), the zone is not visible to it, the rate limit held after retries, or the API could not be reached."},
   bug: {code: 70, meaning: 'An internal error in rdc. Please report it with the output of the command.'},
   unknownCommand: {code: 127, meaning: 'No such command (as a shell exits for a command it cannot find); `rdc help` lists them.'},
   interrupted: {code: 130, meaning: "Interrupted (Ctrl-C or SIGTERM). `repo up` stopped its steps on the server too; running it again converges."},
@@ -89,6 +91,16 @@ export class ConflictError extends RdcError {
 /** A finished operation that reports failure (diagnose found problems, a machine failed in a batch). */
 export class FailureError extends RdcError {
   readonly kind = 'failure'
+}
+
+/** `rdc dns check`: Cloudflare differs from the plan. */
+export class DriftError extends RdcError {
+  readonly kind = 'drift'
+}
+
+/** Cloudflare's API refused or failed a request (src/dns/cloudflare/explain.ts words it). */
+export class CloudflareError extends RdcError {
+  readonly kind = 'cloudflare'
 }
 
 export class BugError extends RdcError {

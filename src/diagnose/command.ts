@@ -1,5 +1,6 @@
 import type {Context} from '../config/schema.js'
 import {NotFoundError, UsageError} from '../errors.js'
+import {Secret} from '../config/secret.js'
 import {suggestName} from '../config/did-you-mean.js'
 import {parseResolver} from './dns.js'
 import type {DiagnoseReport} from './finding.js'
@@ -75,9 +76,24 @@ export async function runDiagnose(o: DiagnoseCommandOptions): Promise<DiagnoseRe
         env,
       }),
       connect: () => connectTarget(name, machine, context, o.timeoutMs ?? 10_000),
+      ...cloudflareLookup(name, machine, env),
     }
   })
   return diagnose({targets, cliVersion, loadBundle: async () => (await renet()).bundle, ...(o.resolver === undefined ? {} : {resolver: o.resolver})})
+}
+
+/** Cloudflare's view for the DNS hop, when the machine has a token (RDC_CF_DNS_TOKEN first, as rdc dns takes it). */
+function cloudflareLookup(name: string, machine: Context['machines'][string], env: NodeJS.ProcessEnv): Pick<MachineTarget, 'cloudflare'> {
+  const token = env.RDC_CF_DNS_TOKEN || machine.infra.cfDnsApiToken
+  if (!token) return {}
+  let lookup: NonNullable<MachineTarget['cloudflare']> | undefined
+  return {
+    cloudflare: async (names) => {
+      const {cloudflareDnsLookup} = await import('../dns/diagnose-view.js')
+      lookup ??= cloudflareDnsLookup({machine: name, infra: machine.infra, token: new Secret(token)})
+      return lookup(names)
+    },
+  }
 }
 
 /** Opens the pinned SSH connection and times it; a refused key or login becomes an SSH fact, not an error. */

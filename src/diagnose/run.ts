@@ -6,11 +6,14 @@ import type {ServerEndpoints} from './gather/endpoints.js'
 import {gatherServer} from './gather/server.js'
 import {ParseError} from './parse/router.js'
 import type {ExecTransport} from './transport.js'
+import type {CloudflareDnsView} from '../dns/diagnose-view.js'
 
 export interface MachineTarget {
   local: LocalFacts
   /** Opens the connection (pinned host key checked) and times it; a failure is reported in SshFacts, not thrown. */
   connect: () => Promise<{ssh: SshFacts; transport?: ExecTransport}>
+  /** What the zone at Cloudflare holds for names (src/dns/diagnose-view.ts): tells why a name does not resolve right. */
+  cloudflare?: (names: string[]) => Promise<CloudflareDnsView>
 }
 
 export interface DiagnoseOptions {
@@ -55,7 +58,12 @@ async function diagnoseOne(target: MachineTarget, o: DiagnoseOptions): Promise<M
       await transport.close?.()
     }
   }
-  const findings = [...diagnoseFacts(facts, now()), ...extra]
+  let findings = [...diagnoseFacts(facts, now()), ...extra]
+  const unresolved = findings.filter((f) => f.hop === 'dns' && f.status !== 'ok' && f.subject !== undefined).map((f) => f.subject!)
+  if (target.cloudflare && unresolved.length > 0) {
+    const {withCloudflareView} = await import('../dns/diagnose-view.js')
+    findings = withCloudflareView(findings, await target.cloudflare(unresolved), target.local)
+  }
   return {machine: target.local.machine, findings, durationMs: Math.round(performance.now() - started)}
 }
 

@@ -25,6 +25,8 @@ export interface PushCommandOptions {
   env?: NodeJS.ProcessEnv
   /** SSH connect timeout per machine. */
   timeoutMs?: number
+  /** false: the Cloudflare token is not checked before a machine is changed (--no-check). */
+  check?: boolean
 }
 
 export const CONNECT_TIMEOUT_MS = 15_000
@@ -74,6 +76,7 @@ export async function runPushInfra(o: PushCommandOptions): Promise<PushSummary |
     renet,
     connect: (t) => connectTarget(t, context, o.timeoutMs),
     cfDnsApiToken: envToken,
+    ...(o.check === false || o.dryRun ? {} : {checkToken: await tokenChecker()}),
     dryRun: o.dryRun,
     installPrereqs: o.installPrereqs,
     concurrency: o.concurrency,
@@ -83,6 +86,13 @@ export async function runPushInfra(o: PushCommandOptions): Promise<PushSummary |
   await progress?.done()
   if (!o.json) o.log(summaryText(summary))
   return summary
+}
+
+/** The Cloudflare token check of src/dns, loaded only when a push needs it. */
+async function tokenChecker(): Promise<NonNullable<Parameters<typeof pushInfra>[0]['checkToken']>> {
+  const {pushTokenChecker} = await import('../dns/token-check.js')
+  const check = pushTokenChecker()
+  return (target, token) => check(target.machineName, target.machine.infra ?? {}, token)
 }
 
 interface ProgressReporter {

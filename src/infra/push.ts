@@ -30,6 +30,11 @@ export interface PushOptions {
   connect: (target: PushTarget) => Promise<Transport>
   /** From RDC_CF_DNS_TOKEN: used for machines whose infra has no token stored. */
   cfDnsApiToken?: Secret
+  /**
+   * Checks the machine's Cloudflare token against Cloudflare (src/dns/token-check.ts) once the server passed its
+   * checks and before anything changes on it; a refusal fails the machine. Absent: no check (--no-check, --dry-run).
+   */
+  checkToken?: (target: PushTarget, token: Secret) => Promise<unknown>
   dryRun?: boolean
   installPrereqs?: boolean
   concurrency?: number
@@ -190,6 +195,11 @@ export async function pushMachine(target: PushTarget, options: PushOptions): Pro
       result.diff = await dryRunDiff(t, plan, rendered, target.root)
       result.status = 'planned'
       return result
+    }
+
+    if (options.checkToken && input.cfDnsApiToken) {
+      progress('checking the Cloudflare token')
+      await options.checkToken(target, input.cfDnsApiToken)
     }
 
     if (plan.noop) {

@@ -28,6 +28,11 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
     }),
     'install-prereqs': Flags.boolean({description: 'Install missing Docker, docker-compose, Node.js and curl with apt.'}),
     concurrency: Flags.integer({description: 'Machines pushed in parallel.', default: 4, min: 1, max: 64}),
+    check: Flags.boolean({
+      default: true,
+      allowNo: true,
+      description: "Check each machine's Cloudflare token before changing the machine (active, the base domain's zone visible, DNS records editable); a refusal fails that machine. --no-check skips it, for offline work.",
+    }),
   }
 
   async run(): Promise<unknown> {
@@ -41,6 +46,7 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
       out: this.flags.out,
       installPrereqs: this.flags['install-prereqs'],
       concurrency: this.flags.concurrency,
+      check: this.flags.check,
       configPath: this.flags.config,
       contextName: this.flags.context,
       json: this.jsonEnabled(),

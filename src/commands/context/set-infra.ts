@@ -3,7 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {INFRA_FIELDS, type InfraField, type InfraView, readCaCertificateFile, setInfra, validateInfraInput} from '../../config/infra.js'
 import {resolveMachine} from '../../config/resolve.js'
+import {Secret} from '../../config/secret.js'
 import {readSecretFlag} from '../../config/stdin.js'
+import type {TokenCheckResult} from '../../dns/token-check.js'
 
 export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra> {
   static override summary = 'Set a machine’s infrastructure settings; only the flags given change.'
@@ -41,9 +43,14 @@ export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra>
     }),
     unset: Flags.string({description: 'Clear a setting.', multiple: true, options: Object.keys(INFRA_FIELDS)}),
     'allow-private': Flags.boolean({description: 'Accept private, loopback or documentation addresses as public (labs, tests).'}),
+    check: Flags.boolean({
+      default: true,
+      allowNo: true,
+      description: 'Check --cf-dns-token against Cloudflare before storing it: active, the base domain’s zone visible, DNS records editable (a test TXT record is made and removed). --no-check skips it, for offline work.',
+    }),
   }
 
-  async run(): Promise<{machine: string; context: string; changed: InfraField[]; infra: InfraView}> {
+  async run(): Promise<{machine: string; context: string; changed: InfraField[]; infra: InfraView; tokenCheck?: TokenCheckResult}> {
     const f = this.flags
     const changes = validateInfraInput({
       publicIPv4: f['public-ipv4'], publicIPv6: f['public-ipv6'], baseDomain: f['base-domain'], certEmail: f['cert-email'],
@@ -53,10 +60,16 @@ export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra>
       acmeCaCert: f['acme-ca-cert'] === undefined ? undefined : await readCaCertificateFile(f['acme-ca-cert']),
       unset: f.unset as InfraField[] | undefined, allowPrivate: f['allow-private'],
     })
-    const {store, contextName, machineName} = await resolveMachine({configPath: f.config, context: f.context, machine: this.args.machine})
+    const {store, contextName, machineName, machine} = await resolveMachine({configPath: f.config, context: f.context, machine: this.args.machine})
+    let tokenCheck: TokenCheckResult | undefined
+    if (f.check && changes.set.cfDnsApiToken !== undefined) {
+      const {checkCloudflareToken, tokenCheckInputAfter, tokenCheckLine} = await import('../../dns/token-check.js')
+      tokenCheck = await checkCloudflareToken(tokenCheckInputAfter(machine.infra, changes, new Secret(changes.set.cfDnsApiToken), machineName))
+      this.log(tokenCheckLine(tokenCheck))
+    }
     const result = await setInfra({store, contextName, machineName, changes})
     this.log(result.changed.length ? `Updated ${machineName}: ${result.changed.join(', ')}.` : `No change for ${machineName}: the values were already set.`)
     if (result.changed.length) this.log(`Apply with: rdc context push-infra ${machineName}${result.infra.cfDnsApiToken ? '' : ' (no Cloudflare token yet: HTTPS certificates need one)'}`)
-    return {machine: machineName, context: contextName, ...result}
+    return {machine: machineName, context: contextName, ...result, ...(tokenCheck ? {tokenCheck} : {})}
   }
 }

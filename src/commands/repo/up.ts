@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {lockWaitFlag} from '../../deploy/lock-flag.js'
 import type {RepoUpResult} from '../../deploy/up.js'
+import type {DnsApplyResult} from '../../dns/service.js'
 
 export default class RepoUp extends BaseCommand<typeof RepoUp> {
   static override summary = "Deploy a repository: send its changed files, start its daemon, run the Rediaccfiles' prep and up."
@@ -24,9 +25,10 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
     mount: Flags.boolean({description: 'Image-backed repository: make its image when missing and mount it at the repository path first.'}),
     path: Flags.string({description: 'Deploy this local folder instead of the recorded one.', helpValue: 'DIR'}),
     'lock-wait': lockWaitFlag,
+    dns: Flags.boolean({description: "After a successful deploy, make the machine's DNS records at Cloudflare as rdc dns apply does, so a new Host() label gets its record (never adopts or prunes)."}),
   }
 
-  async run(): Promise<RepoUpResult> {
+  async run(): Promise<RepoUpResult & {dns?: DnsApplyResult}> {
     const {resolveRepository} = await import('../../deploy/repositories.js')
     const {repoUp} = await import('../../deploy/up.js')
     const {connectMachine} = await import('../../deploy/remote.js')
@@ -53,6 +55,10 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
     }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal))
     this.resultOrThrow(result, error)
     this.log(formatUp(result))
-    return result
+    if (!this.flags.dns || !result.ok) return result
+    const {dnsAfterUp} = await import('../../dns/repo-up.js')
+    const dns = await dnsAfterUp({target, configPath: this.flags.config, progress: json ? undefined : (line) => this.logToStderr(line)})
+    this.log((await import('../../dns/format.js')).formatApply(dns.result))
+    return this.resultOrThrow({...result, dns: dns.result}, dns.error)
   }
 }
