@@ -1,0 +1,3 @@
+module rdc.test/go-oracle
+
+go 1.21
