@@ -180,9 +180,11 @@ describe('one repository cannot take another repository\'s traffic through the r
     expect(new Set(refusals.map((r) => r.kind))).toEqual(new Set([hole.kind]))
     expect(refusals.map((r) => r.reason)).toContainEqual(expect.stringMatching(hole.reason))
 
-    for (const name of [SHOP, SHOP.toUpperCase()]) {
-      const answer = await httpsGet({address: host.address, hostname: name, insecure: true})
-      expect([answer.status, answer.body.trim()], name).toEqual([200, 'victim'])
+    for (const address of [host.address, host.address6]) {
+      for (const name of [SHOP, SHOP.toUpperCase()]) {
+        const answer = await httpsGet({address, hostname: name, insecure: true})
+        expect([answer.status, answer.body.trim()], `${name} at ${address}`).toEqual([200, 'victim'])
+      }
     }
 
     if (hole.own !== undefined) {
@@ -192,10 +194,12 @@ describe('one repository cannot take another repository\'s traffic through the r
     }
 
     if (hole.probe === 'plain-http') {
-      const answer = await httpGet({address: host.address, hostname: SHOP})
-      expect([301, 308]).toContain(answer.status)
-      expect(answer.headers.location).toBe(`https://${SHOP}/`)
-      expect(await tcpExchange(host.address, 80, `GET / HTTP/1.0\r\nHost: ${SHOP}\r\n\r\n`)).not.toMatch(/thief/)
+      for (const address of [host.address, host.address6]) {
+        const answer = await httpGet({address, hostname: SHOP})
+        expect([301, 308]).toContain(answer.status)
+        expect(answer.headers.location).toBe(`https://${SHOP}/`)
+        expect(await tcpExchange(address, 80, `GET / HTTP/1.0\r\nHost: ${SHOP}\r\n\r\n`)).not.toMatch(/thief/)
+      }
     }
 
     if (hole.probe === 'unrouted-https') {
