@@ -343,7 +343,7 @@ describe('isolation', () => {
       'traefik.http.routers.good.rule': 'Host(`good.example.com`) && PathPrefix(`/api`)',
       'traefik.http.routers.good.service': 'web',
       'traefik.http.services.web.loadbalancer.server.port': '80',
-      'traefik.tls.stores.default.defaultcertificate.certfile': '/etc/evil.pem',
+      'traefik.tls.stores.default.defaultgeneratedcert.resolver': 'evil',
     })
     const {r} = refusalsFor([{networkId: 2816, containers: [c]}])
     expect(r.refusals.map((x) => [x.object ?? '', x.kind]).sort()).toEqual([
@@ -381,11 +381,11 @@ describe('isolation', () => {
   })
 
   it('skips only the container whose labels cannot be decoded', () => {
-    const bad = container(2816, 0, {'traefik.enable': 'true', 'traefik.http.services.s.loadbalancer.server.url': 'http://127.0.11.66'})
+    const bad = container(2816, 0, {'traefik.enable': 'true', 'traefik.http.services.s.loadbalancer.server.uri': 'http://127.0.11.66'})
     const good = container(2816, 1, web('ok.example.com'))
     const {b} = builder()
     const r = b.build([{networkId: 2816, containers: [bad, good]}])
-    expect(r.skipped).toEqual([{container: bad.name, containerId: bad.id, networkId: 2816, reason: 'labels cannot be decoded: field not found, node: url'}])
+    expect(r.skipped).toEqual([{container: bad.name, containerId: bad.id, networkId: 2816, reason: 'labels cannot be decoded: field not found, node: uri'}])
     expect(Object.keys(r.config.http!.routers)).toEqual(['web-2816'])
   })
 })

@@ -1,14 +1,14 @@
 /**
- * The typed shape labels decode into, derived from Traefik's dynamic-configuration JSON schema (the same schema
- * every body we serve must satisfy), with the differences Traefik's label tags make:
- * - services can only be load balancers (`weighted`, `mirroring`, `failover` carry `label:"-"`);
- * - a load balancer's `servers` list is written `server.port` / `server.scheme` (`label-slice-as-struct`), the
- *   URL or address itself cannot be set by a label;
- * - `tls`, `sticky`, `sticky.cookie`, `compress` and `contentType` may stand alone (`tls=true`): `allowEmpty`;
- * - tcp middlewares (ipAllowList, inFlightConn) are not in the schema but are decoded by Traefik.
- * Field names match case-insensitively; the canonical (camelCase) name is what we emit.
+ * The typed shape labels decode into: Traefik's own dynamic-configuration types, as its Docker provider decodes
+ * labels into them, read from Traefik's Go source by scripts/traefik-labels.mjs into traefik-labels.generated.json
+ * for the release rdc runs (TRAEFIK_VERSION; the generated file records it, and the tag and commit it was read
+ * from). Struct tags decide what labels can set: `label:"-"` fields do not exist for labels (services are load
+ * balancers only, `server.url`'s TCP/UDP twin `address` is hidden), `label:"allowEmpty"` fields may stand alone
+ * (`tls=true`), a `label-slice-as-struct` list is written as one struct (`loadbalancer.server.port`).
+ * Field names match case-insensitively (by their Go name); the json name is what we emit.
+ * After a Traefik upgrade: `node scripts/traefik-labels.mjs` (label-model.test.ts fails until it is run).
  */
-import schema from './traefik-dynamic.schema.json'
+import generated from './traefik-labels.generated.json'
 
 export type Scalar = 'string' | 'integer' | 'number' | 'boolean'
 
@@ -22,133 +22,89 @@ export type Kind =
   | {t: 'scalar'; types: Scalar[]}
 
 export interface Field {
-  /** Canonical name as emitted. */
+  /** Canonical name as emitted (the json name). */
   name: string
   kind: Kind
   allowEmpty: boolean
 }
 
-type SchemaNode = Record<string, unknown>
-const definitions = (schema as {definitions: Record<string, SchemaNode>}).definitions
-
-function resolve(node: SchemaNode): SchemaNode {
-  let n = node
-  while (typeof n.$ref === 'string') {
-    const name = n.$ref.replace('#/definitions/', '')
-    n = definitions[name] ?? {}
-  }
-
-  return n
+/** The generated file's kinds (see scripts/traefik-labels.mjs). */
+interface GenKind {
+  scalar?: string
+  raw?: boolean
+  type?: string
+  map?: GenKind
+  list?: string
+  structList?: GenKind
+  sliceAsStruct?: GenKind
 }
 
-function alternatives(node: SchemaNode): SchemaNode[] {
-  const alts = [...((node.oneOf as SchemaNode[]) ?? []), ...((node.anyOf as SchemaNode[]) ?? [])]
-  return alts.map(resolve)
+interface GenField {
+  label: string
+  json: string
+  allowEmpty?: boolean
+  kind: GenKind
 }
 
-function scalarTypes(node: SchemaNode): Scalar[] {
-  const types = new Set<Scalar>()
-  const add = (t: unknown) => {
-    for (const x of Array.isArray(t) ? t : [t]) if (x === 'string' || x === 'integer' || x === 'number' || x === 'boolean') types.add(x)
-  }
-
-  add(node.type)
-  for (const alt of alternatives(node)) add(alt.type)
-  return types.size === 0 ? ['string'] : [...types]
+interface Generated {
+  traefikVersion: string
+  source: {repository: string; ref: string; commit: string; note?: string}
+  filters: string[]
+  root: string
+  types: Record<string, GenField[]>
+  /** Every label path Traefik's filters let through, `<name>` for a map key, with its leaf kind. */
+  paths: Array<[string, string]>
 }
 
-const ALLOW_EMPTY = new Set(['tls', 'sticky', 'cookie', 'compress', 'contentType'])
+export const LABEL_SOURCE = generated as unknown as Generated
 
-function struct(fields: Record<string, Kind>, allowEmpty: Iterable<string> = []): Kind {
-  const empty = new Set(allowEmpty)
-  const map = new Map<string, Field>()
-  for (const [name, kind] of Object.entries(fields)) map.set(name.toLowerCase(), {name, kind, allowEmpty: empty.has(name)})
-  return {t: 'struct', fields: map}
-}
+/** Label key prefixes Traefik decodes (its pkg/config/label): anything else under `traefik.` is not read. */
+export const LABEL_FILTERS: readonly string[] = LABEL_SOURCE.filters
 
-/** A Kind for a schema node; `seen` stops recursion through self-referencing definitions. */
-function kindOf(raw: SchemaNode, seen: Set<SchemaNode> = new Set()): Kind {
-  const node = resolve(raw)
-  if (seen.has(node)) return {t: 'raw'}
-  const inner = new Set(seen).add(node)
-  const props: Record<string, SchemaNode> = {...((node.properties as Record<string, SchemaNode>) ?? {})}
-  for (const alt of alternatives(node)) Object.assign(props, (alt.properties as Record<string, SchemaNode>) ?? {})
-  const type = node.type ?? alternatives(node)[0]?.type
-  if (type === 'array') {
-    const items = resolve((node.items as SchemaNode) ?? {})
-    if (items.type === 'object' || items.properties !== undefined) return {t: 'structList', item: kindOf(items, inner)}
-    return {t: 'list', item: scalarTypes(items)}
-  }
-
-  if (Object.keys(props).length > 0) {
-    const fields: Record<string, Kind> = {}
-    for (const [name, p] of Object.entries(props)) fields[name] = kindOf(p, inner)
-    return struct(fields, Object.keys(fields).filter((n) => ALLOW_EMPTY.has(n)))
-  }
-
-  const additional = node.additionalProperties
-  const pattern = node.patternProperties as Record<string, SchemaNode> | undefined
-  const valueSchema = typeof additional === 'object' && additional !== null ? (additional as SchemaNode) : pattern ? Object.values(pattern)[0] : undefined
-  if (valueSchema !== undefined) {
-    const value = resolve(valueSchema)
-    // map[string]interface{} in Traefik (plugin configuration): kept as raw nested values.
-    if (value.type === 'object' && value.properties === undefined && value.additionalProperties === undefined) {
-      return {t: 'map', value: {t: 'raw'}}
+function scalar(name: string): Scalar[] {
+  switch (name) {
+    case 'boolean':
+    case 'integer':
+    case 'number': {
+      return [name]
     }
 
-    return {t: 'map', value: kindOf(value, inner)}
+    // paerser's Duration: `10s` or a number of seconds, served as the string written (Traefik reads both).
+    default: {
+      return ['string']
+    }
   }
-
-  if (type === 'object') return struct({})
-  return {t: 'scalar', types: scalarTypes(node)}
 }
 
-function withoutField(kind: Kind, name: string): Map<string, Field> {
-  if (kind.t !== 'struct') throw new Error('expected a struct kind')
-  const fields = new Map(kind.fields)
-  fields.delete(name.toLowerCase())
-  return fields
+function convert(kind: GenKind, structs: Map<string, Kind>): Kind {
+  if (kind.type !== undefined) return structKind(kind.type, structs)
+  // map[string]any, the plugin settings: kept as raw nested values.
+  if (kind.map?.raw) return {t: 'raw'}
+  if (kind.map) return {t: 'map', value: convert(kind.map, structs)}
+  if (kind.raw) return {t: 'raw'}
+  if (kind.list !== undefined) return {t: 'list', item: scalar(kind.list)}
+  if (kind.structList) return {t: 'structList', item: convert(kind.structList, structs)}
+  if (kind.sliceAsStruct) return {t: 'sliceAsStruct', item: convert(kind.sliceAsStruct, structs)}
+  return {t: 'scalar', types: scalar(kind.scalar ?? 'string')}
 }
 
-function loadBalancer(definition: string, server: Record<string, Kind>): Kind {
-  const fields = withoutField(kindOf(definitions[definition]), 'servers')
-  fields.set('server', {name: 'servers', kind: {t: 'sliceAsStruct', item: struct(server)}, allowEmpty: false})
-  return {t: 'struct', fields}
-}
-
-function services(definition: string, server: Record<string, Kind>): Kind {
-  return {t: 'map', value: struct({loadBalancer: loadBalancer(definition, server)})}
+function structKind(name: string, structs: Map<string, Kind>): Kind {
+  const known = structs.get(name)
+  if (known) return known
+  const fields = new Map<string, Field>()
+  const kind: Kind = {t: 'struct', fields}
+  // Registered before its fields are made: a type that refers to itself gets this same object.
+  structs.set(name, kind)
+  const defs = LABEL_SOURCE.types[name]
+  if (defs === undefined) throw new Error(`traefik-labels.generated.json has no type ${name}`)
+  for (const f of defs) fields.set(f.label.toLowerCase(), {name: f.json, kind: convert(f.kind, structs), allowEmpty: f.allowEmpty === true})
+  return kind
 }
 
 let cached: Kind | undefined
 
 /** The root: `traefik.{http,tcp,udp,tls}`. Built once, on first use. */
 export function labelModel(): Kind {
-  if (cached) return cached
-  const str: Kind = {t: 'scalar', types: ['string']}
-  const int: Kind = {t: 'scalar', types: ['integer']}
-  const rootProps = (schema as {properties: Record<string, SchemaNode>}).properties
-  const tcpMiddleware = struct({
-    ipAllowList: struct({sourceRange: {t: 'list', item: ['string']}}),
-    ipWhiteList: struct({sourceRange: {t: 'list', item: ['string']}}),
-    inFlightConn: struct({amount: int}),
-  })
-  cached = struct({
-    http: struct({
-      routers: {t: 'map', value: kindOf(definitions.httpRouter)},
-      services: services('httpLoadBalancerService', {port: str, scheme: str, weight: int}),
-      middlewares: {t: 'map', value: kindOf(definitions.httpMiddleware)},
-    }),
-    tcp: struct({
-      routers: {t: 'map', value: kindOf(definitions.tcpRouter)},
-      services: services('tcpLoadBalancerService', {port: str}),
-      middlewares: {t: 'map', value: tcpMiddleware},
-    }),
-    udp: struct({
-      routers: {t: 'map', value: kindOf(definitions.udpRouter)},
-      services: services('udpLoadBalancerService', {port: str}),
-    }),
-    tls: kindOf(rootProps.tls),
-  })
+  cached ??= structKind(LABEL_SOURCE.root, new Map())
   return cached
 }

@@ -265,7 +265,6 @@ const errors: Array<[string, Record<string, string>, RegExp]> = [
   ['not a boolean', {'traefik.http.middlewares.m.headers.stsPreload': 'yes'}, /invalid boolean/],
   ['a value under a scalar', {'traefik.http.routers.a.rule.x': '1'}, /invalid node rule/],
   ['a struct given a value', {'traefik.http.middlewares.m.headers': 'on'}, /headers cannot be a standalone element/],
-  ['backend URL by label (Traefik: label:"-")', {'traefik.http.services.s.loadbalancer.server.url': 'http://127.0.11.66:80'}, /field not found, node: url/],
   ['TCP backend address by label', {'traefik.tcp.services.s.loadbalancer.server.address': '127.0.11.66:5432'}, /field not found, node: address/],
   ['weighted services are not label-decodable', {'traefik.http.services.s.weighted.services[0].name': 'x'}, /field not found, node: weighted/],
   ['a prefix that only looks like a filter', {'traefik.https.routers.a.rule': 'x'}, /field not found, node: https/],

@@ -1,11 +1,12 @@
 /**
  * Decodes a container's `traefik.*` labels the way Traefik's Docker provider does (its label parser, paerser):
- * only keys under traefik.http / traefik.tcp / traefik.udp / traefik.tls (prefix compared case-insensitively)
+ * only keys under Traefik's label filters (traefik.http / .tcp / .udp / .tls.stores.default, prefix compared
+ * case-insensitively)
  * are read; keys are sorted, split on '.', and `name[0]` becomes `name` + `[0]`; the root must be exactly
  * `traefik`; sibling nodes merge case-insensitively (the first spelling in sort order names a map key); field
  * names match case-insensitively; lists are comma-split and trimmed; any error rejects the whole label set.
  */
-import {Field, Kind, Scalar, labelModel} from './label-model.js'
+import {Field, Kind, LABEL_FILTERS, Scalar, labelModel} from './label-model.js'
 
 export class LabelDecodeError extends Error {}
 
@@ -17,15 +18,16 @@ interface Node {
   lower: string
 }
 
-const FILTERS = ['traefik.http', 'traefik.tcp', 'traefik.udp', 'traefik.tls']
+const FILTERS = LABEL_FILTERS.map((f) => f.toLowerCase())
 
 function matchesFilter(key: string): boolean {
   // Most keys (com.docker.*, rediacc.*, org.opencontainers.*) are turned away by their first character; a
-  // non-ASCII one takes the full comparison, since lower-casing it may give a 't' (as Go's ToLower does).
+  // non-ASCII one takes the full comparison, since lower-casing it may give a 't' (as Go's EqualFold does).
   const c = key.charCodeAt(0)
   if (c !== 116 && c !== 84 && c < 128) return false
-  const head = key.slice(0, 12).toLowerCase()
-  return FILTERS.some((f) => head.startsWith(f))
+  // paerser: the key's first len(filter) bytes equal the filter, letter case aside.
+  for (const f of FILTERS) if (key.length >= f.length && key.slice(0, f.length).toLowerCase() === f) return true
+  return false
 }
 
 function child(node: Node, name: string, lower: string): Node {

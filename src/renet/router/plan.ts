@@ -146,6 +146,9 @@ class Refused extends Error {
   }
 }
 
+/** The skipped reason of a container with traefik.enable=false: not routed, on purpose. */
+export const DISABLED = 'traefik.enable=false: not routed'
+
 export function planContainer(c: ContainerInfo, networkId: number, settings: PlanSettings, keys = new LabelKeyCache()): Plan {
   const plan: Plan = {
     container: c,
@@ -164,6 +167,12 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
     enabled = traefikEnabled(c.labels)
   } catch (error) {
     plan.skipped = `labels cannot be decoded: ${(error as Error).message}`
+    return plan
+  }
+
+  // As in Traefik, an explicit traefik.enable=false exposes nothing, not even the automatic route.
+  if (!enabled && c.labels['traefik.enable'] !== undefined) {
+    plan.skipped = DISABLED
     return plan
   }
 
@@ -417,7 +426,14 @@ function defaultServices(routers: Obj, services: Obj, plan: Plan, proto: string,
 function serverPort(sn: string, lb: Obj | undefined, fallback: number | undefined): {server: Obj; port: string} {
   if (lb === undefined) throw new Refused('foreign-backend', `service ${sn} error: load-balancer is not defined`, sn)
   const server: Obj = {...(lb.servers?.[0] ?? {})}
-  const raw = server.port ?? (fallback === undefined ? '' : String(fallback))
+  // Traefik decodes `server.url`, but a backend URL is whatever it names: the route server points every
+  // backend at the container's own service IP itself, from server.port and server.scheme.
+  if (server.url !== undefined) {
+    throw new Refused('foreign-backend', `service ${sn}: loadbalancer.server.url is not accepted: the backend is always this container's own address; set loadbalancer.server.port (and .scheme) instead`, sn)
+  }
+
+  // An empty port (an unset variable in the compose file) falls back to the container's port, as in Traefik.
+  const raw = server.port === undefined || server.port === '' ? (fallback === undefined ? '' : String(fallback)) : server.port
   if (raw === '') throw new Refused('foreign-backend', `service ${sn} error: port is missing (set loadbalancer.server.port or rediacc.tcp_ports)`, sn)
   // The port goes into the server's URL or address: anything but a port could name another host there.
   const port = backendPort(raw)

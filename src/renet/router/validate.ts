@@ -1,6 +1,6 @@
 /**
  * What Traefik's file-provider schema demands of a decoded label configuration beyond the field names and
- * types the decoder already takes from the same schema (label-model.ts): a router priority ≥ 0, exactly one
+ * types the decoder already takes from Traefik's own types (label-model.ts): a router priority ≥ 0, exactly one
  * type per middleware, `retry.attempts`, a non-empty `chain.middlewares`, plugin settings as objects, and
  * routers with a rule (http/tcp) and a service. A container whose labels break one of these is skipped.
  *
