@@ -1,6 +1,7 @@
 /** `rdc repo delete`: refused while the repository's containers run; `--purge` also removes its server data. */
 import {ConflictError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
+import {removeBootEntriesStep} from './boot.js'
 import {acquireRepoLock, type RepoLock} from './lock.js'
 import {runChecked} from './remote.js'
 import {removeRepositoryRecord, type RepoTarget} from './repositories.js'
@@ -36,7 +37,10 @@ export async function repoDelete(o: {target: RepoTarget; connect: () => Promise<
       })
     }
 
-    if (o.purge) await runChecked(t, purgeStep(loc), machine, `Removing ${loc.path}`)
+    if (o.purge) {
+      await runChecked(t, purgeStep(loc), machine, `Removing ${loc.path}`)
+      await runChecked(t, removeBootEntriesStep(loc), machine, `Removing ${loc.unit}'s boot entries`)
+    }
   } finally {
     await lock?.release()
     await connection.close()

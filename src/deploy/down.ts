@@ -4,6 +4,7 @@
  */
 import {type RdcError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
+import {disableAtBoot} from './boot.js'
 import {stopDaemon} from './daemon.js'
 import {acquireRepoLock, type RepoLock} from './lock.js'
 import {type RediaccfileRun, runRediaccfile} from './rediaccfile-run.js'
@@ -71,6 +72,7 @@ export async function repoDown(o: RepoDownOptions): Promise<{result: RepoDownRes
     }
 
     o.progress?.(`${machine}: stopping ${loc.unit}`)
+    await disableAtBoot(t, loc, machine)
     await stopDaemon(t, loc, machine)
     if (o.unmount) {
       o.progress?.(`${machine}: unmounting ${loc.path}`)

@@ -6,6 +6,7 @@
 import {InterruptedError, type RdcError, RemoteError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import {checkRepositoryFolder} from './check-local.js'
+import {enableAtBoot} from './boot.js'
 import {ensureDaemon} from './daemon.js'
 import {acquireRepoLock, type RepoLock} from './lock.js'
 import {type RediaccfileRun, rediaccfileError, runRediaccfile} from './rediaccfile-run.js'
@@ -32,7 +33,7 @@ export interface RepoUpOptions {
 }
 
 export interface PhaseTiming {
-  phase: 'check' | 'connect' | 'lock' | 'probe' | 'image' | 'mount' | 'sync' | 'daemon' | 'prep' | 'up'
+  phase: 'check' | 'connect' | 'lock' | 'probe' | 'image' | 'mount' | 'sync' | 'boot' | 'daemon' | 'prep' | 'up'
   durationMs: number
 }
 
@@ -164,6 +165,8 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
     for (const path of report.plan.conflicts) o.live.stderr(`${machine}: warning: ${path} was not sent: a data folder of the compose file is in the way\n`)
     o.progress?.(`${machine}: ${report.plan.upload.length} file(s) sent (${report.plan.bytes} bytes), ${report.plan.delete.length} deleted, ${report.plan.unchanged} unchanged`)
 
+    // Enabled (and an image's mount unit installed) on every up, so a reboot brings back what up started.
+    await timed('boot', () => enableAtBoot(t, loc, machine, Boolean(target.repo.size)))
     if (!(probe.socket && probe.daemon === 'active')) {
       o.progress?.(`${machine}: starting ${loc.unit}`)
       await timed('daemon', () => ensureDaemon(t, loc, machine))

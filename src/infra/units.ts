@@ -20,6 +20,9 @@ export function renderRouterUnit(): string {
 Description=rediacc route server (Traefik HTTP provider on 127.0.0.1:7111)
 After=network-online.target
 Wants=network-online.target
+# At boot the route server comes up before docker.service restarts the proxy, so Traefik's first polls find it
+# answering (503 until the enabled repository daemons have answered: Traefik keeps its configuration meanwhile).
+Before=docker.service
 
 [Service]
 Type=simple

@@ -10,7 +10,7 @@ import {DOCKER_CLI} from '../support/dockerd.js'
 import {BOOT_REPORT_DIR} from './image.js'
 import {InstanceLayout} from './instance.js'
 import {attachVeth, VethPlan} from './network.js'
-import {run, RunResult, runOk} from './run.js'
+import {run, RunResult, runOk, runSync} from './run.js'
 
 /** Every capability docker 20.10 knows except SYS_RESOURCE, BPF, PERFMON and CHECKPOINT_RESTORE (withheld here). */
 export const HOST_CAPABILITIES = [
@@ -63,6 +63,13 @@ export interface TestHost {
   exec(cmd: string[] | string, options?: {input?: string | Buffer; timeoutMs?: number}): Promise<RunResult>
   /** Imports a root filesystem (a folder or a tar file) as image NAME into the host's own dockerd. */
   loadImage(name: string, source: string, options?: LoadImageOptions): Promise<string>
+  /**
+   * Reboots the host: systemd shuts down (the container stops), the container starts again and boots systemd, and
+   * the host gets its veth back with the same addresses (the old pair went with the old network namespace). Resolves
+   * when the boot report says "running" again and sshd answers; /run starts empty, disks (the container's own files
+   * and the bound folders) are kept, as on a real machine.
+   */
+  reboot(options?: {timeoutMs?: number}): Promise<void>
 }
 
 export interface HostSpec {
@@ -72,6 +79,11 @@ export interface HostSpec {
   veth: VethPlan
   docker: OuterDocker
   readyTimeoutMs: number
+  /**
+   * Lets the host use loop devices on every boot (also after reboot()): the loop majors allowed in its device
+   * cgroup and this machine's /dev/loop-control and /dev/loopN made in its /dev by Docker at each start.
+   */
+  loopDevices?: boolean
   /** Phase timings, for the benchmark and for finding out why a start is slow. */
   trace?: (line: string) => void
 }
@@ -131,6 +143,7 @@ export async function startHost(spec: HostSpec): Promise<TestHost> {
       CapAdd: HOST_CAPABILITIES,
       SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
       Tmpfs: {'/run': '', '/run/lock': ''},
+      ...(spec.loopDevices ? loopDeviceConfig() : {}),
       Binds: [
         '/sys/fs/cgroup:/sys/fs/cgroup:rw',
         `${join(dataDir, 'docker')}:/var/lib/docker`,
@@ -141,13 +154,16 @@ export async function startHost(spec: HostSpec): Promise<TestHost> {
       ],
     },
   })
-  await api('POST', `/containers/${encodeURIComponent(name)}/start`)
-  mark('started')
-  const inspected = JSON.parse(await api('GET', `/containers/${encodeURIComponent(name)}/json`)) as {State?: {Pid?: number}}
-  const pid = Number(inspected.State?.Pid)
-  if (!(pid > 0)) throw new Error(`${name}: no pid after start`)
-  await attachVeth(pid, spec.veth)
-  mark('addressed')
+  const boot = async () => {
+    await api('POST', `/containers/${encodeURIComponent(name)}/start`)
+    mark('started')
+    const inspected = JSON.parse(await api('GET', `/containers/${encodeURIComponent(name)}/json`)) as {State?: {Pid?: number}}
+    const pid = Number(inspected.State?.Pid)
+    if (!(pid > 0)) throw new Error(`${name}: no pid after start`)
+    await attachVeth(pid, spec.veth)
+    mark('addressed')
+  }
+  await boot()
 
   const exec: TestHost['exec'] = (cmd, options = {}) =>
     run(DOCKER_CLI, ['exec', ...(options.input === undefined ? [] : ['-i']), name, ...(typeof cmd === 'string' ? ['sh', '-c', cmd] : cmd)], {
@@ -175,6 +191,29 @@ export async function startHost(spec: HostSpec): Promise<TestHost> {
     docker,
     exec,
     loadImage: (image, source, options) => loadImageInto(name, docker, image, source, options),
+    async reboot(options = {}) {
+      const timeoutMs = options.timeoutMs ?? spec.readyTimeoutMs
+      rmSync(join(bootDir, 'boot'), {force: true})
+      // SIGRTMIN+3 (the container's stop signal) is systemd's halt: units stop in order, then the container exits.
+      await dockerRequest(socket, 'POST', `/containers/${encodeURIComponent(name)}/stop?t=${Math.ceil(timeoutMs / 1000)}`, timeoutMs + 10_000).then((r) => {
+        if (r.status >= 300 && r.status !== 304) throw new Error(`${name}: docker stop answered ${r.status}: ${r.body.trim().slice(0, 300)}`)
+      })
+      // The namespace's end went with the namespace, and with it the pair; whatever is left goes before the new one.
+      runSync('ip', ['link', 'del', spec.veth.outerName])
+      await boot()
+      const key = await waitUntilReady(name, spec.veth.inner, join(bootDir, 'boot'), exec, timeoutMs)
+      if (key !== hostKey) throw new Error(`${name}: a different host key after the reboot (${key})`)
+      mark('rebooted')
+    },
+  }
+}
+
+/** The container settings that give a host loop devices at every start (see HostSpec.loopDevices). */
+function loopDeviceConfig(): {Devices: Array<{PathOnHost: string; PathInContainer: string; CgroupPermissions: string}>; DeviceCgroupRules: string[]} {
+  const nodes = ['/dev/loop-control', ...Array.from({length: 256}, (_, i) => `/dev/loop${i}`).filter((p) => existsSync(p))]
+  return {
+    Devices: nodes.map((p) => ({PathOnHost: p, PathInContainer: p, CgroupPermissions: 'rwm'})),
+    DeviceCgroupRules: ['b 7:* rwm', 'c 10:237 rwm'],
   }
 }
 

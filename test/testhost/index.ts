@@ -30,6 +30,8 @@ export interface StartOptions {
   teardownOnExit?: boolean
   /** Phase timings of the start (dockerd, each host's create/seed/start/address/ready). */
   trace?: (line: string) => void
+  /** Loop devices on every boot, reboot() included (image-backed repositories that mount at boot). */
+  loopDevices?: boolean
 }
 
 export interface TestHostSession {
@@ -108,7 +110,7 @@ export async function startTestHostSession(n: number, options: StartOptions = {}
     // or a late `ip link add` could leave a veth pair behind it.
     const results = await Promise.allSettled(
       Array.from({length: n}, (_, i) =>
-        startHost({layout, index: i + 1, image: image.name, veth: vethPlan(layout.vethPrefix, subnet, i + 1), docker, readyTimeoutMs, trace: options.trace}),
+        startHost({layout, index: i + 1, image: image.name, veth: vethPlan(layout.vethPrefix, subnet, i + 1), docker, readyTimeoutMs, trace: options.trace, loopDevices: options.loopDevices}),
       ),
     )
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')

@@ -9,8 +9,9 @@ import {join} from 'node:path'
 import {isValidNetworkId} from '../../net/network.js'
 import {RENET_VERSION} from '../version.js'
 import {traefikBody} from './body.js'
+import {BootWait, enabledRepositoryDaemons} from './boot-wait.js'
 import {BuildResult, ConfigBuilder} from './build.js'
-import {RouterSettings, httpsEntrypoints} from './config.js'
+import {DEFAULT_SOCKET_DIR, RouterSettings, httpsEntrypoints} from './config.js'
 import {Daemon} from './daemon.js'
 import type {PlanSettings} from './plan.js'
 import {PortAllocator} from './ports.js'
@@ -107,12 +108,19 @@ export class RouterService {
   private entrypointsLoaded: boolean
   private entrypointsError: string | null = null
   private entrypointsLoadedAt: Date | null = null
+  private readonly bootWait: BootWait
+  private bootTimer: NodeJS.Timeout | null = null
 
+  /** `boot.systemdDir`: where enabled daemon units are read (default: /etc/systemd/system for the default socket folder). */
   constructor(
     readonly settings: RouterSettings,
     private readonly log: Logger,
+    boot: {systemdDir?: string; boundMs?: number} = {},
   ) {
     this.snapshot = readSnapshot(settings.stateDir)
+    const enabled = boot.systemdDir !== undefined || settings.socketDir === DEFAULT_SOCKET_DIR ? enabledRepositoryDaemons(boot.systemdDir) : []
+    this.bootWait = new BootWait(enabled.map((networkId) => ({networkId, socket: join(settings.socketDir, `docker-${networkId}.sock`)})), boot.boundMs)
+    if (enabled.length > 0) this.log('expecting daemons', {networkIds: enabled, boundMs: this.bootWait.boundMs})
     this.ports = new PortAllocator({stateDir: settings.stateDir, ranges: settings.dynamicPorts, graceMs: settings.portGraceMs})
     this.entrypointsLoaded = settings.entrypointsSource !== 'traefik.yml'
     this.builder = new ConfigBuilder(this.planSettings(), this.ports)
@@ -189,6 +197,7 @@ export class RouterService {
       this.deadlinePassed = true
       this.scheduleBuild()
     }, READY_DEADLINE_MS)
+    if (this.bootWait.remainingMs() > 0) this.bootTimer = setTimeout(() => this.scheduleBuild(), this.bootWait.remainingMs() + 5)
   }
 
   stop(): void {
@@ -201,7 +210,7 @@ export class RouterService {
     }
 
     this.watcher?.close()
-    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer, this.goneTimer, this.traefikFileTimer]) if (t) clearTimeout(t)
+    for (const t of [this.rescanTimer, this.buildTimer, this.readyTimer, this.tickTimer, this.snapshotTimer, this.goneTimer, this.traefikFileTimer, this.bootTimer]) if (t) clearTimeout(t)
     for (const d of this.daemons.values()) d.stop()
   }
 
@@ -284,8 +293,21 @@ export class RouterService {
    */
   get ready(): boolean {
     if (!this.scanned || !this.entrypointsLoaded) return false
+    if (!this.bootSettled()) return false
     if (this.deadlinePassed) return true
     return [...this.daemons.values()].every((d) => d.known)
+  }
+
+  /** Every daemon enabled at start-up has answered, or the boot bound passed (logged once, when it settles). */
+  private bootSettled(): boolean {
+    const was = this.bootWait.status().settled
+    const settled = this.bootWait.settled((socket) => this.daemons.get(socket)?.known)
+    if (settled && !was && this.bootWait.expected.length > 0) {
+      const s = this.bootWait.status()
+      this.log('expected daemons settled', {by: s.settledBy, expected: s.expected})
+    }
+
+    return settled
   }
 
   private scheduleBuild(): void {
@@ -348,7 +370,10 @@ export class RouterService {
 
   /** The /traefik body, or null while starting. */
   traefikBody(): string | null {
-    return this.ready ? this.body : null
+    const body = this.ready ? this.body : null
+    const r = this.result?.counts.routers
+    this.bootWait.noteAnswer(body === null || !r ? null : r.http + r.tcp + r.udp)
+    return body
   }
 
   health(): HealthReport {
@@ -375,6 +400,7 @@ export class RouterService {
       skipped: r?.skipped ?? [],
       lastChange: this.lastChange?.toISOString() ?? null,
       entrypoints: this.entrypointsStatus(),
+      boot: this.bootWait.status(),
     }
   }
 

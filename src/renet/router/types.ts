@@ -8,6 +8,8 @@
  * GET /traefik     → Traefik dynamic configuration (JSON, a YAML 1.2 document); 503 until the first complete discovery
  */
 
+import type {BootWaitStatus} from './boot-wait.js'
+
 /** One container as the route server sees it (from the Docker API of one repository daemon). */
 export interface ContainerInfo {
   id: string
@@ -93,6 +95,8 @@ export interface HealthReport {
   lastChange: string | null
   /** The entry point names routers are checked against, and where they come from. */
   entrypoints: EntrypointsStatus
+  /** The daemons enabled at start-up that /traefik waits for (503 meanwhile), and what /traefik has answered. */
+  boot: BootWaitStatus
 }
 
 export interface EntrypointsStatus {
