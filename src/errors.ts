@@ -15,6 +15,7 @@ export const EXIT_CODES = {
   conflict: {code: 8, meaning: 'The request conflicts with current state (e.g. deleting a running repository, a lock held too long, a DNS name held by a record rdc did not make or claimed by two machines).'},
   drift: {code: 9, meaning: '`rdc dns check`: the records at Cloudflare differ from the plan (missing, pointing elsewhere, proxied, or held by another record). Nothing was changed; `rdc dns apply` converges.'},
   cloudflare: {code: 10, meaning: "Cloudflare's API refused or failed a request: the token is invalid or lacks a permission on the zone (the message names which), the zone is not visible to it, the rate limit held after retries, or the API could not be reached."},
+  unrouted: {code: 11, meaning: '`rdc repo up`: the deploy finished, but a container that asked for routes (`traefik.enable=true`) got none: its labels were refused or skipped (the output names each with its reason and fix). `--allow-unrouted` accepts that.'},
   bug: {code: 70, meaning: 'An internal error in rdc. Please report it with the output of the command.'},
   unknownCommand: {code: 127, meaning: 'No such command (as a shell exits for a command it cannot find); `rdc help` lists them.'},
   interrupted: {code: 130, meaning: "Interrupted (Ctrl-C or SIGTERM). `repo up` stopped its steps on the server too; running it again converges."},
@@ -101,6 +102,11 @@ export class DriftError extends RdcError {
 /** Cloudflare's API refused or failed a request (src/dns/cloudflare/explain.ts words it). */
 export class CloudflareError extends RdcError {
   readonly kind = 'cloudflare'
+}
+
+/** `rdc repo up`: a container with traefik.enable=true got no route. */
+export class UnroutedError extends RdcError {
+  readonly kind = 'unrouted'
 }
 
 export class BugError extends RdcError {

@@ -90,6 +90,7 @@ describe('automatic routes (tier 1)', () => {
         backends: ['http://127.0.11.2:8080'],
         networkId: 2816,
         container: c.name,
+        containerId: c.id,
         source: 'auto',
       },
     ])

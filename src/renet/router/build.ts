@@ -293,6 +293,7 @@ export class ConfigBuilder {
       backends: [],
       networkId: nid,
       container: plan.container.name,
+      containerId: plan.container.id,
       source: plan.source,
     })
   }

@@ -208,6 +208,11 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   const servicePort = portsLabel(c.labels['rediacc.service_port'])[0] ?? tcpPorts[0]
   if (!enabled) autoPlan(plan, service!, ip, servicePort, settings)
   else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, keys)
+  // Said out loud, so every container the route server saw is in /routes.json or /health (`repo up` counts on it).
+  if (enabled && plan.skipped === null && plan.routers.length === 0 && plan.refusals.length === 0 && plan.notes.length === 0) {
+    plan.notes.push('traefik.enable=true but the labels make no router')
+  }
+
   // Automatic routes are made here from a fixed shape (tested against the schema); label routes are checked.
   if (plan.skipped === null && plan.source === 'labels') {
     const error = schemaError(fragment(plan))

@@ -124,6 +124,8 @@ export interface RouteEntry {
   backends: string[]
   networkId: number
   container: string
+  /** The container's full id (`repo up` tells a recreated container from the one it replaced by it). */
+  containerId?: string
   /** `auto` for tier-1 routes, `labels` for traefik.* routes. */
   source: 'auto' | 'labels'
 }
