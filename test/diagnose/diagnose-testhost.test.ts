@@ -226,8 +226,10 @@ describe('rdc diagnose on a real machine', () => {
     expect(after.findings).toContainEqual({hop: 'versions', status: 'ok', subject: 'renet', detail: 'renet 0.1.0 matches the CLI'})
   }, 120_000)
 
-  it('DNS pointing elsewhere: the A record is named with the resolver asked', async () => {
+  it('DNS pointing elsewhere: the A record is named with the resolver asked, and what Cloudflare holds (rdc dns apply fixes it)', async () => {
     const other = await startDnsmasq([`--host-record=${APP},${ELSEWHERE}`, `--local=/${DOMAIN}/`], OTHER_DNS_PORT)
+    // The zone at Cloudflare (the lab's stand-in, m1's CLOUDFLARE_BASE_URL) holds the same wrong record, made by hand.
+    const wrong = await lab.acme.createRecord(DOMAIN, {type: 'A', name: APP, content: ELSEWHERE})
     try {
       const {code, findings} = await lab.diagnose(['-m', 'm1', '--host', APP, '--resolver', other.address])
       expect(code).toBe(1)
@@ -236,11 +238,12 @@ describe('rdc diagnose on a real machine', () => {
           hop: 'dns',
           status: 'fail',
           subject: APP,
-          detail: `A → ${ELSEWHERE}, not this machine (${host.address}) via ${other.address}`,
-          fix: `point ${APP} (or the wildcard *.${DOMAIN}) A to ${host.address}`,
+          detail: `at Cloudflare ${APP} A → ${ELSEWHERE}, not this machine (${host.address}); the resolver: A → ${ELSEWHERE}, not this machine (${host.address}) via ${other.address}`,
+          fix: "rdc dns apply m1 --adopt (the record is not rdc's: it is taken over), or correct it in Cloudflare",
         },
       ])
     } finally {
+      await lab.acme.deleteRecord(DOMAIN, wrong.id)
       await other.stop()
     }
   })
@@ -251,7 +254,7 @@ describe('rdc diagnose on a real machine', () => {
     const add = await lab.rdc(['context', 'add-machine', 'm2', '--host', host.address, '--user', host.user, '--key', host.privateKeyPath, '--host-key', `ssh-ed25519 ${blob.toString('base64')}`])
     expect(add.code, add.stderr).toBe(0)
     await lab.rdc(['context', 'set-infra', 'm2', '--public-ipv4', host.address, '--allow-private', '--base-domain', DOMAIN, '--cert-email', `admin@${DOMAIN}`])
-    await lab.rdc(['context', 'set-infra', 'm2', '--cf-dns-token', '-'], 'test-token-not-used\n')
+    await lab.rdc(['context', 'set-infra', 'm2', '--cf-dns-token', '-', '--no-check'], 'test-token-not-used\n')
     try {
       const {code, report} = await lab.diagnose(['-m', 'm1', '-m', 'm2', '--resolver', dns.address])
       expect(code).toBe(1)

@@ -16,7 +16,7 @@ export default class DnsApply extends BaseCommand<typeof DnsApply> {
   ]
 
   static override strict = false
-  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).'})}
+  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).', ignoreStdin: true})}
   static override flags = {
     all: Flags.boolean({description: 'Every machine of the context.'}),
     adopt: Flags.boolean({description: 'Take over names held by records rdc did not make (their content is changed to the machine and they are marked).'}),

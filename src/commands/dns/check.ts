@@ -11,7 +11,7 @@ export default class DnsCheck extends BaseCommand<typeof DnsCheck> {
   static override examples = ['<%= config.bin %> <%= command.id %> --all', '<%= config.bin %> <%= command.id %> server-1 --prune --json']
 
   static override strict = false
-  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).'})}
+  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).', ignoreStdin: true})}
   static override flags = {
     all: Flags.boolean({description: 'Every machine of the context.'}),
     prune: Flags.boolean({description: 'Records rdc made that no route needs any more count as a difference.'}),

@@ -17,7 +17,7 @@ export default class DnsPlan extends BaseCommand<typeof DnsPlan> {
   ]
 
   static override strict = false
-  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).'})}
+  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).', ignoreStdin: true})}
   static override flags = {
     all: Flags.boolean({description: 'Every machine of the context.'}),
     adopt: Flags.boolean({description: 'Plan to take over names held by records rdc did not make.'}),
