@@ -158,7 +158,7 @@ describe('bad input is refused with the field, a fix and exit 2, and nothing is 
     await writeFile(victim, 'precious')
     await mkdir(join(out, 'opt', 'rediacc', 'proxy'), {recursive: true})
     await symlink(victim, join(out, 'opt', 'rediacc', 'proxy', 'config.env'))
-    expect((await rdc(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN, '--public-ipv4', '203.0.113.50', '--allow-private'])).exitCode).toBe(0)
+    expect((await rdc(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN, '--no-check', '--public-ipv4', '203.0.113.50', '--allow-private'])).exitCode).toBe(0)
     const r = await rdc(['context', 'push-infra', 'server-1', '--out', out, '--json'])
     expect(r.exitCode).toBe(2)
     expect(r.json.error.field).toBe('--out')
