@@ -24,6 +24,12 @@ import {routeServerRouters, traefikRouters, untilTraefikLoadedAll} from './lab.j
 const APP = 'app.example.com'
 const SHOP = 'shop.example.com'
 const WEBAPP_MOUNT_UNIT = 'mnt-rediacc-repos-webapp.mount'
+/**
+ * A test-only drop-in that makes webapp's daemon start 8 s late at boot (as a slow disk or a big restore would):
+ * Traefik, started by docker.service after the route server, polls /traefik while the route server still waits,
+ * so the wait is seen (503s counted) and an empty 200 would be too.
+ */
+const SLOW_START = (id: number) => `/etc/systemd/system/rediacc-docker@${id}.service.d/zz-test-slow-start.conf`
 
 let host: TestHost
 let lab: Lab
@@ -115,6 +121,7 @@ describe('a reboot brings everything back, with no rdc command run', () => {
     // Monotonic times are the kernel's, shared with the container: a later start of systemd means a new boot.
     const systemdStarted = () => sh('systemctl show -p UserspaceTimestampMonotonic --value')
     const before = Number(await systemdStarted())
+    await sh(`printf '[Service]\\nExecStartPre=/bin/sleep 8\\n' > ${SLOW_START(ids.webapp)} && systemctl daemon-reload`)
     await host.reboot()
     expect(Number(await systemdStarted())).toBeGreaterThan(before)
     expect(await sh('ip -o addr show dev eth0')).toContain(host.address)
@@ -151,9 +158,12 @@ describe('a reboot brings everything back, with no rdc command run', () => {
   it('the route server waited for the enabled daemon and never served an empty 200; it came up before the proxy', async () => {
     const h = await health()
     expect(h.status).not.toBe('starting')
-    expect(h.boot).toMatchObject({expected: [ids.webapp], settled: true, settledBy: 'answered', waitingFor: []})
+    // Traefik asked while webapp's daemon was still starting, was told 503 (it keeps its last configuration), and
+    // never got an empty configuration.
     expect(h.boot.traefikAnswers.empty).toBe(0)
+    expect(h.boot.traefikAnswers.unavailable).toBeGreaterThan(0)
     expect(h.boot.traefikAnswers.ok).toBeGreaterThan(0)
+    expect(h.boot).toMatchObject({expected: [ids.webapp], settled: true, settledBy: 'answered', waitingFor: []})
     const journal = await sh('journalctl -b -u rediacc-router -o cat --no-pager')
     expect(journal).toContain('expecting daemons')
     expect(journal).toContain('expected daemons settled')
@@ -164,6 +174,7 @@ describe('a reboot brings everything back, with no rdc command run', () => {
   })
 
   it('repo down --unmount, then repo delete --purge leave no unit, mount or boot entry', async () => {
+    await sh(`rm ${SLOW_START(ids.webapp)} && systemctl daemon-reload`)
     await rdc(['repo', 'down', 'webapp', '-m', MACHINE, '--unmount'])
     expect(await sh(`systemctl is-enabled rediacc-docker@${ids.webapp}.service || true`)).toBe('disabled')
     for (const name of ['webapp', 'shop'] as const) await rdc(['repo', 'delete', name, '-m', MACHINE, '--purge'])
