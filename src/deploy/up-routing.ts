@@ -26,7 +26,7 @@ export async function upRouting(o: UpRoutingOptions): Promise<{routing: RoutingR
     waitHttpsMs: o.waitHttpsSeconds === undefined ? undefined : o.waitHttpsSeconds * 1000,
     progress: o.progress,
   })
-  o.log(formatRouting(routing))
+  o.log(`\n${formatRouting(routing)}`)
   let error: RdcError | undefined
   if (routing.unrouted.length > 0 && !o.allowUnrouted) {
     error = new UnroutedError(`${target.machineName}: ${target.name} is up, but ${routing.unrouted.join(', ')} asked for routes (traefik.enable=true) and got none.`, {
