@@ -44,6 +44,26 @@ export interface Transport {
   close(): Promise<void>
 }
 
+/** An interactive or long-lived command: its streams wired to local ones (repo exec, repo logs -f). */
+export interface StreamOptions {
+  /** Streamed to the command's stdin until it ends; absent: stdin is closed at once, or on abort when there is a signal. */
+  stdin?: NodeJS.ReadableStream
+  stdout: (chunk: Buffer) => void
+  stderr: (chunk: Buffer) => void
+  /** A terminal on the server (`ssh -t`); its output then arrives on stdout only. */
+  pty?: {rows: number; cols: number; term: string}
+  /** Aborting closes the command's stdin: a command that ends when its stdin ends (repo logs' wrapper) then ends. */
+  signal?: AbortSignal
+  /** Terminal size changes, forwarded while the command runs. */
+  onResize?: (listener: (size: {rows: number; cols: number}) => void) => () => void
+}
+
+/** A Transport that can also run a command with its streams wired through (SshTransport does). */
+export interface StreamingTransport extends Transport {
+  /** The command's exit code; a command killed by a signal gives 128 + its number, as a shell reports it. */
+  stream(argv: string[], opts: StreamOptions): Promise<number>
+}
+
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/
 
 /** POSIX shell quoting of one word: plain when it cannot be misread, else single-quoted. */
@@ -64,8 +84,11 @@ function isNoSuchFile(err: unknown): boolean {
 
 const CHUNK = 32 * 1024
 
+/** Signal numbers (Linux) of the names ssh reports for a command killed by a signal. */
+const SIGNALS: Record<string, number> = {HUP: 1, INT: 2, QUIT: 3, KILL: 9, PIPE: 13, ALRM: 14, TERM: 15}
+
 /** Transport over one already-connected (and host-key-verified) ssh2 Client. */
-export class SshTransport implements Transport {
+export class SshTransport implements StreamingTransport {
   #sftp?: Promise<SFTPWrapper>
   /** Set once the connection is gone; every later call fails at once instead of waiting forever. */
   #lost?: RemoteError
@@ -158,6 +181,48 @@ export class SshTransport implements Transport {
         } else if (opts.stdin !== undefined) stream.end(opts.stdin)
         else stream.end()
       })
+    })
+  }
+
+  stream(argv: string[], opts: StreamOptions): Promise<number> {
+    const command = shellCommand(argv)
+    return this.guard((resolve, reject) => {
+      const started = (err: Error | undefined, stream: import('ssh2').ClientChannel): void => {
+        if (err) {
+          reject(new RemoteError(`Could not start '${argv[0]}' on ${this.host}: ${err.message}`, {host: this.host, command: argv[0]}, {cause: err}))
+          return
+        }
+
+        let code: number | null = null
+        let signalName: string | undefined
+        stream.on('data', (d: Buffer) => opts.stdout(d))
+        stream.stderr.on('data', (d: Buffer) => opts.stderr(d))
+        stream.on('exit', (c: number | null, sig?: string) => {
+          code = c
+          signalName = sig
+        })
+        const stopResize = opts.pty && opts.onResize ? opts.onResize(({rows, cols}) => stream.setWindow(rows, cols, 0, 0)) : undefined
+        const input = opts.stdin
+        const endInput = (): void => {
+          input?.unpipe?.(stream as unknown as NodeJS.WritableStream)
+          stream.end()
+        }
+        const onAbort = (): void => endInput()
+        opts.signal?.addEventListener('abort', onAbort, {once: true})
+        stream.on('close', () => {
+          stopResize?.()
+          opts.signal?.removeEventListener('abort', onAbort)
+          input?.unpipe?.(stream as unknown as NodeJS.WritableStream)
+          resolve(code ?? (signalName ? 128 + (SIGNALS[signalName] ?? 1) : 255))
+        })
+        if (opts.signal?.aborted) endInput()
+        else if (input) input.pipe(stream as unknown as NodeJS.WritableStream)
+        // With a signal and no input, stdin stays open until the abort: that is what ends a wrapper waiting on it.
+        else if (!opts.signal) stream.end()
+      }
+
+      if (opts.pty) this.client.exec(command, {pty: {rows: opts.pty.rows, cols: opts.pty.cols, term: opts.pty.term}}, started)
+      else this.client.exec(command, started)
     })
   }
 
