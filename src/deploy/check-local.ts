@@ -6,6 +6,7 @@ import {statSync} from 'node:fs'
 
 import {UsageError} from '../errors.js'
 import {MAX_SLOTS} from '../net/network.js'
+import {checkCompat} from '../renet/compose/compat.js'
 import {COMPOSE_FILE_NAMES, findComposeFile, readComposeFile} from '../renet/compose/compose-file.js'
 import {findRediaccfiles, type Step} from '../renet/rediaccfile/discover.js'
 import {composeServiceNames} from '../renet/rediaccfile/prepare-env.js'
@@ -53,7 +54,9 @@ export function checkRepositoryFolder(dir: string, action: Step): LocalCheck {
   }
 
   // Parse errors come back as `file:line:column: …` from renet's reader.
-  for (const path of composeFiles) readComposeFile(path)
+  const parsed = composeFiles.map((path) => readComposeFile(path))
+  // What only the server would refuse (links on the host network, keys newer than its docker-compose 1.29).
+  checkCompat(parsed)
   const {names} = composeServiceNames(files)
   if (names.length > MAX_SLOTS) {
     throw new UsageError(`The repository declares ${names.length} services; a repository has room for ${MAX_SLOTS}.`, {

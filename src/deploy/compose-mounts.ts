@@ -9,15 +9,18 @@
 import {posix} from 'node:path'
 
 import {UsageError} from '../errors.js'
+import {COMPOSE_MAX_ALIAS_COUNT} from '../renet/compose/yaml-limits.js'
 
 export interface ComposeSource {
   /** Path of the compose file relative to the repository root (`docker-compose.yml`, `api/compose.yaml`). */
   path: string
   text: string
+  /** The variables of the `.env` beside it, when there is one (compose interpolates with them). */
+  dotenv?: Record<string, string>
 }
 
 export interface MountOptions {
-  /** Values for `${VAR}` in sources (the CLI's environment); `${VAR:-default}` falls back to its default. */
+  /** Values for `${VAR}` in sources (the CLI's environment, over each file's `.env`); `${VAR:-default}` falls back to its default. */
   env?: Readonly<Record<string, string | undefined>>
 }
 
@@ -32,7 +35,7 @@ export async function protectedPathsFromCompose(files: readonly ComposeSource[],
   for (const file of files) {
     let doc: unknown
     try {
-      doc = parse(file.text, {merge: true, maxAliasCount: 1000})
+      doc = parse(file.text, {merge: true, maxAliasCount: COMPOSE_MAX_ALIAS_COUNT})
     } catch (error) {
       throw new UsageError(`${file.path}: the compose file does not parse: ${(error as Error).message.split('\n')[0]}`, {
         field: 'file',
@@ -42,6 +45,7 @@ export async function protectedPathsFromCompose(files: readonly ComposeSource[],
 
     if (!isObject(doc)) continue
     const dir = posix.dirname(file.path)
+    const env = withDotenv(file.dotenv, options.env)
     const bindVolumes = namedBindVolumes(doc.volumes)
     const services = isObject(doc.services) ? doc.services : {}
     for (const spec of Object.values(services)) {
@@ -49,7 +53,7 @@ export async function protectedPathsFromCompose(files: readonly ComposeSource[],
       for (const volume of spec.volumes) {
         const source = writableBindSource(volume, bindVolumes)
         if (source === null) continue
-        const path = resolveSource(source, dir, file.path, options.env ?? {})
+        const path = resolveSource(source, dir, file.path, env)
         if (path !== null) found.add(path)
       }
     }
@@ -148,6 +152,13 @@ function interpolate(text: string, env: Readonly<Record<string, string | undefin
     if (op === ':-' || op === '-') return fallback as string
     return '\0'
   })
+}
+
+/** Compose's order: a variable of the environment wins over the `.env` file's. */
+function withDotenv(dotenv: Readonly<Record<string, string>> | undefined, env: Readonly<Record<string, string | undefined>> = {}): Record<string, string | undefined> {
+  const merged: Record<string, string | undefined> = {...dotenv}
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value
+  return merged
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -7,6 +7,7 @@ import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {RemoteError} from '../errors.js'
+import {readDotenv} from '../renet/compose/dotenv.js'
 import type {Transport} from '../remote/transport.js'
 import {type ComposeSource, protectedPathsFromCompose} from './compose-mounts.js'
 import {patternForPath} from './sync-glob.js'
@@ -40,7 +41,7 @@ export interface SyncReport {
   apply: ApplyResult | null
 }
 
-/** The default compose files of the repository root and its first-level folders (where Rediaccfiles run). */
+/** The default compose files of the repository root and its first-level folders (where Rediaccfiles run), each with its folder's `.env`. */
 export async function readComposeSources(dir: string): Promise<ComposeSource[]> {
   const names = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml']
   const folders = ['', ...(await readdir(dir, {withFileTypes: true})).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort()]
@@ -49,7 +50,9 @@ export async function readComposeSources(dir: string): Promise<ComposeSource[]> 
     for (const name of names) {
       const path = folder === '' ? name : `${folder}/${name}`
       try {
-        out.push({path, text: await readFile(join(dir, path), 'utf8')})
+        const text = await readFile(join(dir, path), 'utf8')
+        const dotenv = readDotenv(join(dir, folder))
+        out.push(Object.keys(dotenv).length > 0 ? {path, text, dotenv} : {path, text})
         break
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error

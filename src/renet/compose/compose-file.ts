@@ -7,6 +7,7 @@ import {join, resolve} from 'node:path'
 import {type Document, isMap, parseDocument} from 'yaml'
 
 import {UsageError} from '../../errors.js'
+import {COMPOSE_MAX_ALIAS_COUNT} from './yaml-limits.js'
 
 /** The names looked for, in docker-compose 1.x's order of preference (the first one present is used). */
 export const COMPOSE_FILE_NAMES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'] as const
@@ -72,7 +73,16 @@ export function parseComposeFile(path: string, text: string): ComposeFile {
     })
   }
 
-  const value: unknown = document.toJS({maxAliasCount: 1000})
+  let value: unknown
+  try {
+    value = document.toJS({maxAliasCount: COMPOSE_MAX_ALIAS_COUNT})
+  } catch (error) {
+    throw new UsageError(`${path}: the compose file expands its *aliases more than ${COMPOSE_MAX_ALIAS_COUNT} times: ${(error as Error).message}`, {
+      field: 'file',
+      suggestion: 'Nest fewer aliases inside anchors (an alias of an anchor that itself holds aliases multiplies), or write the values out.',
+    })
+  }
+
   if (!isPlainObject(value)) {
     throw new UsageError(`${path}: the compose file is not a mapping of top-level keys`, {
       field: 'file',

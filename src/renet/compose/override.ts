@@ -10,6 +10,7 @@ import {stringify} from 'yaml'
 import {serviceIpVar} from '../../net/network.js'
 import type {ComposeFile} from './compose-file.js'
 import type {DeclaredPorts} from './ports.js'
+import {COMPOSE_MAX_ALIAS_COUNT} from './yaml-limits.js'
 
 export const OVERRIDE_FILE = '.rediacc-compose.override.yml'
 export const CLEAN_COPY_PREFIX = '.rediacc-compose.'
@@ -22,6 +23,8 @@ export interface OverrideService {
   ip: string
   networkId: number
   ports: DeclaredPorts
+  /** Docker socket mounts pointed at the repository's own daemon (see docker-socket.ts). */
+  volumes?: string[]
 }
 
 export function serviceLabels(service: OverrideService): Record<string, string> {
@@ -39,7 +42,10 @@ export function renderOverride(services: readonly OverrideService[], version?: s
   const doc: Record<string, unknown> = {}
   if (version !== undefined) doc.version = version
   doc.services = Object.fromEntries(
-    services.map((service) => [service.name, {network_mode: 'host', labels: serviceLabels(service)}]),
+    services.map((service) => [
+      service.name,
+      {network_mode: 'host', labels: serviceLabels(service), ...(service.volumes?.length ? {volumes: service.volumes} : {})},
+    ]),
   )
   // docker-compose 1.x reads YAML 1.1, where a plain `yes`, `on` or `0777` is no string: quote what 1.1 would misread.
   const text = stringify(doc, {lineWidth: 0, version: '1.1'})
@@ -87,7 +93,7 @@ export function cleanComposeFile(file: ComposeFile): CleanedFile {
 
   if (!changed) return {text: null, warnings}
   // A value that came in through a `<<:` merge key survives deleteIn; write such services out in full.
-  const after = document.toJS({maxAliasCount: 1000}) as {services?: Record<string, Record<string, unknown> | null>}
+  const after = document.toJS({maxAliasCount: COMPOSE_MAX_ALIAS_COUNT}) as {services?: Record<string, Record<string, unknown> | null>}
   for (const [name, spec] of Object.entries(after.services ?? {})) {
     if (spec === null || DROPPED_KEYS.every((key) => spec[key] === undefined)) continue
     const plain = Object.fromEntries(Object.entries(spec).filter(([key]) => !(DROPPED_KEYS as readonly string[]).includes(key)))

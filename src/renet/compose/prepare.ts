@@ -7,9 +7,12 @@ import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import {serviceIp} from '../../net/network.js'
+import {checkCompat} from './compat.js'
 import {composeFilePaths, readComposeFile, type ComposeFile} from './compose-file.js'
 import {checkServiceNames, repositoryEnv, serviceIpEnv} from './environment.js'
 import {cleanComposeFile, cleanCopyPath, OVERRIDE_FILE, renderOverride, type OverrideService} from './override.js'
+import {dockerSocketMounts, socketPath} from './docker-socket.js'
+import {interpolationEnv as withDotenv} from './dotenv.js'
 import {declaredPorts} from './ports.js'
 import type {Repository} from './repository.js'
 import {ensureSlots} from './slots.js'
@@ -46,16 +49,31 @@ function writeIfChanged(path: string, text: string): void {
 export function prepareCompose(options: {repo: Repository; dir: string; files?: readonly string[]; env: NodeJS.ProcessEnv}): PreparedCompose {
   const {repo, dir} = options
   const {files, names} = readComposeFiles(dir, options.files)
+  checkCompat(files)
   const cleaned = files.map((file) => ({file, ...cleanComposeFile(file)}))
   const {env, slots} = repositoryEnvironment(repo, names)
-  const interpolationEnv = {...options.env, ...env}
+  // docker compose interpolates with the project folder's .env too (the environment winning), so the port labels do.
+  const interpolationEnv = {...withDotenv(dirname(files[0].path), options.env), ...env}
+  const repoSocket = socketPath(repo.dockerHost)
+  const socketNotes: string[] = []
   const services = names.map((name): OverrideService => {
     const ports = files
       .map((file) => file.services.get(name))
       .filter((spec) => spec !== undefined)
       .map((spec) => declaredPorts(spec, interpolationEnv))
     const union = (key: 'tcp' | 'udp') => [...new Set(ports.flatMap((p) => p[key]))].sort((a, b) => a - b)
-    return {name, ip: serviceIp(repo.networkId, slots.get(name) as number), networkId: repo.networkId, ports: {tcp: union('tcp'), udp: union('udp')}}
+    const sockets = repoSocket === null ? [] : files.flatMap((file) => dockerSocketMounts(file.services.get(name) ?? {}, interpolationEnv, repoSocket))
+    for (const mount of sockets) {
+      socketNotes.push(`service '${name}': ${mount.original} mounted from this repository's own daemon (${repoSocket}): it sees and manages only this repository's containers`)
+    }
+
+    return {
+      name,
+      ip: serviceIp(repo.networkId, slots.get(name) as number),
+      networkId: repo.networkId,
+      ports: {tcp: union('tcp'), udp: union('udp')},
+      ...(sockets.length > 0 ? {volumes: sockets.map((mount) => mount.volume)} : {}),
+    }
   })
 
   const paths = cleaned.map(({file, text}) => {
@@ -70,6 +88,6 @@ export function prepareCompose(options: {repo: Repository; dir: string; files?: 
   })
   const overridePath = join(dirname(files[0].path), OVERRIDE_FILE)
   writeIfChanged(overridePath, renderOverride(services, files[0].version))
-  return {files: [...paths, overridePath], overridePath, env, services, warnings: cleaned.flatMap((c) => c.warnings)}
+  return {files: [...paths, overridePath], overridePath, env, services, warnings: [...cleaned.flatMap((c) => c.warnings), ...socketNotes]}
 }
 
