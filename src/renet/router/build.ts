@@ -52,7 +52,7 @@ function isEmpty(o: Obj): boolean {
 function mergeService(existing: Obj, incoming: Obj): Obj | null {
   const a = existing.loadBalancer
   const b = incoming.loadBalancer
-  if (!sameJson({...a, servers: undefined}, {...b, servers: undefined})) return null
+  if (!sameJson({...a, servers: undefined}, {...b, servers: undefined}) || !sameJson(existing.middlewares, incoming.middlewares)) return null
   const seen = new Set(a.servers.map((s: Obj) => JSON.stringify(s)))
   const added = b.servers.filter((s: Obj) => !seen.has(JSON.stringify(s)))
   return added.length === 0 ? existing : {...existing, loadBalancer: {...a, servers: [...a.servers, ...added]}}

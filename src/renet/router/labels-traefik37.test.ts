@@ -134,4 +134,31 @@ describe('Docker provider behaviour', () => {
     expect(plan.routers).toEqual([])
     expect(plan.refusals).toEqual([expect.objectContaining({kind: 'foreign-backend', object: 'app', reason: expect.stringMatching(/server\.url is not accepted/)})])
   })
+
+  it("service middlewares (3.7) name this repository's middlewares; another provider's or a refused one is refused", () => {
+    const base = {'traefik.enable': 'true', 'traefik.http.routers.app.rule': 'Host(`app.example.com`)', 'traefik.http.services.app.loadbalancer.server.port': '8080'}
+    const ok = planContainer(
+      container({...base, 'traefik.http.services.app.middlewares': 'hsts', 'traefik.http.middlewares.hsts.headers.stsSeconds': '60'}),
+      2816,
+      SETTINGS,
+    )
+    expect(ok.refusals).toEqual([])
+    expect(ok.services.http['app-2816'].middlewares).toEqual(['hsts-2816'])
+    expect(ok.middlewares.http['hsts-2816']).toEqual({headers: {stsSeconds: 60}})
+
+    const foreign = planContainer(container({...base, 'traefik.http.services.app.middlewares': 'auth@file'}), 2816, SETTINGS)
+    expect(foreign.refusals).toEqual([expect.objectContaining({kind: 'foreign-reference', object: 'app'})])
+    expect(foreign.services.http).toEqual({})
+
+    const refused = planContainer(
+      container({...base, 'traefik.http.services.app.middlewares': 'auth', 'traefik.http.middlewares.auth.forwardauth.address': 'http://127.0.0.1:9000/auth'}),
+      2816,
+      SETTINGS,
+    )
+    expect(refused.refusals.map((r) => [r.object, r.kind])).toEqual([
+      ['auth', 'foreign-backend'],
+      ['app', 'foreign-backend'],
+    ])
+    expect(refused.services.http).toEqual({})
+  })
 })

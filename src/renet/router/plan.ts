@@ -5,6 +5,7 @@
  */
 import {withIPv6Twins, withoutAbsentFamilyTwins} from '../../net/entrypoints.js'
 import {isValidNetworkId} from '../../net/network.js'
+import {type AutoPort, autoRoutePort} from './auto-port.js'
 import {LabelDecodeError, LabelKeyCache, decodeTraefikLabels, traefikEnabled} from './labels.js'
 import {backendPort, backendScheme, forwardAuthProblem, healthCheckPathProblem, hostnameClaim, ownsIp, serverUrl, sharedEntrypointProblem} from './isolation.js'
 import {HostSet, RuleSyntaxError, ruleHosts} from './rules.js'
@@ -206,7 +207,7 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
 
   const tcpPorts = portsLabel(c.labels['rediacc.tcp_ports'])
   const servicePort = portsLabel(c.labels['rediacc.service_port'])[0] ?? tcpPorts[0]
-  if (!enabled) autoPlan(plan, service!, ip, servicePort, settings)
+  if (!enabled) autoPlan(plan, service!, ip, autoRoutePort(portsLabel(c.labels['rediacc.service_port'])[0], tcpPorts), settings)
   else labelPlan(plan, hostLabel(service ?? defaultName(c)), ip, servicePort, portsLabel(c.labels['rediacc.udp_ports'])[0], settings, keys)
   // Said out loud, so every container the route server saw is in /routes.json or /health (`repo up` counts on it).
   if (enabled && plan.skipped === null && plan.routers.length === 0 && plan.refusals.length === 0 && plan.notes.length === 0) {
@@ -224,7 +225,8 @@ export function planContainer(c: ContainerInfo, networkId: number, settings: Pla
   return plan
 }
 
-function autoPlan(plan: Plan, service: string, ip: string, port: number | undefined, s: PlanSettings): void {
+function autoPlan(plan: Plan, service: string, ip: string, auto: AutoPort, s: PlanSettings): void {
+  const {port} = auto
   plan.source = 'auto'
   const label = hostLabel(service)
   if (s.baseDomain === null) {
@@ -233,7 +235,7 @@ function autoPlan(plan: Plan, service: string, ip: string, port: number | undefi
   }
 
   if (port === undefined) {
-    plan.skipped = 'no port for an automatic route: set rediacc.service_port or rediacc.tcp_ports'
+    plan.skipped = ('reason' in auto ? auto.reason : undefined) ?? 'no port for an automatic route: set rediacc.service_port or rediacc.tcp_ports'
     return
   }
 
@@ -386,6 +388,21 @@ function labelPlan(
         continue
       }
 
+      // Traefik 3.7's service middlewares: names of this repository, like a router's.
+      const serviceMiddlewares: unknown = svc.middlewares
+      if (Array.isArray(serviceMiddlewares)) {
+        const foreign = foreignRef(serviceMiddlewares)
+        const refused = serviceMiddlewares.find((x) => refusedMiddlewares.has(x))
+        if (foreign !== undefined || refused !== undefined) {
+          if (foreign !== undefined) refuse(plan, 'foreign-reference', `service ${sn} refers to ${foreign}, outside this repository`, sn)
+          else refuse(plan, 'foreign-backend', `service ${sn} uses middleware ${refused}, which was refused`, sn)
+          continue
+        }
+
+        plan.services[proto][uniqueName(sn, nid)] = {...svc, middlewares: serviceMiddlewares.map((n: string) => uniqueName(n, nid))}
+        continue
+      }
+
       plan.services[proto][uniqueName(sn, nid)] = svc
     }
 
@@ -456,7 +473,7 @@ function httpService(sn: string, svc: Obj, ip: string, fallback: number | undefi
   if (!url.ok) throw new Refused('foreign-backend', `service ${sn}: ${url.reason}`, sn)
   const health = healthCheckPathProblem(svc.loadBalancer.healthCheck?.path)
   if (health !== null) throw new Refused('foreign-backend', `service ${sn}: ${health}`, sn)
-  return {loadBalancer: {...svc.loadBalancer, servers: [{...server, url: url.value}]}}
+  return {...(svc.middlewares === undefined ? {} : {middlewares: svc.middlewares}), loadBalancer: {...svc.loadBalancer, servers: [{...server, url: url.value}]}}
 }
 
 function streamService(sn: string, svc: Obj, ip: string, fallback: number | undefined): Obj {

@@ -47,7 +47,8 @@ export function schemaError(config: Obj): string | null {
     const error = checkRouters(proto, config[proto]?.routers)
     if (error !== null) return error
     for (const [name, svc] of Object.entries((config[proto]?.services ?? {}) as Obj)) {
-      if (Object.keys(svc).length !== 1 || !isObject(svc.loadBalancer) || !Array.isArray(svc.loadBalancer.servers) || svc.loadBalancer.servers.length === 0) {
+      const {middlewares, ...rest} = svc
+      if ((middlewares !== undefined && !(Array.isArray(middlewares) && middlewares.length > 0)) || Object.keys(rest).length !== 1 || !isObject(svc.loadBalancer) || !Array.isArray(svc.loadBalancer.servers) || svc.loadBalancer.servers.length === 0) {
         return `/${proto}/services/${name}: must be one load balancer with a server`
       }
     }
