@@ -11,7 +11,7 @@ import {parseDocument} from 'yaml'
 
 import {parseTraefikRouters} from '../src/diagnose/parse/traefik.js'
 import {acmeInfraFlags, useZoneResolver, writeAcmeCaFile} from '../test/proxy/lab.js'
-import {startAcmeLab, type AcmeLab} from '../test/support/acme/index.js'
+import {startDnsLab, type DnsLab} from '../test/support/acme/dns-lab.js'
 import {tcpExchange, udpExchange} from '../test/support/traffic.js'
 import {cleanupInstance} from '../test/testhost/cleanup.js'
 import {ensureImageCache} from '../test/testhost/image.js'
@@ -115,20 +115,21 @@ async function up(): Promise<void> {
 
   // Let's Encrypt and Cloudflare cannot be reached from here: Pebble (Let's Encrypt's test CA) issues the
   // certificate, over the same DNS-01 exchange, through a stand-in that speaks Cloudflare's API to Traefik.
-  const acme = await steps.run('Start the ACME side on this machine: Pebble, the Cloudflare API stand-in and the zone\'s DNS', async () => {
-    const lab = await startAcmeLab({addresses: [host.live.peer, host.live.peer6], zones: [ZONE], token: DEMO_TOKEN})
-    await useZoneResolver(host.live, lab)
+  const dns = await steps.run('Start the ACME side on this machine: Pebble, the Cloudflare API stand-in and the zone\'s DNS', async () => {
+    const lab = await startDnsLab({addresses: [host.live.peer, host.live.peer6], zones: [ZONE], token: DEMO_TOKEN})
+    await useZoneResolver(host.live, lab.acme)
     const peer = host.live.peer
-    print(`  Pebble (ACME directory)      ${lab.directoryUrl(peer)}`)
+    print(`  Pebble (ACME directory)      ${lab.acme.directoryUrl(peer)}`)
     print(`  Cloudflare API stand-in      ${lab.cloudflareBaseUrl(peer)}  (zone ${ZONE}, accepts only the demo's token)`)
-    print(`  ${ZONE} DNS (SOA, NS, TXT)  ${lab.resolver(peer)}  (the host's resolver now, as a server's would reach Cloudflare's)`)
+    print(`  ${ZONE} DNS (SOA, NS, TXT)  ${lab.acme.resolver(peer)}  (the host's resolver now, as a server's would reach Cloudflare's)`)
+    print(`  the zone as the internet sees it  ${lab.resolver()}  (for diagnose, wildcard records included)`)
     return lab
   })
 
   try {
-    await demoWithAcme(steps, rdc, host, known, acme)
+    await demoWithAcme(steps, rdc, host, known, dns)
   } finally {
-    await acme.stop()
+    await dns.stop()
   }
 
   print('')
@@ -139,7 +140,8 @@ async function up(): Promise<void> {
   print('(Pebble and the Cloudflare stand-in stopped with the demo; the certificate stays in the proxy\'s acme.json.)')
 }
 
-async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved: SavedHost}, known: string, acme: AcmeLab): Promise<void> {
+async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved: SavedHost}, known: string, dns: DnsLab): Promise<void> {
+  const {acme} = dns
   const caFile = writeAcmeCaFile(acme, join(CONFIG_DIR, 'acme-ca.pem'))
   const rootFile = join(CONFIG_DIR, 'pebble-root.pem')
   writeFileSync(rootFile, acme.pebbleRootPem())
@@ -165,7 +167,7 @@ async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved
       title,
       ['context', 'set-infra', MACHINE, '--public-ipv4', host.saved.address, '--public-ipv6', host.saved.address6!, '--allow-private', '--base-domain', ZONE,
         '--cert-email', `admin@${ZONE}`, '--cf-dns-token', '-', '--tcp-ports', EXTRA_TCP_PORTS, '--udp-ports', EXTRA_UDP_PORTS,
-        ...acmeInfraFlags(acme, host.live, caFile)],
+        ...acmeInfraFlags(acme, host.live, caFile, dns.cloudflareBaseUrl(host.live.peer))],
       {stdin: {value: DEMO_TOKEN, shownAs: '"$DEMO_CF_TOKEN"'}},
     )
     print('  --acme-ca-server/--acme-ca-cert: Pebble instead of Let\'s Encrypt; --proxy-env CLOUDFLARE_BASE_URL: the stand-in instead of api.cloudflare.com')
@@ -173,15 +175,6 @@ async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved
 
   await steps.run('Show the infrastructure settings and entry points', async (title) => {
     await rdc.run(title, ['context', 'show-infra', MACHINE])
-  })
-
-  await steps.run(`Point ${HTTP_HOST} at the machine (A and AAAA records through the Cloudflare API)`, async (title) => {
-    for (const [type, content] of [['A', host.saved.address], ['AAAA', host.saved.address6!]] as const) {
-      await acme.createRecord(ZONE, {type, name: HTTP_HOST, content}, DEMO_TOKEN).catch((error: Error) => {
-        throw new DemoError(title, `creating ${type} ${HTTP_HOST}: ${error.message}`)
-      })
-      print(`  ${type.padEnd(4)} ${HTTP_HOST} → ${content}`)
-    }
   })
 
   await steps.run('Push the proxy and route server setup over SSH', async (title) => {
@@ -216,6 +209,14 @@ async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved
     if (v.refusals.length > 0) throw new DemoError(title, `the route server refused ${v.refusals.length} router(s) (listed above)`)
   })
 
+  await steps.run(`Point the routes' names at the machine: DNS records at Cloudflare (rdc dns)`, async (title) => {
+    await rdc.run(title, ['dns', 'plan', MACHINE])
+    await rdc.run(title, ['dns', 'apply', MACHINE])
+    const made = dns.records().filter((r) => r.type === 'A' || r.type === 'AAAA')
+    if (made.length === 0) throw new DemoError(title, 'rdc dns apply made no A/AAAA record at the Cloudflare API')
+    print(`  at Cloudflare now: ${made.map((r) => `${r.type} ${r.name} → ${r.content}`).join(', ')}`)
+  })
+
   await steps.run(`Wait for the certificate of ${HTTP_HOST} (DNS-01: Traefik → Cloudflare API → TXT record → Pebble)`, async (title) => {
     const waited = Date.now()
     for (;;) {
@@ -225,13 +226,13 @@ async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved
       await new Promise((r) => setTimeout(r, 1000))
     }
 
-    const txt = acme.calls().filter((c) => c.type === 'TXT')
-    for (const c of txt) print(`  Cloudflare API: ${c.method} ${c.type} ${c.name} (token ${c.tokenOk ? 'accepted' : 'REFUSED'})`)
+    const txt = dns.calls().filter((c) => c.type === 'TXT' && (c.action === 'record-created' || c.action === 'record-deleted'))
+    for (const c of txt) print(`  Cloudflare API: ${c.method} ${c.type} ${c.name} (token ${c.token === 'main' ? 'accepted' : 'REFUSED'})`)
     print(`  issued ${seconds(Date.now() - waited)} after the wait began; Traefik keeps it in /opt/rediacc/proxy/letsencrypt/acme.json`)
   })
 
   await steps.run('Diagnose every hop', async (title) => {
-    const r = await rdc.run(title, ['diagnose', '-m', MACHINE, '--resolver', acme.resolver(peer)], {okCodes: [0, 1]})
+    const r = await rdc.run(title, ['diagnose', '-m', MACHINE, '--resolver', dns.resolver()], {okCodes: [0, 1]})
     const failed = failedFindings(r.stdout)
     if (r.code !== 0 || failed.length > 0) {
       throw new DemoError(title, `diagnose found ${failed.length || 'unlisted'} failure(s): ${failed.map((f) => `${f.hop} ${f.detail.slice(0, 100)}`).join('; ')}`)

@@ -81,13 +81,19 @@ describe('npm run demo', () => {
     expect(up.stdout).toMatch(/ {2}udp-53,udp-53-v6 {2}\(UDP\) +→ {2}127\.0\.11\.\d+:53/)
   })
 
+  it('makes the DNS records with rdc dns apply, at the Cloudflare API', () => {
+    expect(up.stdout).toContain(`$ rdc dns plan ${MACHINE}`)
+    expect(up.stdout).toContain(`$ rdc dns apply ${MACHINE}`)
+    expect(up.stdout).toMatch(/at Cloudflare now: .*A \S*example\.com → 198\.1[89]\./)
+  })
+
   it('gets a certificate from Pebble through the Cloudflare API (the TXT record made and removed with the token)', () => {
     expect(up.stdout).toContain(`Cloudflare API: POST TXT _acme-challenge.${HTTP_HOST} (token accepted)`)
     expect(up.stdout).toContain(`Cloudflare API: DELETE TXT _acme-challenge.${HTTP_HOST} (token accepted)`)
   })
 
   it('diagnoses every hop ok, the certificate included', () => {
-    expect(up.stdout).toMatch(new RegExp(`\\$ rdc diagnose -m ${MACHINE} --resolver \\S+:53\n`))
+    expect(up.stdout).toMatch(new RegExp(`\\$ rdc diagnose -m ${MACHINE} --resolver 127\\.0\\.0\\.1:\\d+\n`))
     expect(up.stdout).toMatch(/\n {4}ok {4}ssh {8}\S/)
     expect(up.stdout).toMatch(/\n {4}ok {4}tls {8}\S/)
     expect(failedFindings(up.stdout)).toEqual([])

@@ -22,15 +22,16 @@ export function writeAcmeCaFile(acme: AcmeLab, path: string): string {
 
 /**
  * set-infra flags that make the machine's `letsencrypt` resolver use the lab: Pebble's directory, its CA file (see
- * writeAcmeCaFile), the zone's resolver for lego's propagation check, and lego's Cloudflare API base URL. All of
- * these are on the host's veth peer, the only address the host reaches.
+ * writeAcmeCaFile), the zone's resolver for lego's propagation check, and lego's Cloudflare API base URL (the ACME
+ * lab's stand-in, or the DNS lab's fuller one). All of these are on the host's veth peer, the only address the host
+ * reaches.
  */
-export function acmeInfraFlags(acme: AcmeLab, host: Pick<TestHost, 'peer'>, caFile: string): string[] {
+export function acmeInfraFlags(acme: AcmeLab, host: Pick<TestHost, 'peer'>, caFile: string, cloudflareBaseUrl = acme.cloudflareBaseUrl(host.peer)): string[] {
   return [
     '--acme-ca-server', acme.directoryUrl(host.peer),
     '--acme-ca-cert', caFile,
     '--dns-resolvers', acme.resolver(host.peer),
-    '--proxy-env', `CLOUDFLARE_BASE_URL=${acme.cloudflareBaseUrl(host.peer)}`,
+    '--proxy-env', `CLOUDFLARE_BASE_URL=${cloudflareBaseUrl}`,
   ]
 }
 
