@@ -149,7 +149,10 @@ describe('rdc repo on a test host', () => {
     const created = await lab.cli(['repo', 'create', 'taken', '-m', MACHINE, '--path', dir, '--json'])
     const id = created.json.networkId as number
     await importImageIntoRepoDaemon(host, id)
-    expect((await lab.cli(['repo', 'up', 'taken'])).code).toBe(0)
+    // repo up itself says so: the webapp container asked for a route and got none (exit 11, unrouted).
+    const up = await lab.cli(['repo', 'up', 'taken'])
+    expect(up.code, up.stdout + up.stderr).toBe(11)
+    expect(up.stdout).toMatch(/taken_webapp_1 \(webapp\): refused \(foreign-hostname\): router webapp: app\.example\.com is already routed by repository 2816/)
     const status = await eventually(
       async () => (await lab.cli(['repo', 'status', 'taken', '--json'])).json,
       (s) => s.refusals.length > 0,
