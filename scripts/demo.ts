@@ -226,7 +226,7 @@ async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved
       await new Promise((r) => setTimeout(r, 1000))
     }
 
-    const txt = dns.calls().filter((c) => c.type === 'TXT' && (c.action === 'record-created' || c.action === 'record-deleted'))
+    const txt = dns.calls().filter((c) => c.type === 'TXT' && c.name?.startsWith('_acme-challenge.') && (c.action === 'record-created' || c.action === 'record-deleted'))
     for (const c of txt) print(`  Cloudflare API: ${c.method} ${c.type} ${c.name} (token ${c.token === 'main' ? 'accepted' : 'REFUSED'})`)
     print(`  issued ${seconds(Date.now() - waited)} after the wait began; Traefik keeps it in /opt/rediacc/proxy/letsencrypt/acme.json`)
   })
