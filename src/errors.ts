@@ -16,6 +16,7 @@ export const EXIT_CODES = {
   drift: {code: 9, meaning: '`rdc dns check`: the records at Cloudflare differ from the plan (missing, pointing elsewhere, proxied, or held by another record). Nothing was changed; `rdc dns apply` converges.'},
   cloudflare: {code: 10, meaning: "Cloudflare's API refused or failed a request: the token is invalid or lacks a permission on the zone (the message names which), the zone is not visible to it, the rate limit held after retries, or the API could not be reached."},
   unrouted: {code: 11, meaning: '`rdc repo up`: the deploy finished, but a container that asked for routes (`traefik.enable=true`) got none: its labels were refused or skipped (the output names each with its reason and fix). `--allow-unrouted` accepts that.'},
+  infraDrift: {code: 12, meaning: '`rdc context push-infra --check`: a machine differs from what a push would make (a file added or changed by hand, a service not running). Nothing was changed; `rdc context push-infra` converges.'},
   bug: {code: 70, meaning: 'An internal error in rdc. Please report it with the output of the command.'},
   unknownCommand: {code: 127, meaning: 'No such command (as a shell exits for a command it cannot find); `rdc help` lists them.'},
   interrupted: {code: 130, meaning: "Interrupted (Ctrl-C or SIGTERM). `repo up` stopped its steps on the server too; running it again converges."},
@@ -107,6 +108,11 @@ export class CloudflareError extends RdcError {
 /** `rdc repo up`: a container with traefik.enable=true got no route. */
 export class UnroutedError extends RdcError {
   readonly kind = 'unrouted'
+}
+
+/** `rdc context push-infra --check`: a machine differs from what a push would make. */
+export class InfraDriftError extends RdcError {
+  readonly kind = 'infraDrift'
 }
 
 export class BugError extends RdcError {

@@ -56,6 +56,8 @@ export interface RepoUpResult {
     conflicts: string[]
   } | null
   mounted?: boolean
+  /** Set when the server's renet was brought to this CLI's version (only the route server restarted). */
+  renet?: import('./renet-sync.js').RenetUpdate
   /** Each Rediaccfile's result per step (folder, status, exitCode, durationMs). */
   steps: {prep: RediaccfileRun['summary']['steps']; up: RediaccfileRun['summary']['steps']}
   phases: PhaseTiming[]
@@ -131,6 +133,7 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
     )
     const probe = await timed('probe', async () => parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout))
     requireRenet(probe, machine)
+    result.renet = await (await import('./renet-sync.js')).keepRenetAtCliVersion(t, machine, {progress: (line) => (o.progress ?? ((l) => o.live.stderr(`${l}\n`)))(line)})
     if (target.repo.size) {
       if (o.mount) {
         if (!probe.image) {

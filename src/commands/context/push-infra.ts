@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {EXIT_CODES} from '../../errors.js'
+import {EXIT_CODES, UsageError} from '../../errors.js'
 import type {PushSummary} from '../../infra/push.js'
 
 export default class PushInfra extends BaseCommand<typeof PushInfra> {
@@ -14,6 +14,7 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
     '<%= config.bin %> <%= command.id %> --all --concurrency 8',
     '<%= config.bin %> <%= command.id %> server-1 --dry-run',
     '<%= config.bin %> <%= command.id %> server-1 --out ./rendered',
+    '<%= config.bin %> <%= command.id %> --all --check   # CI/cron: exit 12 when a machine differs',
   ]
 
   static override strict = false
@@ -28,10 +29,12 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
     }),
     'install-prereqs': Flags.boolean({description: 'Install missing Docker, docker-compose, Node.js and curl with apt.'}),
     concurrency: Flags.integer({description: 'Machines pushed in parallel.', default: 4, min: 1, max: 64}),
+    // One flag, two uses (issues 14 and 17): --check only checks (drift), --no-check skips the token check.
     check: Flags.boolean({
-      default: true,
       allowNo: true,
-      description: "Check each machine's Cloudflare token before changing the machine (active, the base domain's zone visible, DNS records editable); a refusal fails that machine. --no-check skips it, for offline work.",
+      description:
+        "--check: change nothing; show the diff of each machine that differs from what a push would make and exit 12 (infraDrift) if any does, 0 if all match (CI, cron). " +
+        "--no-check: push without first checking each machine's Cloudflare token (active, the base domain's zone visible, DNS records editable), for offline work.",
     }),
   }
 
@@ -39,6 +42,14 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
     const {runPushInfra} = await import('../../infra/push-command.js')
     const {argv} = await this.parse(PushInfra)
     const machines = argv as string[]
+    if (this.flags.check) {
+      const other = (['dry-run', 'out', 'install-prereqs'] as const).find((f) => this.flags[f] !== undefined && this.flags[f] !== false)
+      if (other) throw new UsageError(`--check cannot be used with --${other}: it already changes nothing and shows the diff.`, {field: '--check', suggestion: 'Leave one of them out.'})
+      const {runPushCheck} = await import('../../infra/push-check.js')
+      const {result, error} = await runPushCheck({machines, all: this.flags.all, concurrency: this.flags.concurrency, configPath: this.flags.config, contextName: this.flags.context, json: this.jsonEnabled(), log: (line) => this.log(line)})
+      return this.resultOrThrow(result, error)
+    }
+
     const result = await runPushInfra({
       machines,
       all: this.flags.all,
