@@ -12,6 +12,7 @@ import type {ConfigStore} from '../config/store.js'
 import {validateName, validateSize} from '../config/validate.js'
 import {ConflictError, NotFoundError, UsageError} from '../errors.js'
 import {networkCidr, nextFreeNetworkId} from '../net/network.js'
+import {createLine} from './create-hint.js'
 import {repoLocation, type RepoLocation} from './layout.js'
 
 export interface RepositorySummary {
@@ -84,11 +85,13 @@ export interface RepoTarget {
   location: RepoLocation
 }
 
-export function getRepository(context: Context, contextName: string, name: string): Repository {
+export function getRepository(context: Context, contextName: string, name: string, hint: {machine?: string; mount?: boolean} = {}): Repository {
   const repo = context.repositories[name]
   if (!repo) {
+    const create = createLine(name, context, hint)
+    const guess = suggestName(name, Object.keys(context.repositories), 'repository', '')
     throw new NotFoundError(`No repository named "${name}" in context "${contextName}".`, {
-      suggestion: suggestName(name, Object.keys(context.repositories), 'repository', `Create it: rdc repo create ${name} -m <machine> --path <folder>`),
+      suggestion: guess ? `${guess} Or create it, then run this again: ${create}` : `Create it (offline: it records the folder and gives it a network id), then run this again: ${create}`,
     })
   }
 
@@ -99,10 +102,10 @@ export function getRepository(context: Context, contextName: string, name: strin
  * The repository, its machine and its server paths. `machine` (the -m flag) is optional: the recorded machine is
  * used, and a different one is refused (a repository lives on one machine; its network id was allocated there).
  */
-export async function resolveRepository(o: {configPath?: string; contextName?: string; name: string; machine?: string}): Promise<RepoTarget> {
+export async function resolveRepository(o: {configPath?: string; contextName?: string; name: string; machine?: string; mount?: boolean}): Promise<RepoTarget> {
   const {store, contextName, context} = await resolveContext({configPath: o.configPath, context: o.contextName})
   if (o.machine !== undefined) getMachine({version: 1, contexts: {[contextName]: context}}, contextName, o.machine)
-  const repo = getRepository(context, contextName, o.name)
+  const repo = getRepository(context, contextName, o.name, {...(o.machine === undefined ? {} : {machine: o.machine}), ...(o.mount ? {mount: true} : {})})
   if (o.machine !== undefined && o.machine !== repo.machine) {
     throw new UsageError(`Repository "${o.name}" is on machine "${repo.machine}", not "${o.machine}".`, {
       field: '--machine',

@@ -6,6 +6,7 @@
 import {InterruptedError, type RdcError, RemoteError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import {checkRepositoryFolder} from './check-local.js'
+import {imageHint} from './create-hint.js'
 import {enableAtBoot} from './boot.js'
 import {ensureDaemon} from './daemon.js'
 import {acquireRepoLock, type RepoLock} from './lock.js'
@@ -69,9 +70,9 @@ export interface RepoUpResult {
 function localPreflight(o: RepoUpOptions): string {
   const {target} = o
   if (o.mount && !target.repo.size) {
-    throw new UsageError(`Repository "${target.name}" is not image-backed, so there is nothing to mount.`, {
+    throw new UsageError(`Repository "${target.name}" has no image (it was created without --size), so there is nothing to mount.`, {
       field: '--mount',
-      suggestion: `Leave --mount out, or make an image-backed repository: rdc repo create <name> -m ${target.machineName} --size 2G`,
+      suggestion: imageHint(target.name, target.repo, target.machineName),
     })
   }
 

@@ -41,7 +41,7 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
     const {repoUp} = await import('../../deploy/up.js')
     const {connectMachine} = await import('../../deploy/remote.js')
     const {formatUp, liveOutput} = await import('../../deploy/format.js')
-    const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine})
+    const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine, mount: this.flags.mount})
     const json = this.jsonEnabled()
     // First Ctrl-C (or a CI runner's SIGTERM): stop the server's running step too, then report; a second quits at once.
     const controller = new AbortController()
