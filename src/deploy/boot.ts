@@ -63,7 +63,8 @@ export function enableAtBootStep(loc: RepoLocation, imageBacked: boolean): Remot
       '  echo "mount=$mu"',
       'fi',
       '[ "$changed" = 1 ] && systemctl daemon-reload',
-      'systemctl enable --quiet "$1"',
+      // enable reloads systemd each time: only when it is not enabled yet (a redeploy costs one is-enabled).
+      'systemctl is-enabled --quiet "$1" 2>/dev/null || systemctl enable --quiet "$1"',
       'echo "enabled=$1"',
     ],
     [loc.unit, imageBacked ? 'yes' : 'no', loc.path, mountUnitText(loc), mountDropInText(loc)],

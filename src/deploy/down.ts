@@ -72,8 +72,8 @@ export async function repoDown(o: RepoDownOptions): Promise<{result: RepoDownRes
     }
 
     o.progress?.(`${machine}: stopping ${loc.unit}`)
-    await disableAtBoot(t, loc, machine)
     await stopDaemon(t, loc, machine)
+    await disableAtBoot(t, loc, machine)
     if (o.unmount) {
       o.progress?.(`${machine}: unmounting ${loc.path}`)
       await runChecked(t, unmountStep(loc), machine, `Unmounting ${loc.path}`, 'Something on the server still uses the folder (fuser -vm <path> shows what).')
