@@ -163,6 +163,14 @@ describe('rdc context ssh', () => {
     expect(json.stderr).toContain('a b')
   })
 
+  it('opens an interactive shell on a terminal', async () => {
+    const cmd = [process.execPath, join(ROOT, 'bin/run.js'), 'context', 'ssh', MACHINE].map((w) => `'${w}'`).join(' ')
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {cwd: lab.dir, env: env(), encoding: 'utf8', input: 'echo "shell-on-$(tty | cut -c1-8)"; exit 6\n', timeout: 60_000})
+    expect(r.status, r.stdout + r.stderr).toBe(6)
+    expect(r.stdout).toContain('shell-on-/dev/pts')
+    expect(existsSync(join(home, '.ssh', 'known_hosts'))).toBe(false)
+  })
+
   it('refuses a machine whose key is not the pinned one (exit 5) and runs nothing', async () => {
     const keyDir = mkdtempSync(join(tmpdir(), 'rdc-inside-key-'))
     try {
