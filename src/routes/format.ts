@@ -6,7 +6,7 @@ function certificate(c: CertificateView | undefined): string {
   if (c.status === 'unreachable') return `no TLS answer (${c.error})`
   if (c.status === 'default') return "none yet (Traefik's default)"
   const until = `${c.issuer}, until ${c.notAfter!.slice(0, 10)} (${c.daysLeft} days)`
-  return c.status === 'mismatch' ? `does not cover the name: ${until}` : `${until}${c.daysLeft! < 14 ? ' RENEWAL OVERDUE' : ''}`
+  return c.status === 'mismatch' ? `does not cover the name: ${until}` : `${until}${c.renewalOverdue ? ': renewal overdue' : ''}`
 }
 
 export function formatRoutes(r: RoutesResult): string {

@@ -27,6 +27,7 @@ describe('rdc routes', () => {
 
   it("certificates: issuer, expiry, days left; Traefik's default and a name not covered say so", () => {
     expect(certificateView(cert({}), NOW)).toEqual({status: 'ok', issuer: "Let's Encrypt R11", notAfter: '2027-01-30T00:00:00.000Z', daysLeft: 55})
+    expect(certificateView(cert({notAfter: '2026-12-19T00:00:00.000Z'}), NOW)).toMatchObject({status: 'ok', daysLeft: 13, renewalOverdue: true})
     expect(certificateView(cert({traefikDefault: true, issuerO: '', issuerCN: 'TRAEFIK DEFAULT CERT'}), NOW).status).toBe('default')
     expect(certificateView(cert({matchesName: false}), NOW).status).toBe('mismatch')
     expect(certificateView({id: 'tls:x', kind: 'tls', outcome: 'timeout', durationMs: 3000}, NOW)).toEqual({status: 'unreachable', error: 'timeout'})
@@ -39,5 +40,13 @@ describe('rdc routes', () => {
       {id: 'tls:a.example.com', kind: 'tls', host: '203.0.113.50', port: 443, servername: 'a.example.com'},
       {id: 'tls:b.example.com', kind: 'tls', host: '203.0.113.50', port: 443, servername: 'b.example.com'},
     ])
+  })
+})
+
+describe('rdc routes agrees with diagnose', () => {
+  it('on when renewal is overdue', async () => {
+    const {RENEWAL_OVERDUE_DAYS: diagnoseDays} = await import('../diagnose/checks/tls.js')
+    const {RENEWAL_OVERDUE_DAYS} = await import('./service.js')
+    expect(RENEWAL_OVERDUE_DAYS).toBe(diagnoseDays)
   })
 })

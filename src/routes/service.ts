@@ -13,6 +13,8 @@ import type {Transport} from '../remote/transport.js'
 import {certificatesStep, routesStep} from './steps.js'
 
 const DAY = 86_400_000
+/** As src/diagnose/checks/tls.ts's RENEWAL_OVERDUE_DAYS (not imported: that module brings the chain checks). */
+export const RENEWAL_OVERDUE_DAYS = 14
 
 export interface CertificateView {
   /** ok: a certificate for the name; default: Traefik's own (none issued yet); mismatch: one that does not cover it. */
@@ -20,6 +22,8 @@ export interface CertificateView {
   issuer?: string
   notAfter?: string
   daysLeft?: number
+  /** Under 14 days left: Let's Encrypt renews at 30, so renewal is failing (rdc diagnose warns too). */
+  renewalOverdue?: boolean
   error?: string
 }
 
@@ -66,7 +70,8 @@ export function certificateView(result: TlsResult | undefined, now: Date): Certi
   const issuer = (c.issuerO ? `${c.issuerO} ${c.issuerCN}` : c.issuerCN).trim()
   const view = {issuer, notAfter: c.notAfter, daysLeft: Math.floor((Date.parse(c.notAfter) - now.getTime()) / DAY)}
   if (c.traefikDefault) return {status: 'default', ...view}
-  return {status: c.matchesName ? 'ok' : 'mismatch', ...view}
+  if (!c.matchesName) return {status: 'mismatch', ...view}
+  return {status: 'ok', ...view, ...(view.daysLeft < RENEWAL_OVERDUE_DAYS ? {renewalOverdue: true} : {})}
 }
 
 /** Rows of one machine's routes; names of repositories from the context by network id. */
