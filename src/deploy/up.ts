@@ -34,7 +34,7 @@ export interface RepoUpOptions {
 }
 
 export interface PhaseTiming {
-  phase: 'check' | 'connect' | 'lock' | 'probe' | 'image' | 'mount' | 'sync' | 'boot' | 'daemon' | 'prep' | 'up'
+  phase: 'check' | 'connect' | 'lock' | 'probe' | 'image' | 'mount' | 'sync' | 'boot' | 'daemon' | 'prep' | 'up' | 'settle'
   durationMs: number
 }
 
@@ -185,6 +185,9 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
       error = o.signal?.aborted ? interrupted() : rediaccfileError(run, machine, target.name)
       if (error) break
     }
+
+    // up -d returns once containers start; a service that dies right after (a port taken) fails the deploy here.
+    if (!error) error = await timed('settle', async () => (await import('./settle.js')).settleAfterUp(t, loc, machine, target.name, {windowSeconds: Math.ceil(phases.filter((p) => p.phase === 'prep' || p.phase === 'up').reduce((n, p) => n + p.durationMs, 0) / 1000) + 10, progress: o.progress}))
 
     result.ok = error === undefined
     if (error) result.error = errorJson(error)
