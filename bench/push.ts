@@ -34,7 +34,7 @@ async function rdc(args: string[]): Promise<any> {
 
 async function push(machines: string[]): Promise<{ms: number; bytes: number; files: number; statuses: string[]}> {
   const t0 = performance.now()
-  const summary = await rdc(['context', 'push-infra', ...machines, '--no-check', '--json'])
+  const summary = await rdc(['context', 'push-infra', ...machines, '--no-token-check', '--json'])
   const ms = performance.now() - t0
   const ms_ = summary.machines as {status: string; bytesUploaded: number; filesUploaded: number}[]
   return {ms, bytes: ms_.reduce((n, m) => n + m.bytesUploaded, 0), files: ms_.reduce((n, m) => n + m.filesUploaded, 0), statuses: ms_.map((m) => m.status)}
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     await rdc(['context', 'create', 'bench'])
     for (const [i, h] of hosts.entries()) {
       await rdc(['context', 'add-machine', `m${i}`, '--host', h.address, '--user', h.user, '--key', h.privateKeyPath, '--host-key', h.hostKey])
-      await rdc(['context', 'set-infra', `m${i}`, '--public-ipv4', h.address, '--allow-private', '--cf-dns-token', 'bench-token', '--no-check', '--tcp-ports', '25,993'])
+      await rdc(['context', 'set-infra', `m${i}`, '--public-ipv4', h.address, '--allow-private', '--cf-dns-token', 'bench-token', '--no-token-check', '--tcp-ports', '25,993'])
     }
 
     const reset = (hs: TestHost[]) => Promise.all(hs.map((h) => h.exec(RESET)))

@@ -25,7 +25,7 @@ export interface PushCommandOptions {
   env?: NodeJS.ProcessEnv
   /** SSH connect timeout per machine. */
   timeoutMs?: number
-  /** false: the Cloudflare token is not checked before a machine is changed (--no-check). */
+  /** false: the Cloudflare token is not checked before a machine is changed (--no-token-check). */
   check?: boolean
 }
 

@@ -32,7 +32,7 @@ export interface PushOptions {
   cfDnsApiToken?: Secret
   /**
    * Checks the machine's Cloudflare token against Cloudflare (src/dns/token-check.ts) once the server passed its
-   * checks and before anything changes on it; a refusal fails the machine. Absent: no check (--no-check, --dry-run).
+   * checks and before anything changes on it; a refusal fails the machine. Absent: no check (--no-token-check, --dry-run).
    */
   checkToken?: (target: PushTarget, token: Secret) => Promise<unknown>
   dryRun?: boolean

@@ -35,7 +35,7 @@ describe('the installed entry point (bin/run.js, bundled CLI with code cache)', 
     expect(rdcBin(['context', 'create', 'lab']).code).toBe(0)
     expect(rdcBin(['context', 'add-machine', 'edge', '--host', '198.51.100.9', '--user', 'deploy', '--host-key', KEY, '--context', 'lab']).code).toBe(0)
     const token = 'stdin-SECRET-0123456789'
-    const piped = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'context', 'set-infra', 'edge', '--context', 'lab', '--cf-dns-token', '-', '--no-check', '--json'], {
+    const piped = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'context', 'set-infra', 'edge', '--context', 'lab', '--cf-dns-token', '-', '--no-token-check', '--json'], {
       cwd: dir,
       encoding: 'utf8',
       input: `${token}\n`,

@@ -119,7 +119,7 @@ describe('machines', () => {
 describe('set-infra / show-infra', () => {
   it('changes only the given fields, masks the token everywhere and shows the entry points', async () => {
     await setup()
-    const set = await rdc(['context', 'set-infra', 'server-1', '--public-ipv4', '198.51.100.7', '--allow-private', '--base-domain', 'Example.COM', '--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, '--no-check', '--tcp-ports', '25,143', '--udp-ports', '5353'])
+    const set = await rdc(['context', 'set-infra', 'server-1', '--public-ipv4', '198.51.100.7', '--allow-private', '--base-domain', 'Example.COM', '--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, '--no-token-check', '--tcp-ports', '25,143', '--udp-ports', '5353'])
     expect(set.exitCode).toBe(0)
     expect(set.stdout).toContain('Updated server-1: public-ipv4, base-domain, cert-email, cf-dns-token, tcp-ports, udp-ports.')
     const json = await rdc(['context', 'set-infra', 'server-1', '--public-ipv6', '2a01:4f8::1', '--json'])
@@ -159,7 +159,7 @@ describe('set-infra / show-infra', () => {
 
   it('errors with the field and a fix, exit 2, and writes nothing on bad input', async () => {
     await setup()
-    await rdc(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN, '--no-check'])
+    await rdc(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN, '--no-token-check'])
     const before = await readFile(configFile, 'utf8')
     const cases: Array<[string[], string]> = [
       [['--public-ipv4', '2a01:4f8::1'], '--public-ipv4'],
@@ -253,7 +253,7 @@ describe('set-infra / show-infra / push-infra: ACME CA, DNS resolvers and proxy 
   it('sets them, shows them (--json round trip, secrets ***), renders them and removes them', async () => {
     await setup()
     await writeFile(join(dir, 'root_ca.crt'), `# the lab's root\n${ca.cert}`)
-    const set = await rdc(['context', 'set-infra', 'server-1', '--public-ipv4', '198.51.100.7', '--allow-private', '--cf-dns-token', TOKEN, '--no-check',
+    const set = await rdc(['context', 'set-infra', 'server-1', '--public-ipv4', '198.51.100.7', '--allow-private', '--cf-dns-token', TOKEN, '--no-token-check',
       '--acme-ca-server', CA_URL, '--acme-ca-cert', 'root_ca.crt', '--dns-resolvers', '1.1.1.1,[2606:4700::1111]:53,dns.google:5353',
       '--proxy-env', 'CLOUDFLARE_PROPAGATION_TIMEOUT=300', '--proxy-env', `LEGO_API_TOKEN=${ENV_SECRET}`, '--json'])
     expect(set.exitCode).toBe(0)

@@ -88,7 +88,7 @@ describe('arguments never read standard input', () => {
     await setup()
     // No call to Cloudflare where set-infra would check the token.
     const setInfra = (await import('../../src/commands/context/set-infra.js')).default
-    const noCheck = 'check' in setInfra.flags ? ' --no-check' : ''
+    const noCheck = 'token-check' in setInfra.flags ? ' --no-token-check' : ''
     const r = await shell(`printf %s "$TOKEN" | RDC_MACHINE=server-1 $RDC context set-infra --cf-dns-token -${noCheck} --json`, {TOKEN})
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).machine).toBe('server-1')
@@ -158,7 +158,7 @@ describe('bad input is refused with the field, a fix and exit 2, and nothing is 
     await writeFile(victim, 'precious')
     await mkdir(join(out, 'opt', 'rediacc', 'proxy'), {recursive: true})
     await symlink(victim, join(out, 'opt', 'rediacc', 'proxy', 'config.env'))
-    expect((await rdc(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN, '--no-check', '--public-ipv4', '203.0.113.50', '--allow-private'])).exitCode).toBe(0)
+    expect((await rdc(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN, '--no-token-check', '--public-ipv4', '203.0.113.50', '--allow-private'])).exitCode).toBe(0)
     const r = await rdc(['context', 'push-infra', 'server-1', '--out', out, '--json'])
     expect(r.exitCode).toBe(2)
     expect(r.json.error.field).toBe('--out')

@@ -254,7 +254,7 @@ describe('rdc diagnose on a real machine', () => {
     const add = await lab.rdc(['context', 'add-machine', 'm2', '--host', host.address, '--user', host.user, '--key', host.privateKeyPath, '--host-key', `ssh-ed25519 ${blob.toString('base64')}`])
     expect(add.code, add.stderr).toBe(0)
     await lab.rdc(['context', 'set-infra', 'm2', '--public-ipv4', host.address, '--allow-private', '--base-domain', DOMAIN, '--cert-email', `admin@${DOMAIN}`])
-    await lab.rdc(['context', 'set-infra', 'm2', '--cf-dns-token', '-', '--no-check'], 'test-token-not-used\n')
+    await lab.rdc(['context', 'set-infra', 'm2', '--cf-dns-token', '-', '--no-token-check'], 'test-token-not-used\n')
     try {
       const {code, report} = await lab.diagnose(['-m', 'm1', '-m', 'm2', '--resolver', dns.address])
       expect(code).toBe(1)

@@ -108,7 +108,7 @@ describe('CloudflareClient', () => {
     expect(gone).toBeInstanceOf(CloudflareUnreachableError)
     const offline = explainCloudflareError(gone, {doing: 'listing the zones the token can see', need: 'zone-read', offlineHint: true})
     expect(offline.message).toMatch(new RegExp(`^Cannot reach Cloudflare's API at http://127\\.0\\.0\\.1:${closed}/client/v4 while listing the zones the token can see: ECONNREFUSED`))
-    expect(offline.suggestion).toContain('--no-check')
+    expect(offline.suggestion).toContain('--no-token-check')
   })
 })
 

@@ -338,9 +338,9 @@ describe('set-infra --cf-dns-token checks the token before storing it', () => {
     expect(readFileSync(config, 'utf8')).toBe(before)
   })
 
-  it('--no-check stores any token without asking Cloudflare (offline work); an unreachable API says so', async () => {
+  it('--no-token-check stores any token without asking Cloudflare (offline work); an unreachable API says so', async () => {
     const since = lab.calls().length
-    const r = await rdc(['context', 'set-infra', 'm1', '--cf-dns-token', 'offline-token', '--no-check', '--json'])
+    const r = await rdc(['context', 'set-infra', 'm1', '--cf-dns-token', 'offline-token', '--no-token-check', '--json'])
     expect(r.exitCode).toBe(0)
     expect(r.json.tokenCheck).toBeUndefined()
     expect(lab.calls().length).toBe(since)
@@ -348,6 +348,6 @@ describe('set-infra --cf-dns-token checks the token before storing it', () => {
     const gone = await rdc(['context', 'set-infra', 'm1', '--cf-dns-token', TOKEN, '--proxy-env', `CLOUDFLARE_BASE_URL=http://127.0.0.1:${port}/client/v4`, '--json'])
     expect(gone.exitCode).toBe(10)
     expect(gone.json.error.message).toMatch(/^Cannot reach Cloudflare's API at http:\/\/127\.0\.0\.1:\d+\/client\/v4 while verifying the token: ECONNREFUSED/)
-    expect(gone.json.error.suggestion).toContain('for offline work, run with --no-check')
+    expect(gone.json.error.suggestion).toContain('for offline work, run with --no-token-check')
   })
 })

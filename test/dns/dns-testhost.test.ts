@@ -128,7 +128,7 @@ describe('rdc dns on a real machine', () => {
   })
 
   it('push-infra refuses to push a token Cloudflare refuses: the machine fails with the reason, nothing changes', async () => {
-    expect((await lab.cli(['context', 'set-infra', MACHINE, '--cf-dns-token', 'a-wrong-token', '--no-check'])).code).toBe(0)
+    expect((await lab.cli(['context', 'set-infra', MACHINE, '--cf-dns-token', 'a-wrong-token', '--no-token-check'])).code).toBe(0)
     const before = (await host.exec(['cat', '/opt/rediacc/proxy/config.env'])).stdout
     const push = await lab.cli(['context', 'push-infra', MACHINE, '--json'])
     expect(push.code).toBe(1)

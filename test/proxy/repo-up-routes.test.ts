@@ -129,9 +129,9 @@ describe('repo up reports what got routed', () => {
 
   it('--wait-https that runs out exits 1 and names the hostname and what was served', async () => {
     // A hostname whose certificate cannot be issued: the ACME lab refuses the DNS challenge for it.
-    const set = await lab.cli(['context', 'set-infra', MACHINE, '--cf-dns-token', 'not-the-zone-token', '--no-check'])
+    const set = await lab.cli(['context', 'set-infra', MACHINE, '--cf-dns-token', 'not-the-zone-token', '--no-token-check'])
     expect(set.code, set.stderr).toBe(0)
-    const push = await lab.cli(['context', 'push-infra', MACHINE, '--no-check'])
+    const push = await lab.cli(['context', 'push-infra', MACHINE, '--no-token-check'])
     expect(push.code, push.stderr + push.stdout).toBe(0)
     const path = join(lab.dir, 'src', REPO, 'docker-compose.yml')
     const {readFileSync, writeFileSync} = await import('node:fs')

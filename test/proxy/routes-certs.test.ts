@@ -29,7 +29,7 @@ beforeAll(async () => {
   await useZoneResolver(host, acme)
   lab = newLab()
   const caFile = writeAcmeCaFile(acme, join(lab.dir, 'acme-ca.pem'))
-  await setUpMachine(lab, host, ['--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, '--no-check', ...acmeInfraFlags(acme, host, caFile)])
+  await setUpMachine(lab, host, ['--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, '--no-token-check', ...acmeInfraFlags(acme, host, caFile)])
   for (const example of ['webapp', 'tcp-service']) await deploy(lab, host, example, {images: [BUSYBOX_IMAGE]})
   await untilTraefikLoadedAll(host)
   await until(async () => {

@@ -29,12 +29,14 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
     }),
     'install-prereqs': Flags.boolean({description: 'Install missing Docker, docker-compose, Node.js and curl with apt.'}),
     concurrency: Flags.integer({description: 'Machines pushed in parallel.', default: 4, min: 1, max: 64}),
-    // One flag, two uses (issues 14 and 17): --check only checks (drift), --no-check skips the token check.
     check: Flags.boolean({
-      allowNo: true,
       description:
-        "--check: change nothing; show the diff of each machine that differs from what a push would make and exit 12 (infraDrift) if any does, 0 if all match (CI, cron). " +
-        "--no-check: push without first checking each machine's Cloudflare token (active, the base domain's zone visible, DNS records editable), for offline work.",
+        'Change nothing: show the diff of each machine that differs from what a push would make and exit 12 (infraDrift) if any does, 0 if all match (CI, cron).',
+    }),
+    'token-check': Flags.boolean({
+      allowNo: true,
+      default: true,
+      description: "Check each machine's Cloudflare token before changing it (active, the base domain's zone visible, DNS records editable); --no-token-check skips it, for offline work.",
     }),
   }
 
@@ -57,7 +59,7 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
       out: this.flags.out,
       installPrereqs: this.flags['install-prereqs'],
       concurrency: this.flags.concurrency,
-      check: this.flags.check,
+      check: this.flags['token-check'],
       configPath: this.flags.config,
       contextName: this.flags.context,
       json: this.jsonEnabled(),

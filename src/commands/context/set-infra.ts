@@ -43,10 +43,10 @@ export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra>
     }),
     unset: Flags.string({description: 'Clear a setting.', multiple: true, options: Object.keys(INFRA_FIELDS)}),
     'allow-private': Flags.boolean({description: 'Accept private, loopback or documentation addresses as public (labs, tests).'}),
-    check: Flags.boolean({
+    'token-check': Flags.boolean({
       default: true,
       allowNo: true,
-      description: 'Check --cf-dns-token against Cloudflare before storing it: active, the base domain’s zone visible, DNS records editable (a test TXT record is made and removed). --no-check skips it, for offline work.',
+      description: 'Check --cf-dns-token against Cloudflare before storing it: active, the base domain’s zone visible, DNS records editable (a test TXT record is made and removed). --no-token-check skips it, for offline work.',
     }),
   }
 
@@ -62,7 +62,7 @@ export default class ContextSetInfra extends BaseCommand<typeof ContextSetInfra>
     })
     const {store, contextName, machineName, machine} = await resolveMachine({configPath: f.config, context: f.context, machine: this.args.machine})
     let tokenCheck: TokenCheckResult | undefined
-    if (f.check && changes.set.cfDnsApiToken !== undefined) {
+    if (f['token-check'] && changes.set.cfDnsApiToken !== undefined) {
       const {checkCloudflareToken, tokenCheckInputAfter, tokenCheckLine} = await import('../../dns/token-check.js')
       tokenCheck = await checkCloudflareToken(tokenCheckInputAfter(machine.infra, changes, new Secret(changes.set.cfDnsApiToken), machineName))
       this.log(tokenCheckLine(tokenCheck))

@@ -15,7 +15,7 @@ export interface ExplainContext {
   zone?: string
   machine?: string
   baseUrl?: string
-  /** The command has --no-check (set-infra, push-infra): say so for an unreachable API. */
+  /** The command has --no-token-check (set-infra, push-infra): say so for an unreachable API. */
   offlineHint?: boolean
 }
 
@@ -45,7 +45,7 @@ export function explainCloudflareError(error: unknown, c: ExplainContext): RdcEr
     return new CloudflareError(`Cannot reach Cloudflare's API at ${error.baseUrl} while ${c.doing}: ${error.reason}.`, {
       suggestion:
         `Check this machine's network${custom ? ' and CLOUDFLARE_BASE_URL in the machine’s proxy environment (rdc context show-infra)' : ''}` +
-        `${c.offlineHint ? '; for offline work, run with --no-check' : ''}.`,
+        `${c.offlineHint ? '; for offline work, run with --no-token-check' : ''}.`,
       cause: error,
     })
   }
