@@ -125,7 +125,7 @@ describe('before connecting', () => {
   afterEach(() => rmSync(root, {recursive: true, force: true}))
 
   it('repo up names links and compose features the server does not support, with the fix', () => {
-    writeFileSync(join(root, 'docker-compose.yml'), 'name: n8n\nservices:\n  n8n:\n    image: n8n\n    links: [postgres]\n  postgres: {image: pg}\n')
+    writeFileSync(join(root, 'docker-compose.yml'), 'name: n8n\nservices:\n  n8n:\n    image: n8n\n    network_mode: host\n    links: [postgres]\n  postgres: {image: pg}\n')
     expect(() => checkRepositoryFolder(root, 'up')).toThrow(/top-level 'name' is not known to docker-compose 1\.29[^\n]*COMPOSE_PROJECT_NAME[^\n]*\n.*service 'n8n': links: .*\$\{<SERVICE>_IP\}/s)
   })
 })

@@ -174,7 +174,7 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
     if (!(probe.socket && probe.daemon === 'active')) {
       o.progress?.(`${machine}: starting ${loc.unit}`)
       await timed('daemon', () => ensureDaemon(t, loc, machine))
-    }
+    } else await (await import('./daemon-networks.js')).ensureDaemonNetworks(t, loc, machine, o.progress)
 
     let error: RdcError | undefined
     for (const action of ['prep', 'up'] as const) {

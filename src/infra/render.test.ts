@@ -152,9 +152,12 @@ describe('units', () => {
   it('rediacc-docker@.service: one private dockerd per network id', () => {
     const unit = renderDockerUnitTemplate()
     expect(unit.split('\n')).toContain(
-      'ExecStart=dockerd --host unix:///var/run/rediacc/docker-%i.sock --data-root /var/lib/rediacc/docker/%i --exec-root /var/run/rediacc/exec-%i --pidfile /var/run/rediacc/docker-%i.pid --iptables=false --bridge=none',
+      'ExecStart=dockerd --host unix:///var/run/rediacc/docker-%i.sock --data-root /var/lib/rediacc/docker/%i --exec-root /var/run/rediacc/exec-%i --pidfile /var/run/rediacc/docker-%i.pid --config-file /var/run/rediacc/dockerd-%i.json --iptables=false',
     )
     expect(unit.split('\n')).toContain('Restart=always')
+    // Its bridge, address pool and NAT come and go with it (so a reboot brings them back, a delete removes them).
+    expect(unit.split('\n')).toContain('ExecStartPre=/usr/bin/renet net up %i')
+    expect(unit.split('\n')).toContain('ExecStopPost=-/usr/bin/renet net down %i')
   })
 })
 

@@ -8,6 +8,7 @@ import {
   ROUTER_UNIT_PATH,
   SOCKET_DIR,
 } from './layout.js'
+import {daemonConfigPath} from '../net/layout-paths.js'
 import type {RenderedFile} from './rendered-file.js'
 
 /** systemd's RuntimeDirectory= is relative to /run; /var/run is a link to it on every systemd distribution. */
@@ -63,8 +64,13 @@ Wants=network-online.target
 
 [Service]
 Type=notify
+# The repository's own bridge, address pool (a /22 of 10.64.0.0/10 from its network id) and the NAT, forwarding
+# and isolation rules for it; dockerd reads the bridge and pool from the file net up writes. --iptables=false: several
+# dockerd would rewrite each other's DOCKER chains, so the rules are renet's. Removed again when the daemon stops.
+ExecStartPre=${RENET_LAUNCHER_PATH} net up %i
 # A bare name: systemd searches its executable path, and dockerd is /usr/bin on Docker CE, /usr/sbin on Debian.
-ExecStart=dockerd --host unix://${SOCKET_DIR}/docker-%i.sock --data-root ${DOCKER_DATA_DIR}/%i --exec-root ${SOCKET_DIR}/exec-%i --pidfile ${SOCKET_DIR}/docker-%i.pid --iptables=false --bridge=none
+ExecStart=dockerd --host unix://${SOCKET_DIR}/docker-%i.sock --data-root ${DOCKER_DATA_DIR}/%i --exec-root ${SOCKET_DIR}/exec-%i --pidfile ${SOCKET_DIR}/docker-%i.pid --config-file ${daemonConfigPath('%i')} --iptables=false
+ExecStopPost=-${RENET_LAUNCHER_PATH} net down %i
 ExecReload=/bin/kill -s HUP $MAINPID
 RuntimeDirectory=${RUNTIME_DIR_NAME}
 RuntimeDirectoryPreserve=yes

@@ -14,6 +14,7 @@ Commands:
   rediaccfile  Run a repository's Rediaccfile steps (prep, up, down) with its environment
   probe        Check TCP/HTTP/TLS/UDP reachability from this server (used by rdc diagnose)
   sync         Describe (manifest) or update (apply) a repository folder for rdc repo up's file sync
+  net          Set up (up) or remove (down) a repository daemon's bridge, address pool and NAT (run by its unit)
   version      Print the version
 
 Run 'renet <command> --help' for a command's options.
@@ -45,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'sync': {
       const {main: sync} = await import('./sync/cli.js')
       return sync(rest)
+    }
+
+    case 'net': {
+      const {main: net} = await import('./net/cli.js')
+      return net(rest)
     }
 
     case 'version':

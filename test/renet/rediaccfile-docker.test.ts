@@ -191,7 +191,7 @@ describe('renet rediaccfile with real dockerds and docker-compose', () => {
       compose,
       readFileSync(compose, 'utf8').replace(
         'services:\n',
-        'services:\n  cache:\n    image: rdc-test/busybox:local\n    init: true\n    command: httpd -f -p ${CACHE_IP}:6379 -h /tmp\n    ports:\n      - "6379:6379"\n',
+        'services:\n  cache:\n    image: rdc-test/busybox:local\n    network_mode: host\n    init: true\n    command: httpd -f -p ${CACHE_IP}:6379 -h /tmp\n    ports:\n      - "6379:6379"\n',
       ),
     )
     const before = await containers(d2816)
@@ -229,7 +229,7 @@ describe('renet rediaccfile with real dockerds and docker-compose', () => {
   it('exits non-zero with the output of a failing up', async () => {
     const path = join(root, 'failing-up')
     cpSync(join(EXAMPLES, 'tcp-service'), path, {recursive: true})
-    writeFileSync(join(path, 'docker-compose.yml'), 'services:\n  broken:\n    image: rdc-test/busybox:local\n    command: /no/such/program\n')
+    writeFileSync(join(path, 'docker-compose.yml'), 'services:\n  broken:\n    image: rdc-test/busybox:local\n    network_mode: host\n    command: /no/such/program\n')
     repos.push({path, id: 3008, daemon: () => d2880})
     const up = rediaccfile('up', path, 3008, d2880)
     expect(up.code).toBe(1)

@@ -145,7 +145,7 @@ describe('compose files as users have them, on a test host', () => {
     const dir = join(lab.dir, 'src', 'n8n')
     mkdirSync(dir, {recursive: true})
     writeFileSync(join(dir, 'Rediaccfile'), UP)
-    writeFileSync(join(dir, 'docker-compose.yml'), 'name: n8n\nservices:\n  n8n:\n    image: rdc-test/busybox:local\n    links: [postgres]\n  postgres:\n    image: rdc-test/busybox:local\n')
+    writeFileSync(join(dir, 'docker-compose.yml'), 'name: n8n\nservices:\n  n8n:\n    image: rdc-test/busybox:local\n    network_mode: host\n    links: [postgres]\n  postgres:\n    image: rdc-test/busybox:local\n')
     expect((await lab.cli(['repo', 'create', 'n8n', '-m', MACHINE, '--path', dir])).code).toBe(0)
     const up = await lab.cli(['repo', 'up', 'n8n', '--json'])
     expect(up.code).toBe(2)

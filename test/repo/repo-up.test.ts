@@ -172,7 +172,7 @@ describe('rdc repo on a test host', () => {
     const dir = join(lab.dir, 'src', 'webapp2')
     const compose = join(dir, 'docker-compose.yml')
     // "cache" sorts before the others, so only a kept slot file keeps them where they are.
-    writeFileSync(compose, readFileSync(compose, 'utf8').replace('services:\n', 'services:\n  cache:\n    image: rdc-test/busybox:local\n    init: true\n    command: httpd -f -p ${CACHE_IP}:6379 -h /tmp\n'))
+    writeFileSync(compose, readFileSync(compose, 'utf8').replace('services:\n', 'services:\n  cache:\n    image: rdc-test/busybox:local\n    network_mode: host\n    init: true\n    command: httpd -f -p ${CACHE_IP}:6379 -h /tmp\n'))
     const up = await lab.cli(['repo', 'up', 'webapp2', '--json'])
     expect(up.code, up.stderr).toBe(0)
     expect(up.json.services).toEqual({postgres: {slot: 0, ip: '127.0.11.66'}, webapp: {slot: 1, ip: '127.0.11.67'}, cache: {slot: 2, ip: '127.0.11.68'}})

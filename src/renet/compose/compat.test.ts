@@ -12,9 +12,11 @@ describe('compatProblems', () => {
       file(`services:
   n8n:
     image: n8n
+    network_mode: host
     links: [postgres]
   wireguard:
     image: wg
+    network_mode: host
     sysctls:
       - net.ipv4.conf.all.src_valid_mark=1
       - kernel.msgmax=65536
@@ -29,8 +31,9 @@ describe('compatProblems', () => {
     expect(problems[1].problem).not.toMatch(/kernel/)
   })
 
-  it('leaves links alone for a service that is not on the host network', () => {
-    expect(compatProblems(file('services:\n  web:\n    image: x\n    links: [db]\n'), {hostNetwork: () => false})).toEqual([])
+  it('leaves links and net.* sysctls alone for a service that keeps compose networks', () => {
+    expect(compatProblems(file('services:\n  web:\n    image: x\n    links: [db]\n    sysctls: [net.core.somaxconn=1024]\n  db: {image: y}\n'))).toEqual([])
+    expect(compatProblems(file('services:\n  web:\n    image: x\n    links: [db]\n'), {hostNetwork: () => true})).toHaveLength(1)
   })
 
   it('names compose features newer than docker-compose 1.29', () => {
@@ -72,7 +75,7 @@ describe('checkCompat', () => {
   it('refuses with every problem on its own line', () => {
     let error: unknown
     try {
-      checkCompat([file('name: x\nservices:\n  a: {image: b, links: [c]}\n  c: {image: d}\n')])
+      checkCompat([file('name: x\nservices:\n  a: {image: b, network_mode: host, links: [c]}\n  c: {image: d}\n')])
     } catch (caught) {
       error = caught
     }

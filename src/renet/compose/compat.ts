@@ -40,12 +40,12 @@ const NEWER_SERVICE_KEYS: Record<string, string> = {
 const NEWER_BUILD_KEYS = ['additional_contexts', 'ssh', 'secrets', 'platforms', 'tags', 'privileged', 'no_cache', 'pull', 'dockerfile_inline']
 
 export interface CompatOptions {
-  /** Whether a service runs on the host network (today every service does: renet compose puts it there). */
+  /** Whether a service runs on the host network (default: its file says `network_mode: host`). */
   hostNetwork?: (name: string, spec: ServiceSpec) => boolean
 }
 
 export function compatProblems(file: ComposeFile, options: CompatOptions = {}): CompatProblem[] {
-  const hostNetwork = options.hostNetwork ?? (() => true)
+  const hostNetwork = options.hostNetwork ?? ((_name: string, spec: ServiceSpec) => spec.network_mode === 'host')
   const out: CompatProblem[] = []
   const name = basename(file.path)
   const contents = file.document.contents

@@ -76,8 +76,7 @@ networks:
     const {text, warnings} = cleanComposeFile(file)
     expect(warnings).toEqual([
       "docker-compose.yml: service 'web-app': ports: 8080:8080 dropped (with host networking a service listens on its own IP; bind to ${WEB_APP_IP} instead)",
-      "docker-compose.yml: service 'web-app': networks: front dropped (every service runs on the host network)",
-      "docker-compose.yml: service 'web-app': network_mode: bridge replaced by host",
+      "docker-compose.yml: service 'web-app': networks: front dropped (the service runs on the host network)",
     ])
     expect(text).toContain('image: busybox # the app')
     expect(text).toContain('command: httpd -f -p ${WEB_APP_IP}:8080')

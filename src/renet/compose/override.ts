@@ -25,6 +25,10 @@ export interface OverrideService {
   ports: DeclaredPorts
   /** Docker socket mounts pointed at the repository's own daemon (see docker-socket.ts). */
   volumes?: string[]
+  /** False for a service that keeps compose's networks (no `network_mode: host` in the file). */
+  hostNetwork?: boolean
+  /** Its `ports:` in the override: every declared port on its service IP (publish.ts). */
+  publish?: string[]
 }
 
 export function serviceLabels(service: OverrideService): Record<string, string> {
@@ -38,13 +42,19 @@ export function serviceLabels(service: OverrideService): Record<string, string> 
   return labels
 }
 
+/** The override: host-network services get `network_mode: host`, the others their ports on their service IP. */
 export function renderOverride(services: readonly OverrideService[], version?: string): string {
   const doc: Record<string, unknown> = {}
   if (version !== undefined) doc.version = version
   doc.services = Object.fromEntries(
     services.map((service) => [
       service.name,
-      {network_mode: 'host', labels: serviceLabels(service), ...(service.volumes?.length ? {volumes: service.volumes} : {})},
+      {
+        ...(service.hostNetwork === false ? {} : {network_mode: 'host'}),
+        labels: serviceLabels(service),
+        ...(service.publish?.length ? {ports: service.publish} : {}),
+        ...(service.volumes?.length ? {volumes: service.volumes} : {}),
+      },
     ]),
   )
   // docker-compose 1.x reads YAML 1.1, where a plain `yes`, `on` or `0777` is no string: quote what 1.1 would misread.
@@ -68,26 +78,34 @@ function describe(value: unknown): string {
   return String(value)
 }
 
-/** Drops `ports:` and `networks:` from every service of FILE (keeping the rest of its text) and says what went. */
-export function cleanComposeFile(file: ComposeFile): CleanedFile {
+/** Whether a service runs on the host network: only when its file says `network_mode: host`. */
+export function isHostNetwork(spec: Record<string, unknown>): boolean {
+  return spec.network_mode === 'host'
+}
+
+/**
+ * Drops what the override replaces from every service of FILE (keeping the rest of its text) and says what went:
+ * `ports:` and `networks:` of a host-network service, `ports:` of one that keeps compose's networks (the override
+ * publishes them again on its service IP). HOST says which services run on the host network.
+ */
+export function cleanComposeFile(file: ComposeFile, host: (name: string) => boolean = () => true): CleanedFile {
   const warnings: string[] = []
   const document = file.document.clone()
+  const dropped = (name: string): readonly string[] => (host(name) ? DROPPED_KEYS : ['ports'])
   let changed = false
   for (const [name, spec] of file.services) {
-    for (const key of DROPPED_KEYS) {
+    for (const key of dropped(name)) {
       if (spec[key] === undefined) continue
-      const hint =
-        key === 'ports'
-          ? `with host networking a service listens on its own IP; bind to \${${serviceIpVar(name) ?? 'SERVICE_IP'}} instead`
-          : 'every service runs on the host network'
-      warnings.push(`${basename(file.path)}: service '${name}': ${key}: ${describe(spec[key])} dropped (${hint})`)
+      if (host(name)) {
+        const hint =
+          key === 'ports'
+            ? `with host networking a service listens on its own IP; bind to \${${serviceIpVar(name) ?? 'SERVICE_IP'}} instead`
+            : 'the service runs on the host network'
+        warnings.push(`${basename(file.path)}: service '${name}': ${key}: ${describe(spec[key])} dropped (${hint})`)
+      }
+
       document.deleteIn(['services', name, key])
       changed = true
-    }
-
-    const mode = spec.network_mode
-    if (mode !== undefined && mode !== 'host') {
-      warnings.push(`${basename(file.path)}: service '${name}': network_mode: ${String(mode)} replaced by host`)
     }
   }
 
@@ -95,8 +113,8 @@ export function cleanComposeFile(file: ComposeFile): CleanedFile {
   // A value that came in through a `<<:` merge key survives deleteIn; write such services out in full.
   const after = document.toJS({maxAliasCount: COMPOSE_MAX_ALIAS_COUNT}) as {services?: Record<string, Record<string, unknown> | null>}
   for (const [name, spec] of Object.entries(after.services ?? {})) {
-    if (spec === null || DROPPED_KEYS.every((key) => spec[key] === undefined)) continue
-    const plain = Object.fromEntries(Object.entries(spec).filter(([key]) => !(DROPPED_KEYS as readonly string[]).includes(key)))
+    if (spec === null || dropped(name).every((key) => spec[key] === undefined)) continue
+    const plain = Object.fromEntries(Object.entries(spec).filter(([key]) => !dropped(name).includes(key)))
     document.setIn(['services', name], document.createNode(plain))
   }
 

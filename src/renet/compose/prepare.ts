@@ -10,10 +10,11 @@ import {serviceIp} from '../../net/network.js'
 import {checkCompat} from './compat.js'
 import {composeFilePaths, readComposeFile, type ComposeFile} from './compose-file.js'
 import {checkServiceNames, repositoryEnv, serviceIpEnv} from './environment.js'
-import {cleanComposeFile, cleanCopyPath, OVERRIDE_FILE, renderOverride, type OverrideService} from './override.js'
+import {cleanComposeFile, cleanCopyPath, isHostNetwork, OVERRIDE_FILE, renderOverride, type OverrideService} from './override.js'
 import {dockerSocketMounts, socketPath} from './docker-socket.js'
 import {interpolationEnv as withDotenv} from './dotenv.js'
 import {declaredPorts} from './ports.js'
+import {publishOnServiceIp} from './publish.js'
 import type {Repository} from './repository.js'
 import {ensureSlots} from './slots.js'
 
@@ -49,13 +50,17 @@ function writeIfChanged(path: string, text: string): void {
 export function prepareCompose(options: {repo: Repository; dir: string; files?: readonly string[]; env: NodeJS.ProcessEnv}): PreparedCompose {
   const {repo, dir} = options
   const {files, names} = readComposeFiles(dir, options.files)
-  checkCompat(files)
-  const cleaned = files.map((file) => ({file, ...cleanComposeFile(file)}))
+  // A service keeps compose's networks unless its file puts it on the host network (the guide's style).
+  const merged = new Map(names.map((name) => [name, Object.assign({}, ...files.map((file) => file.services.get(name) ?? {})) as Record<string, unknown>]))
+  const host = (name: string): boolean => isHostNetwork(merged.get(name) ?? {})
+  checkCompat(files, {hostNetwork: (name) => host(name)})
+  const cleaned = files.map((file) => ({file, ...cleanComposeFile(file, host)}))
   const {env, slots} = repositoryEnvironment(repo, names)
   // docker compose interpolates with the project folder's .env too (the environment winning), so the port labels do.
   const interpolationEnv = {...withDotenv(dirname(files[0].path), options.env), ...env}
   const repoSocket = socketPath(repo.dockerHost)
   const socketNotes: string[] = []
+  const publishNotes: string[] = []
   const services = names.map((name): OverrideService => {
     const ports = files
       .map((file) => file.services.get(name))
@@ -67,13 +72,15 @@ export function prepareCompose(options: {repo: Repository; dir: string; files?: 
       socketNotes.push(`service '${name}': ${mount.original} mounted from this repository's own daemon (${repoSocket}): it sees and manages only this repository's containers`)
     }
 
-    return {
-      name,
-      ip: serviceIp(repo.networkId, slots.get(name) as number),
-      networkId: repo.networkId,
-      ports: {tcp: union('tcp'), udp: union('udp')},
-      ...(sockets.length > 0 ? {volumes: sockets.map((mount) => mount.volume)} : {}),
-    }
+    const ip = serviceIp(repo.networkId, slots.get(name) as number)
+    const volumes = sockets.length > 0 ? {volumes: sockets.map((mount) => mount.volume)} : {}
+    const spec = merged.get(name) ?? {}
+    if (host(name)) return {name, ip, networkId: repo.networkId, ports: {tcp: union('tcp'), udp: union('udp')}, ...volumes}
+    // network_mode: service:x / container:x / none share or have no network of their own: nothing to publish.
+    if (spec.network_mode !== undefined && spec.network_mode !== 'bridge') return {name, ip, networkId: repo.networkId, ports: {tcp: [], udp: []}, hostNetwork: false, ...volumes}
+    const published = publishOnServiceIp(name, spec, ip, interpolationEnv)
+    publishNotes.push(...published.notes)
+    return {name, ip, networkId: repo.networkId, ports: published.declared, hostNetwork: false, publish: published.ports, ...volumes}
   })
 
   const paths = cleaned.map(({file, text}) => {
@@ -88,6 +95,6 @@ export function prepareCompose(options: {repo: Repository; dir: string; files?: 
   })
   const overridePath = join(dirname(files[0].path), OVERRIDE_FILE)
   writeIfChanged(overridePath, renderOverride(services, files[0].version))
-  return {files: [...paths, overridePath], overridePath, env, services, warnings: [...cleaned.flatMap((c) => c.warnings), ...socketNotes]}
+  return {files: [...paths, overridePath], overridePath, env, services, warnings: [...cleaned.flatMap((c) => c.warnings), ...publishNotes, ...socketNotes]}
 }
 
