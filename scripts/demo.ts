@@ -24,7 +24,7 @@ import {EXAMPLES, imagesOf} from './demo/examples.js'
 import {failedFindings} from './demo/findings.js'
 import {DemoError, seconds, Steps} from './demo/output.js'
 import {Rdc} from './demo/rdc.js'
-import {copyImagesToRepoDaemon, onHost, onHostOk, sshArgs} from './demo/remote.js'
+import {copyImagesToRepoDaemon, onHostOk, sshArgs} from './demo/remote.js'
 import {notYetLoaded, RefusalEntry, RouteEntry, summariseRoutes} from './demo/routes.js'
 import {CONTEXT, DEMO_TOKEN, demoConfigDir, EXTRA_TCP_PORTS, EXTRA_UDP_PORTS, HTTP_HOST, MACHINE, ZONE} from './demo/settings.js'
 
@@ -161,7 +161,6 @@ async function demoWithAcme(steps: Steps, rdc: Rdc, host: {live: TestHost; saved
     print(`  check: the key rdc read over SSH is the one read inside the host (${h.fingerprint}): same`)
   })
 
-  const peer = host.live.peer
   await steps.run('Set its infrastructure (the Cloudflare token goes in on standard input)', async (title) => {
     await rdc.run(
       title,

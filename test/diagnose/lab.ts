@@ -5,7 +5,7 @@
  * busybox containers with rediacc.* and traefik.* labels.
  */
 import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -14,8 +14,7 @@ import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
 import {ensureBuilt, ROOT} from '../support/cli.js'
 import {renetBundle} from '../support/renet-bundle.js'
 import {until} from '../support/wait.js'
-import {acmeInfraFlags, useZoneResolver, writeAcmeCaFile} from '../proxy/lab.js'
-import {tlsPeer} from '../support/traffic.js'
+import {acmeInfraFlags, untilCertificate, useZoneResolver, writeAcmeCaFile} from '../proxy/lab.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikImage, type TestHost} from '../testhost/index.js'
 
 export const NETWORK_ID = 2816
@@ -127,12 +126,7 @@ export async function setUpMachine(host: TestHost, opts: {tcpPorts?: number[]} =
       }, `Traefik to load ${protocol} router ${router}`)
     },
     async untilCertificates(names) {
-      for (const name of names) {
-        await until(async () => {
-          const peer = await tlsPeer(host.address, 443, name).catch(() => undefined)
-          return peer !== undefined && peer.subjectCN !== 'TRAEFIK DEFAULT CERT'
-        }, `Traefik to serve a certificate for ${name} from Pebble`, {timeoutMs: 120_000, intervalMs: 1000})
-      }
+      for (const name of names) await untilCertificate(host.address, name)
     },
     async cleanup() {
       await acme.stop()

@@ -12,10 +12,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startDnsLab, type DnsLab} from '../support/acme/dns-lab.js'
 import {ensureBuilt} from '../support/cli.js'
-import {httpsGet, tlsPeer} from '../support/traffic.js'
+import {httpsGet} from '../support/traffic.js'
 import {until} from '../support/wait.js'
 import {importImageIntoRepoDaemon, MACHINE, newLab, setUpMachine, type Lab} from '../repo/lab.js'
-import {deploy, useZoneResolver, writeAcmeCaFile} from '../proxy/lab.js'
+import {deploy, untilCertificate, useZoneResolver, writeAcmeCaFile} from '../proxy/lab.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
 
 const TOKEN = 'cf-token-dns-testhost'
@@ -44,12 +44,6 @@ async function untilResolved(name: string, type: 'A' | 'AAAA'): Promise<string[]
   return answer
 }
 
-async function untilIssued(address: string, name: string): Promise<void> {
-  await until(async () => {
-    const peer = await tlsPeer(address, 443, name).catch(() => undefined)
-    return peer !== undefined && peer.subjectCN !== 'TRAEFIK DEFAULT CERT'
-  }, `a certificate for ${name} from Pebble`, {timeoutMs: 120_000, intervalMs: 1000})
-}
 
 beforeAll(async () => {
   ensureBuilt()
@@ -95,7 +89,7 @@ describe('rdc dns on a real machine', () => {
     const [[v4], [v6]] = await Promise.all([untilResolved(APP, 'A'), untilResolved(APP, 'AAAA')])
     expect([v4, v6]).toEqual([host.address, host.address6])
     for (const address of [v4!, v6!]) {
-      await untilIssued(address, APP)
+      await untilCertificate(address, APP)
       const r = await httpsGet({address, hostname: APP, ca: pebbleRoot})
       expect(r.status).toBe(200)
       expect(r.body).toMatch(/<h1>/)
@@ -115,7 +109,7 @@ describe('rdc dns on a real machine', () => {
     expect(up.json.ok).toBe(true)
     expect(up.json.dns.records.filter((r: any) => r.done).map((r: any) => `${r.action} ${r.type} ${r.name}`)).toEqual([`create A ${DEEP}`, `create AAAA ${DEEP}`])
     expect(await untilResolved(DEEP, 'A')).toEqual([host.address])
-    await untilIssued(host.address, DEEP)
+    await untilCertificate(host.address, DEEP)
     expect((await httpsGet({address: host.address, hostname: DEEP, ca: pebbleRoot})).body.trim()).toBe('deep api')
   })
 

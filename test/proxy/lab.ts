@@ -3,13 +3,14 @@
  * point it at the ACME lab, the zone's resolver inside the host, deploying an example, and reading Traefik itself.
  */
 import {writeFileSync} from 'node:fs'
-import {basename} from 'node:path'
+import {basename, join} from 'node:path'
 
-import type {AcmeLab} from '../support/acme/index.js'
+import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
+import {tlsPeer} from '../support/traffic.js'
 import {parseTraefikRouters} from '../../src/diagnose/parse/traefik.js'
 import {until} from '../support/wait.js'
 import type {TestHost} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, MACHINE, type Lab} from '../repo/lab.js'
+import {importImageIntoRepoDaemon, MACHINE, setUpMachine, type Lab} from '../repo/lab.js'
 
 /**
  * Writes the lab's CA as a private ACME CA's users would give it to --acme-ca-cert: the root its HTTPS listener is
@@ -33,6 +34,42 @@ export function acmeInfraFlags(acme: AcmeLab, host: Pick<TestHost, 'peer'>, caFi
     '--dns-resolvers', acme.resolver(host.peer),
     '--proxy-env', `CLOUDFLARE_BASE_URL=${cloudflareBaseUrl}`,
   ]
+}
+
+export interface AcmeMachine {
+  acme: AcmeLab
+  /** The lab's CA file given to --acme-ca-cert (see writeAcmeCaFile). */
+  caFile: string
+  /** The root Pebble issues under: what a client verifies the served chains against. */
+  pebbleRoot: string
+}
+
+/**
+ * A machine as a user with a private ACME CA sets it up, with the ACME lab standing in for Let's Encrypt and
+ * Cloudflare: the lab on the host's veth peer, the host's resolver pointed at its zone, then context, pinned
+ * machine, set-infra (certificate e-mail, the token, the lab's ACME settings, `infra` flags) and push-infra with
+ * the real Traefik. The lab is stopped again when the setup fails, so no Pebble outlives a failed beforeAll.
+ */
+export async function setUpAcmeMachine(lab: Lab, host: TestHost, options: {token: string; zones?: string[]; infra?: string[]}): Promise<AcmeMachine> {
+  const acme = await startAcmeLab({addresses: [host.peer, host.peer6], zones: options.zones ?? ['example.com'], token: options.token})
+  try {
+    await useZoneResolver(host, acme)
+    const caFile = writeAcmeCaFile(acme, join(lab.dir, 'acme-ca.pem'))
+    const email = `admin@${options.zones?.[0] ?? 'example.com'}`
+    await setUpMachine(lab, host, ['--cert-email', email, '--cf-dns-token', options.token, ...acmeInfraFlags(acme, host, caFile), ...(options.infra ?? [])])
+    return {acme, caFile, pebbleRoot: acme.pebbleRootPem()}
+  } catch (error) {
+    await acme.stop()
+    throw error
+  }
+}
+
+/** Waits until Traefik at address:443 serves `name` a certificate of its own, not its default one (issuance done). */
+export async function untilCertificate(address: string, name: string, timeoutMs = 120_000): Promise<void> {
+  await until(async () => {
+    const peer = await tlsPeer(address, 443, name).catch(() => undefined)
+    return peer !== undefined && peer.subjectCN !== 'TRAEFIK DEFAULT CERT'
+  }, `Traefik to serve ${name} a certificate from the ACME CA`, {timeoutMs, intervalMs: 1000})
 }
 
 /**

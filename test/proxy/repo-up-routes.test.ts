@@ -8,12 +8,12 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
+import type {AcmeLab} from '../support/acme/index.js'
 import {ensureBuilt} from '../support/cli.js'
 import {httpsGet, tlsPeer} from '../support/traffic.js'
 import {loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, MACHINE, newLab, setUpMachine, type Lab} from '../repo/lab.js'
-import {acmeInfraFlags, traefikRouters, untilTraefikLoadedAll, useZoneResolver, writeAcmeCaFile} from './lab.js'
+import {importImageIntoRepoDaemon, MACHINE, newLab, type Lab} from '../repo/lab.js'
+import {setUpAcmeMachine, traefikRouters, untilTraefikLoadedAll} from './lab.js'
 
 const TOKEN = 'cf-token-repo-up-routes'
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'routes')
@@ -29,13 +29,9 @@ let networkId: number
 beforeAll(async () => {
   ensureBuilt()
   ;[host] = await startTestHosts(1)
-  acme = await startAcmeLab({addresses: [host.peer, host.peer6], zones: ['example.com'], token: TOKEN})
-  await useZoneResolver(host, acme)
   lab = newLab()
-  const caFile = writeAcmeCaFile(acme, join(lab.dir, 'acme-ca.pem'))
   await loadBusyboxImage(host)
-  await setUpMachine(lab, host, ['--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, ...acmeInfraFlags(acme, host, caFile)])
-  pebbleRoot = acme.pebbleRootPem()
+  ;({acme, pebbleRoot} = await setUpAcmeMachine(lab, host, {token: TOKEN}))
   const path = lab.copyExample(FIXTURE, REPO)
   const created = await lab.cli(['repo', 'create', REPO, '-m', MACHINE, '--path', path, '--json'])
   if (created.code !== 0) throw new Error(`rdc repo create: ${created.stdout}${created.stderr}`)

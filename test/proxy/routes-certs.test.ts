@@ -3,17 +3,15 @@
  * through DNS-01 (the ACME lab), and the table shows the one the proxy serves for the name: issuer, expiry and
  * days left; a TCP entry point route is listed without one.
  */
-import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {newLab, setUpMachine, type Lab} from '../repo/lab.js'
-import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
+import {newLab, type Lab} from '../repo/lab.js'
+import type {AcmeLab} from '../support/acme/index.js'
 import {ensureBuilt} from '../support/cli.js'
 import {tlsPeer} from '../support/traffic.js'
-import {until} from '../support/wait.js'
 import {BUSYBOX_IMAGE, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {acmeInfraFlags, deploy, untilTraefikLoadedAll, useZoneResolver, writeAcmeCaFile} from './lab.js'
+import {deploy, setUpAcmeMachine, untilCertificate, untilTraefikLoadedAll} from './lab.js'
 
 const TOKEN = 'cf-token-routes-test'
 const APP = 'app.example.com'
@@ -25,17 +23,11 @@ let lab: Lab
 beforeAll(async () => {
   ensureBuilt()
   ;[host] = await startTestHosts(1)
-  acme = await startAcmeLab({addresses: [host.peer, host.peer6], zones: ['example.com'], token: TOKEN})
-  await useZoneResolver(host, acme)
   lab = newLab()
-  const caFile = writeAcmeCaFile(acme, join(lab.dir, 'acme-ca.pem'))
-  await setUpMachine(lab, host, ['--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, '--no-token-check', ...acmeInfraFlags(acme, host, caFile)])
+  ;({acme} = await setUpAcmeMachine(lab, host, {token: TOKEN}))
   for (const example of ['webapp', 'tcp-service']) await deploy(lab, host, example, {images: [BUSYBOX_IMAGE]})
   await untilTraefikLoadedAll(host)
-  await until(async () => {
-    const peer = await tlsPeer(host.address, 443, APP).catch(() => undefined)
-    return peer !== undefined && peer.subjectCN !== 'TRAEFIK DEFAULT CERT'
-  }, `a certificate for ${APP} from Pebble`, {timeoutMs: 180_000, intervalMs: 1000})
+  await untilCertificate(host.address, APP, 180_000)
 }, 600_000)
 
 afterAll(async () => {

@@ -10,14 +10,14 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
+import type {AcmeLab} from '../support/acme/index.js'
 import {ensureBuilt} from '../support/cli.js'
 import {httpGet, httpsGet, tcpExchange, tlsPeer, udpExchange} from '../support/traffic.js'
 import {until} from '../support/wait.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadNodeImage, loadUdpEchoImage, NODE_IMAGE, startTestHosts, stopTestHosts, UDP_ECHO_IMAGE, type TestHost} from '../testhost/index.js'
 import {selfSignedCert} from '../support/certs.js'
-import {acmeInfraFlags, deploy, writeAcmeCaFile, proxyLog, routeServerRouters, traefikRouters, untilTraefikLoadedAll, useZoneResolver} from './lab.js'
-import {newLab, setUpMachine, type Lab} from '../repo/lab.js'
+import {deploy, proxyLog, routeServerRouters, setUpAcmeMachine, traefikRouters, untilCertificate, untilTraefikLoadedAll} from './lab.js'
+import {newLab, type Lab} from '../repo/lab.js'
 
 const TOKEN = 'cf-token-real-traefik-test'
 const FIXTURES = join(import.meta.dirname, 'fixtures')
@@ -35,13 +35,9 @@ const ids: Record<string, number> = {}
 beforeAll(async () => {
   ensureBuilt()
   ;[host] = await startTestHosts(1)
-  acme = await startAcmeLab({addresses: [host.peer, host.peer6], zones: ['example.com'], token: TOKEN})
-  await useZoneResolver(host, acme)
   lab = newLab()
-  const caFile = writeAcmeCaFile(acme, join(lab.dir, 'acme-ca.pem'))
   await Promise.all([loadBusyboxImage(host), loadUdpEchoImage(host), loadNodeImage(host)])
-  await setUpMachine(lab, host, ["--cert-email", "admin@example.com", "--tcp-ports", "993", "--cf-dns-token", TOKEN, ...acmeInfraFlags(acme, host, caFile)])
-  pebbleRoot = acme.pebbleRootPem()
+  ;({acme, pebbleRoot} = await setUpAcmeMachine(lab, host, {token: TOKEN, infra: ['--tcp-ports', '993']}))
   for (const example of ['webapp', 'tcp-service', 'udp-service']) {
     ids[example] = await deploy(lab, host, example, {images: [example === 'udp-service' ? UDP_ECHO_IMAGE : BUSYBOX_IMAGE]})
   }
@@ -63,18 +59,11 @@ afterAll(async () => {
   await stopTestHosts()
 })
 
-/** Waits until Traefik serves a certificate for `name` that is not its own default one (issuance is done). */
-async function untilIssued(address: string, name: string, timeoutMs = 120_000): Promise<void> {
-  await until(async () => {
-    const peer = await tlsPeer(address, 443, name).catch(() => undefined)
-    return peer !== undefined && peer.subjectCN !== 'TRAEFIK DEFAULT CERT'
-  }, `a certificate for ${name} from Pebble`, {timeoutMs, intervalMs: 1000})
-}
 
 describe('the guide\'s complete example (examples/webapp) through the real Traefik', () => {
   it.each([['IPv4'], ['IPv6']])('https://app.example.com/ answers the page over %s with a certificate Pebble issued through DNS-01, and HSTS', async (family) => {
     const address = family === 'IPv4' ? host.address : host.address6
-    await untilIssued(address, APP)
+    await untilCertificate(address, APP)
     const peer = await tlsPeer(address, 443, APP, pebbleRoot)
     expect(peer.authorized, peer.authorizationError).toBe(true)
     expect(peer.sans).toContain(`DNS:${APP}`)
@@ -117,7 +106,7 @@ describe('TCP and UDP entry points through the real Traefik', () => {
 describe('the other route kinds through the real Traefik', () => {
   it('an automatic route {service}-{networkId}.example.com gets its certificate and answers', async () => {
     const name = `hello-${ids.extras}.example.com`
-    await untilIssued(host.address, name)
+    await untilCertificate(host.address, name)
     const r = await httpsGet({address: host.address, hostname: name, ca: pebbleRoot})
     expect([r.status, r.body.trim()]).toEqual([200, 'hello from the automatic route'])
   })
@@ -144,7 +133,7 @@ describe('the other route kinds through the real Traefik', () => {
   })
 
   it('buffering.maxRequestBodyBytes: a body over the limit gets 413, one under it reaches the backend', async () => {
-    await untilIssued(host.address, 'upload.example.com')
+    await untilCertificate(host.address, 'upload.example.com')
     const big = await httpsGet({address: host.address, hostname: 'upload.example.com', ca: pebbleRoot, method: 'POST', body: 'x'.repeat(2048)})
     expect(big.status).toBe(413)
     const small = await httpsGet({address: host.address, hostname: 'upload.example.com', ca: pebbleRoot, method: 'GET'})
