@@ -110,7 +110,7 @@ describe('rdc context push-infra on real test hosts', () => {
       const add = await rdc(['context', 'add-machine', name, '--host', h.address, '--user', h.user, '--key', h.privateKeyPath, '--host-key', h.hostKey])
       expect(add.exitCode, add.stderr).toBe(0)
       // h2 stores no Cloudflare token: pushed with a warning, not refused.
-      const token = name === 'h1' ? ['--cf-dns-token', 'cf-token-h1-secret', '--no-check'] : []
+      const token = name === 'h1' ? ['--cf-dns-token', 'cf-token-h1-secret', '--no-token-check'] : []
       const set = await rdc(['context', 'set-infra', name, '--public-ipv4', h.address, '--allow-private', '--cert-email', 'ops@example.com', '--base-domain', 'example.com', ...token])
       expect(set.exitCode, set.stderr).toBe(0)
     }
@@ -122,7 +122,7 @@ describe('rdc context push-infra on real test hosts', () => {
   })
 
   it('first push (two machines in one command) creates every file with its mode and owner, enables the units, and the router answers /health', async () => {
-    const r = await rdc(['context', 'push-infra', 'h1', 'h2', '--no-check', '--json'])
+    const r = await rdc(['context', 'push-infra', 'h1', 'h2', '--no-token-check', '--json'])
     expect(r.exitCode, r.stdout + r.stderr).toBe(0)
     expect(r.json.machines.map((m: any) => [m.machine, m.status])).toEqual([['h1', 'applied'], ['h2', 'applied']])
     expect(r.json.machines[0].warnings).toBeUndefined()
@@ -161,7 +161,7 @@ describe('rdc context push-infra on real test hosts', () => {
 
   it('a second push changes nothing: 0 files and 0 bytes sent, no restart, no file touched (seen from the hosts)', async () => {
     const before = await Promise.all([snapshot(h1), snapshot(h2)])
-    const r = await rdc(['context', 'push-infra', '--all', '--no-check', '--json'])
+    const r = await rdc(['context', 'push-infra', '--all', '--no-token-check', '--json'])
     expect(r.exitCode, r.stdout + r.stderr).toBe(0)
     expect(r.json.machines.map((m: any) => [m.machine, m.status, m.filesUploaded, m.bytesUploaded])).toEqual([
       ['h1', 'unchanged', 0, 0],
@@ -180,7 +180,7 @@ describe('rdc context push-infra on real test hosts', () => {
   it('changing the TCP ports touches only traefik.yml and recreates only the proxy', async () => {
     const before = await snapshot(h1)
     expect((await rdc(['context', 'set-infra', 'h1', '--tcp-ports', '2525'])).exitCode).toBe(0)
-    const r = await rdc(['context', 'push-infra', 'h1', '--no-check', '--json'])
+    const r = await rdc(['context', 'push-infra', 'h1', '--no-token-check', '--json'])
     expect(r.exitCode, r.stdout + r.stderr).toBe(0)
     const m = r.json.machines[0]
     expect([m.status, m.filesUploaded]).toEqual(['applied', 1])
@@ -197,7 +197,7 @@ describe('rdc context push-infra on real test hosts', () => {
     const next = `${version}-next.1`
     const cli = await installWithVersion(next)
     const before = await snapshot(h1)
-    const r = await rdc(['context', 'push-infra', 'h1', '--no-check', '--json'], {cli})
+    const r = await rdc(['context', 'push-infra', 'h1', '--no-token-check', '--json'], {cli})
     expect(r.exitCode, r.stdout + r.stderr).toBe(0)
     expect(Object.keys(r.json.machines[0].services)).toEqual(['router'])
     const after = await snapshot(h1)
@@ -259,7 +259,7 @@ describe('rdc context push-infra on real test hosts', () => {
     expect(add.exitCode, add.stderr).toBe(0)
     setInfraField('h1-impostor', 'publicIPv4', h1.address)
     const before = await snapshot(h1)
-    const r = await rdc(['context', 'push-infra', 'h1-impostor', '--no-check', '--json'])
+    const r = await rdc(['context', 'push-infra', 'h1-impostor', '--no-token-check', '--json'])
     expect(r.exitCode).toBe(1)
     expect(r.json.machines[0].error).toMatchObject({kind: 'hostKey', exitCode: 5})
     expect(r.json.machines[0].error.message).toContain('Nothing was run.')
