@@ -7,7 +7,13 @@ import {parse} from 'yaml'
 import {UsageError} from '../errors.js'
 import {ACME_DNS_RESOLVERS, renderTraefikYaml, routableEntryPointNames, traefikConfig} from './traefik.js'
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/traefik/traefik-v3.json', import.meta.url), 'utf8'))
+const published = JSON.parse(readFileSync(new URL('../../schemas/traefik/traefik-v3.json', import.meta.url), 'utf8'))
+/**
+ * The published schema predates Traefik 3.7's `entryPoints.<name>.http.aliasHeadersStrategy` (it still has the
+ * deprecated underscoreHeadersStrategy): add that one field, with the values Traefik takes, and nothing else.
+ */
+const schema = structuredClone(published)
+schema.$defs.staticHTTPConfig.properties.aliasHeadersStrategy = {type: 'string', enum: ['keep', 'delete', 'reject']}
 const ajv = new Ajv({allowUnionTypes: true, strict: false})
 const validate = ajv.compile(schema)
 // The published schema lets unknown top-level keys through; a typo there would go unnoticed, so close it.
@@ -38,16 +44,17 @@ describe('traefik.yml', () => {
         },
       },
     })
-    expect(doc.entryPoints.traefik).toEqual({address: '127.0.0.1:8082'})
+    expect(doc.entryPoints.traefik).toEqual({address: '127.0.0.1:8082', http: {aliasHeadersStrategy: 'delete'}})
     expect(doc.entryPoints.web).toEqual({
       address: '203.0.113.50:80',
-      http: {redirections: {entryPoint: {to: 'websecure', scheme: 'https', permanent: true}}},
+      http: {aliasHeadersStrategy: 'delete', redirections: {entryPoint: {to: 'websecure', scheme: 'https', permanent: true}}},
     })
-    expect(doc.entryPoints.websecure).toEqual({address: '203.0.113.50:443', asDefault: true, http: {tls: {certResolver: 'letsencrypt'}}})
+    expect(doc.entryPoints.websecure).toEqual({address: '203.0.113.50:443', asDefault: true, http: {aliasHeadersStrategy: 'delete', tls: {certResolver: 'letsencrypt'}}})
     expect(doc.entryPoints['websecure-v6']).toBeUndefined()
     // Specific addresses, never a wildcard: a service on 127.0.11.2:5432 must still be able to bind.
-    expect(doc.entryPoints['tcp-25']).toEqual({address: '203.0.113.50:25'})
-    expect(doc.entryPoints['tcp-10010']).toEqual({address: '203.0.113.50:10010'})
+    // Aliasing headers (X_Forwarded_For) are dropped wherever HTTP can be served, TCP entry points included.
+    expect(doc.entryPoints['tcp-25']).toEqual({address: '203.0.113.50:25', http: {aliasHeadersStrategy: 'delete'}})
+    expect(doc.entryPoints['tcp-10010']).toEqual({address: '203.0.113.50:10010', http: {aliasHeadersStrategy: 'delete'}})
     expect(doc.entryPoints['udp-53']).toEqual({address: '203.0.113.50:53/udp'})
     expect(doc.entryPoints['udp-5353']).toEqual({address: '203.0.113.50:5353/udp'})
     expect(Object.values(doc.entryPoints).map((e: any) => e.address).filter((a: string) => /^(:|\[::\]:|0\.0\.0\.0:)/.test(a))).toEqual([])
@@ -84,8 +91,8 @@ describe('traefik.yml', () => {
     expect(doc.entryPoints.web.http.redirections.entryPoint.to).toBe('websecure')
     expect(doc.entryPoints['web-v6'].address).toBe('[2001:db8::5]:80')
     expect(doc.entryPoints['web-v6'].http.redirections.entryPoint.to).toBe('websecure-v6')
-    expect(doc.entryPoints['tcp-5432']).toEqual({address: '198.51.100.7:5432'})
-    expect(doc.entryPoints['tcp-5432-v6']).toEqual({address: '[2001:db8::5]:5432'})
+    expect(doc.entryPoints['tcp-5432']).toEqual({address: '198.51.100.7:5432', http: {aliasHeadersStrategy: 'delete'}})
+    expect(doc.entryPoints['tcp-5432-v6']).toEqual({address: '[2001:db8::5]:5432', http: {aliasHeadersStrategy: 'delete'}})
     expect(doc.entryPoints['udp-53-v6']).toEqual({address: '[2001:db8::5]:53/udp'})
     expect(Object.keys(doc.entryPoints).slice(0, 5)).toEqual(['traefik', 'web', 'web-v6', 'websecure', 'websecure-v6'])
   })

@@ -44,20 +44,32 @@ function httpsTargetFor(ep: EntryPoint): string {
   return ep.family === 'ipv6' ? 'websecure-v6' : 'websecure'
 }
 
+/**
+ * Every entry point that can carry HTTP drops request headers whose names alias another's (X_Forwarded_For for
+ * X-Forwarded-For): a CGI/PHP-style backend reads those as the header Traefik sets, so a client could spoof
+ * X-Forwarded-* or X-Real-Ip. Traefik 3.7 keeps them unless told otherwise (and warns on every entry point).
+ */
+const ALIAS_HEADERS = {aliasHeadersStrategy: 'delete'} as const
+
 function entryPointConfig(ep: EntryPoint): EntryPointConfig {
   switch (ep.kind) {
     case 'http': {
-      return {address: ep.address, http: {redirections: {entryPoint: {to: httpsTargetFor(ep), scheme: 'https', permanent: true}}}}
+      return {address: ep.address, http: {...ALIAS_HEADERS, redirections: {entryPoint: {to: httpsTargetFor(ep), scheme: 'https', permanent: true}}}}
     }
 
     case 'https': {
       // asDefault: a router that names no entry point lands on HTTPS only, not on every TCP port and :80.
       // The resolver on the entry point gives every HTTPS router a certificate without per-router TLS labels.
-      return {address: ep.address, asDefault: true, http: {tls: {certResolver: CERT_RESOLVER}}}
+      return {address: ep.address, asDefault: true, http: {...ALIAS_HEADERS, tls: {certResolver: CERT_RESOLVER}}}
+    }
+
+    case 'udp': {
+      return {address: ep.address}
     }
 
     default: {
-      return {address: ep.address}
+      // A TCP entry point serves HTTP too when an HTTP router names it.
+      return {address: ep.address, http: {...ALIAS_HEADERS}}
     }
   }
 }
@@ -68,7 +80,7 @@ export function traefikConfig(input: TraefikInput): Record<string, unknown> {
   const entryPoints: Record<string, EntryPointConfig> = {
     // The API and ping live on Traefik's internal entry point, bound to loopback so only the server (and
     // `rdc diagnose` over SSH) can read them.
-    [INTERNAL_ENTRY_POINT]: {address: `127.0.0.1:${TRAEFIK_INTERNAL_PORT}`},
+    [INTERNAL_ENTRY_POINT]: {address: `127.0.0.1:${TRAEFIK_INTERNAL_PORT}`, http: {...ALIAS_HEADERS}},
   }
   for (const ep of eps) entryPoints[ep.name] = entryPointConfig(ep)
 

@@ -189,7 +189,7 @@ describe('rdc context push-infra on real test hosts', () => {
     expect(changed(before, after)).toEqual(['/opt/rediacc/proxy/traefik.yml'])
     expect(after.routerInvocation).toBe(before.routerInvocation)
     expect(after.proxy).not.toBe(before.proxy)
-    expect(parse((await h1.exec('cat /opt/rediacc/proxy/traefik.yml')).stdout).entryPoints['tcp-2525']).toEqual({address: `${h1.address}:2525`})
+    expect(parse((await h1.exec('cat /opt/rediacc/proxy/traefik.yml')).stdout).entryPoints['tcp-2525']).toEqual({address: `${h1.address}:2525`, http: {aliasHeadersStrategy: 'delete'}})
     expect((await h1.exec("docker inspect -f '{{.State.Running}}' rediacc-proxy")).stdout.trim()).toBe('true')
   })
 
