@@ -223,9 +223,14 @@ describe('rdc context push-infra on real test hosts', () => {
       renet,
       connect: (t) => connectTarget(t, context),
       onProgress(_machine, message) {
-        // Kill this push's sshd session from the host side as the bundle's upload starts.
+        // Kill this push's sshd session from the host side once the bundle's upload has written its first bytes:
+        // a loop inside the host watches for the partial file, so the cut lands inside the upload, never before it.
         if (!cut && message.startsWith(`upload /usr/lib/rediacc/renet/${cutVersion}/`)) {
-          cut = h1.exec("for p in $(pgrep -f '^sshd: root'); do kill -KILL $p; done")
+          cut = h1.exec(
+            `i=0; until find /usr/lib/rediacc/renet/${cutVersion} -name '*.rdc-*' -size +64k 2>/dev/null | grep -q .; do i=$((i+1)); [ $i -gt 200000 ] && break; done; ` +
+              "for p in $(pgrep -f '^sshd: root'); do kill -KILL $p; done",
+            {timeoutMs: 60_000},
+          )
         }
       },
     })
