@@ -12,7 +12,7 @@
 //
 //   node scripts/traefik-labels.mjs [--src <traefik git dir>] [--ref <tag or commit>] [--check]
 //
-// The source is a git repository of Traefik (default $TRAEFIK_SRC, else /work/.mirror/traefik+traefik/repo).
+// The source is a git clone of Traefik (github.com/traefik/traefik, with its tags): --src, else $TRAEFIK_SRC.
 // Without --ref the tag v<TRAEFIK_VERSION> is used, else the newest v<major>.<minor>.<n> tag below it (the one
 // recorded as `source.ref`). --check writes nothing and exits 1 when the file differs.
 import {execFileSync} from 'node:child_process'
@@ -27,7 +27,11 @@ const arg = (name) => {
   return i < 0 ? undefined : args[i + 1]
 }
 
-const src = arg('--src') ?? process.env.TRAEFIK_SRC ?? '/work/.mirror/traefik+traefik/repo'
+const src = arg('--src') ?? process.env.TRAEFIK_SRC
+if (!src) {
+  console.error('traefik-labels: give a git clone of Traefik with --src DIR (or TRAEFIK_SRC=DIR)')
+  process.exit(2)
+}
 const version = /TRAEFIK_VERSION\s*=\s*'([^']+)'/.exec(readFileSync(`${root}src/infra/traefik-version.ts`, 'utf8'))?.[1]
 if (!version) throw new Error('TRAEFIK_VERSION not found in src/infra/traefik-version.ts')
 

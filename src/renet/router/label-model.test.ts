@@ -93,9 +93,9 @@ describe('label model generated from Traefik', () => {
     expect(failures).toEqual([])
   })
 
-  // Needs Traefik's source (the generator's input); skipped where it is not checked out.
-  const src = process.env.TRAEFIK_SRC ?? '/work/.mirror/traefik+traefik/repo'
-  it.runIf(existsSync(src))('is what the generator makes from that source', () => {
+  // Needs Traefik's source (the generator's input): a git clone named by TRAEFIK_SRC; skipped without one.
+  const src = process.env.TRAEFIK_SRC ?? ''
+  it.runIf(src !== '' && existsSync(src))('is what the generator makes from that source', () => {
     expect(() => execFileSync('node', ['scripts/traefik-labels.mjs', '--check', '--src', src, '--ref', LABEL_SOURCE.source.ref], {stdio: 'pipe'})).not.toThrow()
   })
 })
