@@ -29,9 +29,10 @@
  * are kept but not mirrored. Every call is logged without the token.
  */
 import {randomBytes} from 'node:crypto'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isIPv4, isIPv6} from 'node:net'
 
+import {listenOnAll} from './http-listeners.js'
 import {API_PREFIX, NAME_SERVERS, type RecordSink, txtValue, zoneIdFor} from './cloudflare-standin.js'
 import {canonicalName} from './dns-wire.js'
 import {hostForUrl} from './pebble.js'
@@ -353,25 +354,7 @@ export async function startCloudflareDnsStandin(options: {
     })
   }
 
-  const servers: Server[] = []
-  const closeAll = (): Promise<unknown> =>
-    Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-      s.close(() => resolve())
-      s.closeAllConnections()
-    })))
-  try {
-    for (const address of options.addresses) {
-      const s = createServer(onRequest)
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject)
-        s.listen({host: address, port: options.port, exclusive: true}, () => resolve())
-      })
-      servers.push(s)
-    }
-  } catch (error) {
-    await closeAll()
-    throw error
-  }
+  const listeners = await listenOnAll(options.addresses, options.port, onRequest)
 
   return {
     port: options.port,
@@ -384,7 +367,7 @@ export async function startCloudflareDnsStandin(options: {
       retryAfter = retryAfterSeconds
     },
     stop: async () => {
-      await closeAll()
+      await listeners.close()
     },
   }
 }

@@ -25,9 +25,10 @@
  * record lego creates is exactly what Pebble (and the DNS front) then read. Every call is logged without the token.
  */
 import {createHash, randomBytes} from 'node:crypto'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isIPv4, isIPv6} from 'node:net'
 
+import {listenOnAll} from './http-listeners.js'
 import {canonicalName} from './dns-wire.js'
 import {hostForUrl} from './pebble.js'
 
@@ -356,30 +357,7 @@ export async function startCloudflareStandin(options: {
       res.end(failure([{code: 10001, message: `stand-in failure: ${error instanceof Error ? error.message : String(error)}`}]))
     })
   }
-  const servers: Server[] = []
-  const closeAll = (): Promise<unknown> =>
-    Promise.all(
-      servers.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve())
-            s.closeAllConnections()
-          }),
-      ),
-    )
-  try {
-    for (const address of options.addresses) {
-      const s = createServer(onRequest)
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject)
-        s.listen({host: address, port: options.port, exclusive: true}, () => resolve())
-      })
-      servers.push(s)
-    }
-  } catch (error) {
-    await closeAll()
-    throw error
-  }
+  const listeners = await listenOnAll(options.addresses, options.port, onRequest)
 
   return {
     port: options.port,
@@ -388,7 +366,7 @@ export async function startCloudflareStandin(options: {
     calls: () => log.map((c) => ({...c, ...(c.errors ? {errors: [...c.errors]} : {})})),
     records: () => [...records.values()].map((r) => ({...r})),
     async stop() {
-      await closeAll()
+      await listeners.close()
     },
   }
 }
