@@ -35,12 +35,14 @@ async function resolve(name: string, type: 'A' | 'AAAA'): Promise<string[]> {
 }
 
 /**
- * The stand-in hands records to its name servers just after answering the API, as Cloudflare's do: what a record
- * resolves to once it is served (bounded at 10 s), or [] when it never is.
+ * What a record resolves to once it is served, or [] when it never is. Two waits hide in it: the stand-in hands
+ * records to its name servers just after answering the API, as Cloudflare's do; and while lego's
+ * `_acme-challenge.<name>` TXT record exists (≥ 10 s: the propagation delay), `<name>` is an empty non-terminal,
+ * which the wildcard does not answer (RFC 4592). Bounded at 45 s, past one issuance.
  */
 async function untilResolved(name: string, type: 'A' | 'AAAA'): Promise<string[]> {
   let answer: string[] = []
-  await until(async () => (answer = await resolve(name, type)).length > 0, `${name} ${type} to be served`, {timeoutMs: 10_000, intervalMs: 100}).catch(() => undefined)
+  await until(async () => (answer = await resolve(name, type)).length > 0, `${name} ${type} to be served`, {timeoutMs: 45_000, intervalMs: 200}).catch(() => undefined)
   return answer
 }
 
