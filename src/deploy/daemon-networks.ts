@@ -5,7 +5,7 @@
  * once, by the up that first needs its networks, so it comes back with its own pool and NAT.
  */
 import {RemoteError} from '../errors.js'
-import {daemonConfigPath} from '../net/layout-paths.js'
+import {daemonConfigPath} from '../layout/server.js'
 import type {Transport} from '../remote/transport.js'
 import type {RepoLocation} from './layout.js'
 import type {RemoteStep} from './steps.js'

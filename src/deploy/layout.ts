@@ -4,11 +4,7 @@
 import {posix} from 'node:path'
 
 import type {Machine} from '../config/schema.js'
-import {DOCKER_DATA_DIR, RENET_LAUNCHER_PATH, SOCKET_DIR} from '../infra/layout.js'
-
-export const DEFAULT_DATASTORE = '/mnt/rediacc'
-/** The route server's endpoint for `/routes.json` (loopback on the server only). */
-export const ROUTER_URL = 'http://127.0.0.1:7111'
+import {daemonDockerHost, daemonSocketPath, daemonUnit, DEFAULT_DATASTORE, DOCKER_DATA_DIR, RENET_LAUNCHER_PATH} from '../layout/server.js'
 
 export interface RepoLocation {
   name: string
@@ -28,16 +24,15 @@ export interface RepoLocation {
 
 export function repoLocation(machine: Pick<Machine, 'datastore'>, name: string, networkId: number): RepoLocation {
   const datastore = (machine.datastore ?? DEFAULT_DATASTORE).replace(/\/+$/, '') || '/'
-  const socket = `${SOCKET_DIR}/docker-${networkId}.sock`
   return {
     name,
     networkId,
     datastore,
     path: posix.join(datastore, 'repos', name),
     image: posix.join(datastore, 'images', `${name}.img`),
-    unit: `rediacc-docker@${networkId}.service`,
-    socket,
-    dockerHost: `unix://${socket}`,
+    unit: daemonUnit(networkId),
+    socket: daemonSocketPath(networkId),
+    dockerHost: daemonDockerHost(networkId),
     dockerData: `${DOCKER_DATA_DIR}/${networkId}`,
     renet: RENET_LAUNCHER_PATH,
   }

@@ -12,7 +12,7 @@
 import {hostname, userInfo} from 'node:os'
 
 import {ConflictError, RemoteError} from '../errors.js'
-import {SOCKET_DIR} from '../infra/layout.js'
+import {SOCKET_DIR} from '../layout/server.js'
 import type {Transport} from '../remote/transport.js'
 import type {RepoLocation} from './layout.js'
 

@@ -4,7 +4,7 @@
  * up, rolled back on failure), and only the route server is restarted. The proxy is never touched here.
  */
 import {RemoteError} from '../errors.js'
-import {PROXY_COMPOSE_PATH, PUSH_PENDING_PATH, RENET_CURRENT_LINK} from '../infra/layout.js'
+import {PROXY_COMPOSE_PATH, PUSH_PENDING_PATH, RENET_CURRENT_LINK} from '../layout/server.js'
 import {renderProgram} from '../infra/program.js'
 import {applyPlan} from '../remote/apply.js'
 import {defaultServerCommands} from '../remote/plan-commands.js'

@@ -12,7 +12,7 @@ import type {ProbeReport, TlsResult} from '../renet/probe/types.js'
 import type {HealthReport, RouteEntry, RoutesReport} from '../renet/router/types.js'
 import type {Transport} from '../remote/transport.js'
 import type {RepoTarget} from './repositories.js'
-import {routerHealthStep, routesStep} from './steps.js'
+import {routerHealthStep, routerSilent, routesStep} from './steps.js'
 
 export interface RoutedEntry {
   container: string
@@ -142,7 +142,7 @@ async function routerView(t: Transport): Promise<RouterView> {
     parsedHealth = JSON.parse(health.stdout) as HealthReport
   } catch {}
 
-  if (routes.code !== 0) return {routes: [], health: parsedHealth, error: `the route server did not answer on 127.0.0.1:7111 (${(routes.stderr || `exit ${routes.code}`).trim()})`}
+  if (routes.code !== 0) return {routes: [], health: parsedHealth, error: routerSilent(routes)}
   try {
     return {routes: (JSON.parse(routes.stdout) as RoutesReport).routes ?? [], health: parsedHealth}
   } catch {

@@ -7,7 +7,7 @@ import {serviceIp} from '../net/network.js'
 import type {Transport} from '../remote/transport.js'
 import {runStep} from './remote.js'
 import type {RepoTarget} from './repositories.js'
-import {containersStep, parseProbe, probeStep, routerHealthStep, routesStep} from './steps.js'
+import {containersStep, parseProbe, probeStep, routerHealthStep, routerSilent, routesStep} from './steps.js'
 import {requireRenet} from './up.js'
 
 export interface ContainerState {
@@ -80,7 +80,7 @@ export async function repoStatus(o: {target: RepoTarget; connect: () => Promise<
       } catch {
         routesError = 'the route server answered something other than JSON'
       }
-    } else routesError = `the route server did not answer on 127.0.0.1:7111 (${(routesRun.stderr || `exit ${routesRun.code}`).trim()})`
+    } else routesError = routerSilent(routesRun)
 
     // /health answers 503 with its body while degraded, so its exit code says nothing; only JSON counts.
     let refusals: RepoStatusResult['refusals'] = []

@@ -2,7 +2,8 @@
  * The remote work of repo up/down/status/delete as data: each builder returns the argv of one exec (scripts get
  * their values as positional arguments, never spliced into the script text). src/deploy/remote.ts runs them.
  */
-import {ROUTER_URL, type RepoLocation} from './layout.js'
+import {ROUTER_ADDRESS, ROUTER_URL} from '../layout/server.js'
+import type {RepoLocation} from './layout.js'
 
 export interface RemoteStep {
   label: string
@@ -156,6 +157,11 @@ export function routesStep(url = `${ROUTER_URL}/routes.json`): RemoteStep {
 
 export function routerHealthStep(url = `${ROUTER_URL}/health`): RemoteStep {
   return {label: 'router health', argv: ['curl', '-sS', '--max-time', '5', url], timeoutMs: 15_000}
+}
+
+/** Why a routes/health step got no answer, in the words status and repo up both show. */
+export function routerSilent(run: {code: number; stderr: string}): string {
+  return `the route server did not answer on ${ROUTER_ADDRESS} (${(run.stderr || `exit ${run.code}`).trim()})`
 }
 
 /** `repo delete --purge`: the files, the image and the daemon's data. Refuses while the path is mounted. */

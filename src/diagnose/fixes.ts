@@ -1,4 +1,5 @@
 /** Fix texts shared by several checks, so the same problem always gets the same words and command. */
+import {daemonDockerHost, PROXY_CONTAINER} from '../layout/server.js'
 
 export const pushInfra = (machine: string): string => `rdc context push-infra ${machine}`
 
@@ -6,7 +7,7 @@ export const restartRouter = 'sudo systemctl restart rediacc-router'
 
 export const routerLogs = 'sudo journalctl -u rediacc-router -n 50'
 
-export const proxyLogs = 'sudo docker logs rediacc-proxy --since 10m'
+export const proxyLogs = `sudo docker logs ${PROXY_CONTAINER} --since 10m`
 
 export function setTcpPorts(machine: string, ports: readonly number[]): string {
   return `rdc context set-infra ${machine} --tcp-ports ${ports.join(',')} && ${pushInfra(machine)}`
@@ -20,8 +21,7 @@ export function setUdpPorts(machine: string, ports: readonly number[]): string {
 export const socketAccess = 'log in as root, or allow the SSH user passwordless sudo (diagnose reads the Docker sockets through sudo -n)'
 
 export function daemonPs(networkId: number | undefined): string {
-  const host = networkId === undefined ? 'unix:///var/run/rediacc/docker-<id>.sock' : `unix:///var/run/rediacc/docker-${networkId}.sock`
-  return `sudo DOCKER_HOST=${host} docker ps`
+  return `sudo DOCKER_HOST=${daemonDockerHost(networkId ?? '<id>')} docker ps`
 }
 
 /**

@@ -3,6 +3,7 @@
  * the machine, as `rdc repo status` reads it) and parsed as diagnose parses it.
  */
 import {routesStep} from '../deploy/steps.js'
+import {ROUTER_ADDRESS} from '../layout/server.js'
 import {ParseError, parseRoutes, type RouteEntry} from '../diagnose/parse/router.js'
 import {RemoteError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
@@ -58,7 +59,7 @@ export async function readMachineRoutes(t: Transport, machine: string, options: 
       continue
     }
     const detail = (r.stderr || r.stdout).trim()
-    throw new RemoteError(`The route server on ${machine} did not answer on 127.0.0.1:7111 (exit ${r.code}${detail ? `: ${detail}` : ''}), so its routes' names are unknown.`, {host: machine, command: 'curl /routes.json', exitCode: r.code, stderr: r.stderr}, {
+    throw new RemoteError(`The route server on ${machine} did not answer on ${ROUTER_ADDRESS} (exit ${r.code}${detail ? `: ${detail}` : ''}), so its routes' names are unknown.`, {host: machine, command: 'curl /routes.json', exitCode: r.code, stderr: r.stderr}, {
       suggestion: `Set the machine up (rdc context push-infra ${machine}), or see what is wrong: rdc diagnose -m ${machine}`,
     })
   }

@@ -10,7 +10,7 @@ import {
   PROXY_CONTAINER,
   PROXY_ENV_PATH,
   TRAEFIK_CONFIG_IN_CONTAINER,
-} from './layout.js'
+} from '../layout/server.js'
 import type {RenderedFile} from './rendered-file.js'
 import {TRAEFIK_VERSION} from './traefik-version.js'
 

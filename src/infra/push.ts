@@ -10,7 +10,7 @@ import {readRemoteState} from '../remote/plan-probe.js'
 import type {FileAction, Plan, Prerequisite, RemoteState, Service} from '../remote/plan-types.js'
 import {buildPlan, probePaths, relocate} from '../remote/plan.js'
 import type {Transport} from '../remote/transport.js'
-import {PROXY_COMPOSE_PATH, PUSH_PENDING_PATH} from './layout.js'
+import {PROXY_COMPOSE_PATH, PUSH_PENDING_PATH} from '../layout/server.js'
 import {renderMachineInfra} from './render.js'
 import type {RenderedSet} from './rendered-file.js'
 

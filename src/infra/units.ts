@@ -1,4 +1,6 @@
 import {
+  daemonConfigPath,
+  daemonDockerHost,
   DOCKER_DATA_DIR,
   DOCKER_UNIT_TEMPLATE_PATH,
   MANAGED_HEADER,
@@ -7,8 +9,7 @@ import {
   ROUTER_STATE_DIR,
   ROUTER_UNIT_PATH,
   SOCKET_DIR,
-} from './layout.js'
-import {daemonConfigPath} from '../net/layout-paths.js'
+} from '../layout/server.js'
 import type {RenderedFile} from './rendered-file.js'
 
 /** systemd's RuntimeDirectory= is relative to /run; /var/run is a link to it on every systemd distribution. */
@@ -69,7 +70,7 @@ Type=notify
 # dockerd would rewrite each other's DOCKER chains, so the rules are renet's. Removed again when the daemon stops.
 ExecStartPre=${RENET_LAUNCHER_PATH} net up %i
 # A bare name: systemd searches its executable path, and dockerd is /usr/bin on Docker CE, /usr/sbin on Debian.
-ExecStart=dockerd --host unix://${SOCKET_DIR}/docker-%i.sock --data-root ${DOCKER_DATA_DIR}/%i --exec-root ${SOCKET_DIR}/exec-%i --pidfile ${SOCKET_DIR}/docker-%i.pid --config-file ${daemonConfigPath('%i')} --iptables=false
+ExecStart=dockerd --host ${daemonDockerHost('%i')} --data-root ${DOCKER_DATA_DIR}/%i --exec-root ${SOCKET_DIR}/exec-%i --pidfile ${SOCKET_DIR}/docker-%i.pid --config-file ${daemonConfigPath('%i')} --iptables=false
 ExecStopPost=-${RENET_LAUNCHER_PATH} net down %i
 ExecReload=/bin/kill -s HUP $MAINPID
 RuntimeDirectory=${RUNTIME_DIR_NAME}

@@ -8,6 +8,8 @@ export const HTTPS_PORT = 443
 export const ROUTER_PORT = 7111
 /** Traefik's own ping/API entry point, bound to loopback only. */
 export const TRAEFIK_INTERNAL_PORT = 8082
+/** That entry point's name in traefik.yml; no route may use it. */
+export const INTERNAL_ENTRY_POINT = 'traefik'
 
 export const PRECONFIGURED_TCP_PORTS = [3306, 5432, 6379, 27017, 11211, 5672, 9092] as const
 export const PRECONFIGURED_UDP_PORTS = [53] as const

@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {connectLocalSshd, type LocalSshd, startLocalSshd} from '../../test/support/local-sshd.js'
 import {Secret} from '../config/secret.js'
-import {PUSH_PENDING_PATH} from '../infra/layout.js'
+import {PUSH_PENDING_PATH} from '../layout/server.js'
 import {type MachineInfraInput, renderMachineInfra} from '../infra/render.js'
 import {entryPointsFor} from '../net/entrypoints.js'
 import {applyPlan} from './apply.js'

@@ -1,4 +1,4 @@
-import {PROXY_CONTAINER, PROXY_PROJECT, ROUTER_UNIT} from '../infra/layout.js'
+import {PROXY_CONTAINER, PROXY_PROJECT, ROUTER_UNIT} from '../layout/server.js'
 import {ROUTER_PORT} from '../net/entrypoints.js'
 
 /**

@@ -2,7 +2,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 
 import {Secret} from '../config/secret.js'
-import {PROXY_COMPOSE_PATH, PUSH_BACKUP_DIR, PUSH_PENDING_PATH, PUSH_STATE_DIR, RENET_CURRENT_LINK, RENET_LIB_DIR} from '../infra/layout.js'
+import {PROXY_COMPOSE_PATH, PUSH_BACKUP_DIR, PUSH_PENDING_PATH, PUSH_STATE_DIR, RENET_CURRENT_LINK, RENET_LIB_DIR} from '../layout/server.js'
 import type {RenderedSet} from '../infra/rendered-file.js'
 import type {EntryPoint} from '../net/entrypoints.js'
 import {COMMIT_SCRIPT, PREPARE_SCRIPT, PRUNE_RENET_SCRIPT, ROLLBACK_SCRIPT} from './apply-scripts.js'

@@ -1,5 +1,5 @@
 /** The remote work of `rdc routes` as data: the route server's /routes.json, then one `renet probe` for the certificates. */
-import {RENET_LAUNCHER_PATH} from '../infra/layout.js'
+import {RENET_LAUNCHER_PATH} from '../layout/server.js'
 import type {RemoteStep} from '../deploy/steps.js'
 import type {ProbeSpec, TlsCheck} from '../renet/probe/types.js'
 

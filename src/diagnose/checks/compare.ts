@@ -1,4 +1,5 @@
-import type {EntryPoint} from '../../net/entrypoints.js'
+import {ROUTER_URL} from '../../layout/server.js'
+import {type EntryPoint, INTERNAL_ENTRY_POINT} from '../../net/entrypoints.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
 import {canonicalIp} from '../ip.js'
 import {proxyLogs, pushInfra, restartRouter} from '../fixes.js'
@@ -6,7 +7,7 @@ import type {RouteEntry} from '../parse/router.js'
 import type {TraefikEntryPoint, TraefikRouter} from '../parse/traefik.js'
 
 /** Traefik's own entry point for ping and the API; rdc does not list it among the machine's entry points. */
-const INTERNAL_ENTRY_POINTS = new Set(['traefik', 'internal'])
+const INTERNAL_ENTRY_POINTS = new Set([INTERNAL_ENTRY_POINT, 'internal'])
 
 /** The provider name Traefik gives routes from the route server (providers.http). */
 export const ROUTER_PROVIDER = 'http'
@@ -85,7 +86,7 @@ export function checkThreeWay(t: ThreeWay, machine: string): Finding[] {
       const detail = `Traefik still routes ${r.protocol} router ${r.name}${r.rule ? ` (${r.rule})` : ''}, which the route server no longer serves: a stale configuration`
       findings.push(
         t.routerHealthy
-          ? warn('proxy', `${detail}; Traefik picks up changes every 5 s`, `re-run in a few seconds; if it stays, Traefik cannot read http://127.0.0.1:7111/traefik: ${proxyLogs}`, {subject: r.name})
+          ? warn('proxy', `${detail}; Traefik picks up changes every 5 s`, `re-run in a few seconds; if it stays, Traefik cannot read ${ROUTER_URL}/traefik: ${proxyLogs}`, {subject: r.name})
           : fail('proxy', `${detail}, while the route server is failing (Traefik keeps the last configuration it got)`, restartRouter, {subject: r.name}),
       )
     }

@@ -1,3 +1,4 @@
+import {PROXY_CONTAINER} from '../../layout/server.js'
 import {entryPointsFor, type EntryPoint} from '../../net/entrypoints.js'
 import type {InfraView, ServerFacts} from '../facts.js'
 import {fail, ok, type Finding} from '../finding.js'
@@ -80,16 +81,16 @@ export function checkProxy(facts: ServerFacts, infra: InfraView, machine: string
     state = parseContainer(p.status, p.body ?? '')
   } catch (error) {
     if (!(error instanceof ParseError)) throw error
-    findings.push(fail('proxy', error.message, 'sudo systemctl restart docker', {subject: 'rediacc-proxy'}))
+    findings.push(fail('proxy', error.message, 'sudo systemctl restart docker', {subject: PROXY_CONTAINER}))
     return findings
   }
   if (!state.exists) {
-    findings.push(fail('proxy', 'the rediacc-proxy container does not exist', pushInfra(machine), {subject: 'rediacc-proxy'}))
+    findings.push(fail('proxy', `the ${PROXY_CONTAINER} container does not exist`, pushInfra(machine), {subject: PROXY_CONTAINER}))
     return findings
   }
   if (state.running !== true || state.restarting === true) {
     const why = [state.status ?? 'not running', state.exitCode ? `exit code ${state.exitCode}` : '', state.error ?? ''].filter(Boolean).join(', ')
-    findings.push(fail('proxy', `rediacc-proxy is ${why}`, `see why: ${proxyLogs}; then recreate it: ${pushInfra(machine)}`, {subject: 'rediacc-proxy'}))
+    findings.push(fail('proxy', `${PROXY_CONTAINER} is ${why}`, `see why: ${proxyLogs}; then recreate it: ${pushInfra(machine)}`, {subject: PROXY_CONTAINER}))
     return findings
   }
 
@@ -97,11 +98,11 @@ export function checkProxy(facts: ServerFacts, infra: InfraView, machine: string
   if (ping.outcome !== 'ok' || ping.status !== 200) {
     findings.push(
       fail('proxy', `Traefik's ping on 127.0.0.1:8082 does not answer (${ping.outcome === 'ok' ? `HTTP ${ping.status}` : (ping.error ?? ping.outcome)})`, `${proxyLogs}; ${pushInfra(machine)}`, {
-        subject: 'rediacc-proxy',
+        subject: PROXY_CONTAINER,
       }),
     )
   } else {
-    findings.push(ok('proxy', `rediacc-proxy is running${state.image ? ` (${state.image})` : ''}, ping answers`, {subject: 'rediacc-proxy', durationMs: ping.durationMs}))
+    findings.push(ok('proxy', `${PROXY_CONTAINER} is running${state.image ? ` (${state.image})` : ''}, ping answers`, {subject: PROXY_CONTAINER, durationMs: ping.durationMs}))
   }
 
   if (facts.sockets.code !== 0) {

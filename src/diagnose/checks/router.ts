@@ -1,3 +1,4 @@
+import {ROUTER_ADDRESS} from '../../layout/server.js'
 import {entryPointsFor} from '../../net/entrypoints.js'
 import type {InfraView, ServerFacts} from '../facts.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
@@ -65,7 +66,7 @@ export function checkRouter(facts: ServerFacts, machine: string, repoNames: Read
   const h = facts.health
   if (h.outcome !== 'ok') {
     findings.push(
-      fail('router', `/health on 127.0.0.1:7111 does not answer (${h.outcome}${h.error ? `: ${h.error}` : ''})`, `${restartRouter} (then: ${routerLogs})`, {
+      fail('router', `/health on ${ROUTER_ADDRESS} does not answer (${h.outcome}${h.error ? `: ${h.error}` : ''})`, `${restartRouter} (then: ${routerLogs})`, {
         subject: 'rediacc-router',
         durationMs: h.durationMs,
       }),

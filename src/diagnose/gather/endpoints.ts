@@ -1,4 +1,5 @@
-import {HTTPS_PORT, ROUTER_PORT, TRAEFIK_INTERNAL_PORT} from '../../net/entrypoints.js'
+import {HOST_DOCKER_SOCKET, PROXY_CONTAINER, ROUTER_URL, SOCKET_DIR} from '../../layout/server.js'
+import {HTTPS_PORT, TRAEFIK_INTERNAL_PORT} from '../../net/entrypoints.js'
 
 /** Where the gatherers look on a server; tests point them elsewhere. */
 export interface ServerEndpoints {
@@ -17,10 +18,10 @@ export interface ServerEndpoints {
 }
 
 export const DEFAULT_ENDPOINTS: ServerEndpoints = {
-  router: `http://127.0.0.1:${ROUTER_PORT}`,
+  router: ROUTER_URL,
   traefik: `http://127.0.0.1:${TRAEFIK_INTERNAL_PORT}`,
-  dockerSocket: '/var/run/docker.sock',
-  daemonSocketDir: '/var/run/rediacc',
-  proxyContainer: 'rediacc-proxy',
+  dockerSocket: HOST_DOCKER_SOCKET,
+  daemonSocketDir: SOCKET_DIR,
+  proxyContainer: PROXY_CONTAINER,
   httpsPort: HTTPS_PORT,
 }

@@ -1,3 +1,5 @@
+import {SOCKET_DIR} from '../../layout/server.js'
+import {HTTPS_PORT} from '../../net/entrypoints.js'
 import type {ProbeCheck, ProbeResult, ProbeSpec, TlsResult} from '../../renet/probe/types.js'
 import {backendAddress} from '../checks/route.js'
 import type {DnsAnswer, InfraView, RouteFacts} from '../facts.js'
@@ -34,7 +36,7 @@ export interface SecondRound {
  * The second round trip: Docker's /version of each repository daemon, a connect to every backend, the
  * certificate for each TLS name at each public address, and UDP where a payload gets an answer.
  */
-export function secondRoundSpec(routes: RouteEntry[], infra: InfraView, daemonSockets: string[], daemonSocketDir = '/var/run/rediacc', httpsPort = 443): SecondRound {
+export function secondRoundSpec(routes: RouteEntry[], infra: InfraView, daemonSockets: string[], daemonSocketDir = SOCKET_DIR, httpsPort = HTTPS_PORT): SecondRound {
   const checks: ProbeCheck[] = daemonSockets.map((socket) => ({id: `docker:${socket}`, kind: 'http', url: 'http://docker/version', socketPath: socket}))
   const names = new Set<string>()
   const inspected = new Set<string>()

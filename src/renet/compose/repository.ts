@@ -6,6 +6,7 @@ import {existsSync, statSync} from 'node:fs'
 import {basename, resolve} from 'node:path'
 
 import {UsageError} from '../../errors.js'
+import {daemonDockerHost} from '../../layout/server.js'
 import {isValidNetworkId} from '../../net/network.js'
 
 export interface Repository {
@@ -22,10 +23,6 @@ export interface RepositoryFlags {
   networkId?: string
   name?: string
   dockerHost?: string
-}
-
-export function defaultDockerHost(networkId: number): string {
-  return `unix:///var/run/rediacc/docker-${networkId}.sock`
 }
 
 export function resolveRepository(flags: RepositoryFlags, env: NodeJS.ProcessEnv): Repository {
@@ -62,6 +59,6 @@ export function resolveRepository(flags: RepositoryFlags, env: NodeJS.ProcessEnv
   }
 
   const name = flags.name ?? env.REPOSITORY_NAME ?? basename(path)
-  const dockerHost = flags.dockerHost ?? env.DOCKER_HOST ?? defaultDockerHost(networkId)
+  const dockerHost = flags.dockerHost ?? env.DOCKER_HOST ?? daemonDockerHost(networkId)
   return {path, name: name === '' ? basename(path) : name, networkId, dockerHost}
 }

@@ -8,7 +8,7 @@ import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
 
 import {daemonNetwork} from '../../net/daemon-network.js'
-import {daemonConfigPath} from '../../net/layout-paths.js'
+import {daemonConfigPath} from '../../layout/server.js'
 import {daemonConfig, downCommands, type NetCommand, upCommands} from './steps.js'
 
 const USAGE = 'Usage: renet net up|down <network id>\n'

@@ -6,11 +6,12 @@ import {existsSync, readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 
 import {ConfigError, UsageError} from '../../errors.js'
+import {ROUTER_CONFIG_PATH, ROUTER_STATE_DIR, SOCKET_DIR} from '../../layout/server.js'
 import {DYNAMIC_TCP_RANGE, ROUTER_PORT, entryPointsFor} from '../../net/entrypoints.js'
 
-export const DEFAULT_CONFIG_FILE = '/etc/rediacc/router.yaml'
-export const DEFAULT_SOCKET_DIR = '/var/run/rediacc'
-export const DEFAULT_STATE_DIR = '/var/lib/rediacc/router'
+export const DEFAULT_CONFIG_FILE = ROUTER_CONFIG_PATH
+export const DEFAULT_SOCKET_DIR = SOCKET_DIR
+export const DEFAULT_STATE_DIR = ROUTER_STATE_DIR
 
 export interface PortRange {
   from: number

@@ -5,7 +5,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {ConfigError} from '../../errors.js'
 import {renderRouterConfig} from '../../infra/router-config.js'
-import {TRAEFIK_CONFIG_PATH} from '../../infra/layout.js'
+import {TRAEFIK_CONFIG_PATH} from '../../layout/server.js'
 import {renderTraefikYaml, routableEntryPointNames} from '../../infra/traefik.js'
 import {loadSettings} from './config.js'
 import {RouterService} from './service.js'

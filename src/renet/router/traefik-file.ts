@@ -7,9 +7,9 @@ import {readFileSync, statSync} from 'node:fs'
 import {parse} from 'yaml'
 
 import {ConfigError} from '../../errors.js'
+import {INTERNAL_ENTRY_POINT} from '../../net/entrypoints.js'
 
 /** Traefik's own name for the entry point of its API and ping (what push-infra renders as `traefik`). */
-export const INTERNAL_ENTRY_POINT = 'traefik'
 
 /**
  * What identifies one version of the file without reading it: modification time, size and inode (an atomic
