@@ -24,6 +24,15 @@ export const EXIT_CODES = {
 
 export type ExitKind = keyof typeof EXIT_CODES
 
+/** An error as `--json` shows it: the `error` of every command's answer, and of each machine or step that failed. */
+export interface RdcErrorJson {
+  kind: ExitKind
+  exitCode: number
+  message: string
+  suggestion?: string
+  field?: string
+}
+
 export abstract class RdcError extends Error {
   abstract readonly kind: ExitKind
   /** What the user can do about it, printed under the message. */
@@ -37,6 +46,18 @@ export abstract class RdcError extends Error {
 
   get exitCode(): number {
     return EXIT_CODES[this.kind].code
+  }
+
+  /** The documented JSON form (also what JSON.stringify gives), with no stack or cause: those may hold secrets. */
+  toJSON(): RdcErrorJson {
+    const field = (this as {field?: unknown}).field
+    return {
+      kind: this.kind,
+      exitCode: this.exitCode,
+      message: this.message,
+      ...(this.suggestion ? {suggestion: this.suggestion} : {}),
+      ...(typeof field === 'string' && field ? {field} : {}),
+    }
   }
 }
 
@@ -134,15 +155,7 @@ export class CodedError extends RdcError {
   }
 }
 
-/** The documented `--json` form of an error: `{error: {kind, exitCode, message, suggestion?, field?}}`. */
-export function errorJson(err: RdcError): {error: {kind: ExitKind; exitCode: number; message: string; suggestion?: string; field?: string}} {
-  return {
-    error: {
-      kind: err.kind,
-      exitCode: err.exitCode,
-      message: err.message,
-      ...(err.suggestion ? {suggestion: err.suggestion} : {}),
-      ...('field' in err && typeof err.field === 'string' && err.field ? {field: err.field} : {}),
-    },
-  }
+/** A failed command's `--json` answer: `{error: {kind, exitCode, message, suggestion?, field?}}`. */
+export function errorJson(err: RdcError): {error: RdcErrorJson} {
+  return {error: err.toJSON()}
 }

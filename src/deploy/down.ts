@@ -2,7 +2,7 @@
  * `rdc repo down`: the Rediaccfiles' down (Z→A, best effort: renet carries on past failures), then the daemon
  * stops; `--unmount` then detaches the image. Stopping always proceeds, even when a down step failed.
  */
-import {type RdcError, UsageError} from '../errors.js'
+import {FailureError, type RdcError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import {disableAtBoot} from './boot.js'
 import {stopDaemon} from './daemon.js'
@@ -11,8 +11,7 @@ import {type RediaccfileRun, runRediaccfile} from './rediaccfile-run.js'
 import {type LiveOutput, runChecked} from './remote.js'
 import type {RepoTarget} from './repositories.js'
 import {parseProbe, probeStep, unmountStep} from './steps.js'
-import {errorJson, requireRenet, type RepoUpResult} from './up.js'
-import {FailureError} from '../errors.js'
+import {requireRenet, type RepoUpResult} from './up.js'
 
 export interface RepoDownOptions {
   target: RepoTarget
@@ -81,7 +80,7 @@ export async function repoDown(o: RepoDownOptions): Promise<{result: RepoDownRes
     }
 
     result.ok = error === undefined
-    if (error) result.error = errorJson(error)
+    if (error) result.error = error.toJSON()
     return {result, error}
   } finally {
     await lock?.release()

@@ -3,7 +3,7 @@
  * for routes (traefik.enable=true) and got none fails the deploy (exit `unrouted`) unless allowUnrouted; a
  * --wait-https that runs out fails it too (exit `failure`).
  */
-import {FailureError, type RdcError, UnroutedError, errorJson} from '../errors.js'
+import {FailureError, type RdcError, type RdcErrorJson, UnroutedError} from '../errors.js'
 import {connectMachine} from './remote.js'
 import type {RepoTarget} from './repositories.js'
 import {routingAfterUp, type RoutingReport} from './routed.js'
@@ -18,7 +18,7 @@ export interface UpRoutingOptions {
   progress?: (line: string) => void
 }
 
-export async function upRouting(o: UpRoutingOptions): Promise<{routing: RoutingReport; error?: RdcError; errorJson?: ReturnType<typeof errorJson>['error']}> {
+export async function upRouting(o: UpRoutingOptions): Promise<{routing: RoutingReport; error?: RdcError; errorJson?: RdcErrorJson}> {
   const {target} = o
   const routing = await routingAfterUp({
     target,
@@ -39,5 +39,5 @@ export async function upRouting(o: UpRoutingOptions): Promise<{routing: RoutingR
     })
   }
 
-  return error === undefined ? {routing} : {routing, error, errorJson: errorJson(error).error}
+  return error === undefined ? {routing} : {routing, error, errorJson: error.toJSON()}
 }

@@ -3,7 +3,7 @@
  * start the repository's daemon, run the Rediaccfiles' prep and up with live output. Running it again converges:
  * an unchanged folder sends no file content, and a running daemon and mounted image are left as they are.
  */
-import {InterruptedError, type RdcError, RemoteError, UsageError} from '../errors.js'
+import {InterruptedError, type RdcError, type RdcErrorJson, RemoteError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import {checkRepositoryFolder} from './check-local.js'
 import {imageHint} from './create-hint.js'
@@ -63,7 +63,7 @@ export interface RepoUpResult {
   steps: {prep: RediaccfileRun['summary']['steps']; up: RediaccfileRun['summary']['steps']}
   phases: PhaseTiming[]
   durationMs: number
-  error?: {kind: string; exitCode: number; message: string; suggestion?: string}
+  error?: RdcErrorJson
 }
 
 /** Refusals that need no server: a --mount on a plain repository, no local folder. */
@@ -190,7 +190,7 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
     if (!error) error = await timed('settle', async () => (await import('./settle.js')).settleAfterUp(t, loc, machine, target.name, {windowSeconds: Math.ceil(phases.filter((p) => p.phase === 'prep' || p.phase === 'up').reduce((n, p) => n + p.durationMs, 0) / 1000) + 10, progress: o.progress}))
 
     result.ok = error === undefined
-    if (error) result.error = errorJson(error)
+    if (error) result.error = error.toJSON()
     return {result, error}
   } catch (error) {
     // A step the interrupt stopped fails in its own way (a sync cut short, a daemon start killed): say what happened.
@@ -201,8 +201,4 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
     result.durationMs = Date.now() - started
     await connection.close()
   }
-}
-
-export function errorJson(error: RdcError): NonNullable<RepoUpResult['error']> {
-  return {kind: error.kind, exitCode: error.exitCode, message: error.message, ...(error.suggestion ? {suggestion: error.suggestion} : {})}
 }
