@@ -1,3 +1,4 @@
+import {mapLimit} from '../map-limit.js'
 import {diagnoseFacts, type MachineFacts} from './assemble.js'
 import type {LocalFacts, SshFacts} from './facts.js'
 import {fail, summarise, type DiagnoseReport, type Finding, type MachineReport} from './finding.js'
@@ -69,15 +70,5 @@ async function diagnoseOne(target: MachineTarget, o: DiagnoseOptions): Promise<M
 
 /** Walks every machine (several at once) and summarises; the caller turns `ok: false` into exit code 1. */
 export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseReport> {
-  const limit = Math.max(1, o.concurrency ?? 8)
-  const reports: MachineReport[] = new Array(o.targets.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < o.targets.length) {
-      const i = next++
-      reports[i] = await diagnoseOne(o.targets[i]!, o)
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(limit, o.targets.length)}, worker))
-  return summarise(reports)
+  return summarise(await mapLimit(o.targets, o.concurrency ?? 8, (target) => diagnoseOne(target, o)))
 }

@@ -8,6 +8,7 @@ import type {Context, Machine, RdcConfig} from '../config/schema.js'
 import type {Secret} from '../config/secret.js'
 import {CloudflareError, ConflictError, DriftError, type RdcError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
+import {mapLimit} from '../map-limit.js'
 import {claimsFor, type MachineDns} from './claims.js'
 import {CloudflareClient, type CfDnsRecord, type CfZone} from './cloudflare/client.js'
 import {explainCloudflareError, zoneNotVisible} from './cloudflare/explain.js'
@@ -96,18 +97,6 @@ async function resolveTargets(o: DnsOptions): Promise<{contextName: string; cont
   return {contextName, context, names}
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i]!)
-    }
-  }
-  await Promise.all(Array.from({length: Math.max(1, Math.min(limit, items.length))}, worker))
-  return out
-}
 
 async function defaultConnect(machineName: string, machine: Machine, context: Context): Promise<Transport> {
   const {connectMachine} = await import('../deploy/remote.js')

@@ -1,6 +1,6 @@
 import {Secret} from '../config/secret.js'
 import type {Machine} from '../config/schema.js'
-import {ConflictError, RdcError, RemoteError, UsageError} from '../errors.js'
+import {ConflictError, RdcError, type RdcErrorJson, RemoteError, UsageError} from '../errors.js'
 import {entryPointsFor} from '../net/entrypoints.js'
 import {applyPlan} from '../remote/apply.js'
 import {defaultServerCommands, type ServerCommands} from '../remote/plan-commands.js'
@@ -11,6 +11,7 @@ import type {FileAction, Plan, Prerequisite, RemoteState, Service} from '../remo
 import {buildPlan, probePaths, relocate} from '../remote/plan.js'
 import type {Transport} from '../remote/transport.js'
 import {PROXY_COMPOSE_PATH, PUSH_PENDING_PATH} from '../layout/server.js'
+import {mapLimit} from '../map-limit.js'
 import {renderMachineInfra} from './render.js'
 import type {RenderedSet} from './rendered-file.js'
 
@@ -58,7 +59,7 @@ export interface MachinePushResult {
   rolledBack?: boolean
   /** Things that did not stop the push but will bite later (e.g. no Cloudflare token: no certificates). */
   warnings?: string[]
-  error?: {kind: string; exitCode: number; message: string; suggestion?: string}
+  error?: RdcErrorJson
 }
 
 export interface PushSummary {
@@ -95,9 +96,9 @@ function prerequisiteError(machineName: string, missing: readonly Prerequisite[]
   })
 }
 
-function errorJson(err: unknown): NonNullable<MachinePushResult['error']> {
-  const e = err instanceof RdcError ? err : new RemoteError((err as Error)?.message ?? String(err))
-  return {kind: e.kind, exitCode: e.exitCode, message: e.message, ...(e.suggestion ? {suggestion: e.suggestion} : {})}
+/** A machine's failure as its JSON shows it; anything that is not ours yet happened on the way to or on the server. */
+function asRdcError(err: unknown): RdcError {
+  return err instanceof RdcError ? err : new RemoteError((err as Error)?.message ?? String(err))
 }
 
 function fileSummary(plan: Plan): MachinePushResult['files'] {
@@ -222,7 +223,7 @@ export async function pushMachine(target: PushTarget, options: PushOptions): Pro
     return result
   } catch (err) {
     result.status = 'failed'
-    result.error = errorJson(err)
+    result.error = asRdcError(err).toJSON()
     return result
   } finally {
     result.durationMs = Date.now() - started
@@ -232,17 +233,10 @@ export async function pushMachine(target: PushTarget, options: PushOptions): Pro
 
 /** Every machine, `concurrency` at a time; one machine's failure never stops the others. */
 export async function pushInfra(options: PushOptions): Promise<PushSummary> {
-  const results: MachinePushResult[] = Array.from({length: options.targets.length})
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < options.targets.length) {
-      const i = next++
-      results[i] = await pushMachine(options.targets[i]!, options)
-      options.onResult?.(results[i]!)
-    }
-  }
-
-  const n = Math.max(1, Math.min(options.concurrency ?? 4, options.targets.length))
-  await Promise.all(Array.from({length: n}, () => worker()))
+  const results = await mapLimit(options.targets, options.concurrency ?? 4, async (target) => {
+    const result = await pushMachine(target, options)
+    options.onResult?.(result)
+    return result
+  })
   return {ok: results.every((r) => r.status !== 'failed'), dryRun: Boolean(options.dryRun), machines: results}
 }
