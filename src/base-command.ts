@@ -73,14 +73,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * For operations whose result is worth reporting even when they fail (repo up/down): with --json the result is
-   * the answer and the exit code says it failed; otherwise the error is thrown as usual. Returns the result when
-   * there is no error.
+   * For operations whose result is worth reporting even when they fail (repo up/down, dns apply): with --json the
+   * result is the answer and the exit code says it failed; otherwise the error is thrown as usual (message and fix
+   * on stderr). Returns the result when there is no error.
    */
   protected resultOrThrow<R>(result: R, error: RdcError | undefined): R {
-    if (error === undefined) return result
-    if (!this.jsonEnabled()) throw error
-    process.exitCode = error.exitCode
+    if (error !== undefined && !this.jsonEnabled()) throw error
+    return this.answer(result, error?.exitCode)
+  }
+
+  /**
+   * The result is the answer in both modes and already says what failed and how to fix it (push-infra's
+   * per-machine report, diagnose's findings): only the exit code says that something did. The one place a
+   * command's non-zero exit without an error is set.
+   */
+  protected answer<R>(result: R, exitCode: number | undefined): R {
+    if (exitCode !== undefined) process.exitCode = exitCode
     return result
   }
 

@@ -40,12 +40,11 @@ export default class Diagnose extends BaseCommand<typeof Diagnose> {
       ...(this.flags.context === undefined ? {} : {contextName: this.flags.context}),
       timeoutMs: this.flags.timeout,
     })
-    // The report is the answer in both modes; the exit code says whether a hop failed.
-    if (!report.ok) process.exitCode = EXIT_CODES.failure.code
     if (!this.jsonEnabled()) {
       const {formatReport} = await import('../diagnose/format.js')
       this.log(formatReport(report))
     }
-    return report
+    // The report is the answer in both modes; the exit code says whether a hop failed.
+    return this.answer(report, report.ok ? undefined : EXIT_CODES.failure.code)
   }
 }

@@ -65,12 +65,8 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
       json: this.jsonEnabled(),
       log: (line) => this.log(line),
     })
-    if ('machines' in result && !(result as PushSummary).ok) {
-      // The per-machine report (printed, or the JSON answer) already says what failed and how to fix it; the
-      // exit code says that something did, without repeating it as an error message.
-      process.exitCode = EXIT_CODES.failure.code
-    }
-
-    return result
+    // The per-machine report (printed, or the JSON answer) already says what failed and how to fix it.
+    const failed = 'machines' in result && !(result as PushSummary).ok
+    return this.answer(result, failed ? EXIT_CODES.failure.code : undefined)
   }
 }

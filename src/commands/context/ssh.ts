@@ -32,7 +32,7 @@ export default class ContextSsh extends BaseCommand<typeof ContextSsh> {
       // With --json, stdout is the summary: the remote output goes to stderr.
       ...(json ? {stdio: ['inherit', 'pipe', 'inherit'] as ['inherit', 'pipe', 'inherit'], onStdout: (c: Buffer) => process.stderr.write(c)} : {}),
     })
-    process.exitCode = result.exitCode
-    return result
+    // The remote command's own exit code, as ssh passes it on.
+    return this.answer(result, result.exitCode === 0 ? undefined : result.exitCode)
   }
 }

@@ -45,8 +45,8 @@ export default class RepoExec extends BaseCommand<typeof RepoExec> {
         stdout: (c) => (json ? process.stderr : process.stdout).write(c),
         stderr: (c) => process.stderr.write(c),
       })
-      process.exitCode = result.exitCode
-      return result
+      // The remote command's own exit code, as ssh passes it on.
+      return this.answer(result, result.exitCode === 0 ? undefined : result.exitCode)
     } finally {
       terminal.restore()
     }
