@@ -10,7 +10,7 @@ import type {DnsAnswer, LocalFacts, RouteFacts, ServerFacts, SshFacts} from './f
 import {fail, warn, type Finding} from './finding.js'
 import {pushInfra, restartRouter} from './fixes.js'
 import {parseAcmeLog} from './parse/acme.js'
-import {ParseError, parseRoutes, type Protocol, type RouteEntry} from './parse/router.js'
+import {ParseError, parseRoutes, type Protocol, type RouteView} from './parse/router.js'
 import {parseTraefikEntryPoints, parseTraefikRouters, type TraefikEntryPoint, type TraefikRouter} from './parse/traefik.js'
 import {ROUTER_PROVIDER} from './checks/compare.js'
 
@@ -25,14 +25,14 @@ export interface MachineFacts {
 }
 
 /** The routes a walk covers: those serving --host, those of --repo, else all. */
-export function selectRoutes(routes: RouteEntry[], local: LocalFacts): RouteEntry[] {
+export function selectRoutes(routes: RouteView[], local: LocalFacts): RouteView[] {
   const host = local.askedHost?.toLowerCase()
   const repo = local.askedRepo
   return routes.filter((r) => (host === undefined || r.hosts.includes(host)) && (repo === undefined || r.networkId === repo.networkId))
 }
 
 /** /routes.json parsed, or the finding that says why it could not be. */
-export function servedRoutes(server: ServerFacts, machine: string): RouteEntry[] | Finding {
+export function servedRoutes(server: ServerFacts, machine: string): RouteView[] | Finding {
   const r = server.routes
   if (r.outcome === 'ok' && r.status === 503) {
     // Before its first complete discovery the route server has no routes to show; Traefik keeps its last ones.
@@ -66,7 +66,7 @@ function traefikView(server: ServerFacts): {entryPoints?: TraefikEntryPoint[]; r
   }
 }
 
-function withRepository(r: RouteEntry, names: ReadonlyMap<number, string>): RouteEntry {
+function withRepository(r: RouteView, names: ReadonlyMap<number, string>): RouteView {
   const name = r.networkId === undefined ? undefined : names.get(r.networkId)
   return name === undefined || r.repository !== undefined ? r : {...r, repository: name}
 }

@@ -5,7 +5,7 @@
  */
 import type {HttpResult, ProbeResult, TlsResult} from '../renet/probe/types.js'
 import type {ContainerState} from './parse/docker.js'
-import type {Protocol, RouteEntry} from './parse/router.js'
+import type {Protocol, RouteView} from './parse/router.js'
 
 export interface InfraView {
   publicIPv4?: string
@@ -90,7 +90,7 @@ export interface DnsAnswer {
 
 /** What the walk of one route reads beyond the route itself (second round trip + local DNS). */
 export interface RouteFacts {
-  route: RouteEntry
+  route: RouteView
   /** One per backend probed: a tcp connect, or udp for UDP routes where a payload gets an answer. */
   backends: Array<{backend: string; result: ProbeResult}>
   /** One per public address the name is served on. */

@@ -4,7 +4,7 @@
  */
 import {routesStep} from '../deploy/steps.js'
 import {ROUTER_ADDRESS} from '../layout/server.js'
-import {ParseError, parseRoutes, type RouteEntry} from '../diagnose/parse/router.js'
+import {ParseError, parseRoutes, type RouteView} from '../diagnose/parse/router.js'
 import {RemoteError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 
@@ -20,7 +20,7 @@ export interface MachineRoutes {
 }
 
 /** Host names of routes, each with the routers that serve it. */
-export function hostsOf(routes: readonly RouteEntry[]): RouteHost[] {
+export function hostsOf(routes: readonly RouteView[]): RouteHost[] {
   const byName = new Map<string, Set<string>>()
   for (const r of routes) {
     for (const h of r.hosts) {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {RouteEntry} from '../diagnose/parse/router.js'
+import type {RouteView} from '../diagnose/parse/router.js'
 import type {TlsResult} from '../renet/probe/types.js'
 import {certificateView, routeRows} from './service.js'
 import {certificatesStep} from './steps.js'
@@ -16,7 +16,7 @@ const cert = (over: Partial<NonNullable<TlsResult['cert']>>): TlsResult => ({
 
 describe('rdc routes', () => {
   it('one row per hostname, entry points for a route without one, the repository from the network id', () => {
-    const routes: RouteEntry[] = [
+    const routes: RouteView[] = [
       {protocol: 'http', name: 'webapp-2816', hosts: ['app.example.com', 'www.example.com'], entryPoints: ['websecure'], backends: ['http://127.0.11.3:3000'], networkId: 2816, container: 'webapp_webapp_1', source: 'labels'},
       {protocol: 'udp', name: 'dns-2880', hosts: [], entryPoints: ['udp-53'], backends: ['127.0.11.66:53'], networkId: 2880, container: 'x', source: 'labels'},
     ]

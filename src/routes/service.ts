@@ -6,7 +6,7 @@
 import type {Context} from '../config/schema.js'
 import {suggestName} from '../config/did-you-mean.js'
 import {runChecked} from '../deploy/remote.js'
-import {ParseError, parseRoutes, type RouteEntry} from '../diagnose/parse/router.js'
+import {ParseError, parseRoutes, type RouteView} from '../diagnose/parse/router.js'
 import {NotFoundError, RdcError, RemoteError, UsageError} from '../errors.js'
 import type {ProbeReport, TlsResult} from '../renet/probe/types.js'
 import type {Transport} from '../remote/transport.js'
@@ -60,7 +60,7 @@ export function machinesFor(context: Context, given: readonly string[]): string[
   return names
 }
 
-function servesTls(r: RouteEntry): boolean {
+function servesTls(r: RouteView): boolean {
   return r.entryPoints.some((e) => e === 'websecure' || e === 'websecure-v6') && (r.protocol === 'http' || r.protocol === 'tcp')
 }
 
@@ -75,7 +75,7 @@ export function certificateView(result: TlsResult | undefined, now: Date): Certi
 }
 
 /** Rows of one machine's routes; names of repositories from the context by network id. */
-export function routeRows(machine: string, routes: readonly RouteEntry[], repoByNetwork: ReadonlyMap<number, string>): RouteRow[] {
+export function routeRows(machine: string, routes: readonly RouteView[], repoByNetwork: ReadonlyMap<number, string>): RouteRow[] {
   return routes.flatMap((r): RouteRow[] => {
     const base = {
       machine,
@@ -95,7 +95,7 @@ export function routeRows(machine: string, routes: readonly RouteEntry[], repoBy
 /** One machine: /routes.json, then the certificate of every HTTPS name in one probe. */
 export async function machineRoutes(t: Transport, o: {machine: string; context: Context; now?: Date}): Promise<RouteRow[]> {
   const read = await runChecked(t, routesStep(), o.machine, 'Reading the routes (/routes.json)', `Set the machine up, or see what is wrong: rdc diagnose -m ${o.machine}`)
-  let routes: RouteEntry[]
+  let routes: RouteView[]
   try {
     routes = parseRoutes(read.stdout)
   } catch (error) {

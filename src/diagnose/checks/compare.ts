@@ -3,7 +3,7 @@ import {type EntryPoint, INTERNAL_ENTRY_POINT} from '../../net/entrypoints.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
 import {canonicalIp} from '../ip.js'
 import {proxyLogs, pushInfra, restartRouter} from '../fixes.js'
-import type {RouteEntry} from '../parse/router.js'
+import type {RouteView} from '../parse/router.js'
 import type {TraefikEntryPoint, TraefikRouter} from '../parse/traefik.js'
 
 /** Traefik's own entry point for ping and the API; rdc does not list it among the machine's entry points. */
@@ -16,7 +16,7 @@ export interface ThreeWay {
   /** What rdc intends: entryPointsFor(infra). */
   intended: EntryPoint[]
   /** What /routes.json serves; undefined when the route server did not answer. */
-  served: RouteEntry[] | undefined
+  served: RouteView[] | undefined
   /** What Traefik loaded (its API); undefined when the API did not answer. */
   loadedEntryPoints: TraefikEntryPoint[] | undefined
   loadedRouters: TraefikRouter[] | undefined

@@ -4,7 +4,7 @@ import type {InfraView} from '../facts.js'
 import {fail, ok, type Finding} from '../finding.js'
 import {sameIp} from '../ip.js'
 import type {ContainerState} from '../parse/docker.js'
-import type {RouteEntry} from '../parse/router.js'
+import type {RouteView} from '../parse/router.js'
 
 /** Private, loopback, link-local and CGNAT ranges: not what a relay advertises to the internet. */
 function isPublicV4(ip: string): boolean {
@@ -26,14 +26,14 @@ export function advertisedAddresses(container: ContainerState): string[] {
  * STUN/TURN relays read their public address once, at start. A UDP service whose container still advertises an
  * address that is no longer one of the machine's public IPs hands clients a dead relay address.
  */
-export function checkRelay(route: RouteEntry, container: ContainerState, infra: InfraView, repo: string | undefined): Finding | undefined {
+export function checkRelay(route: RouteView, container: ContainerState, infra: InfraView, repo: string | undefined): Finding | undefined {
   const advertised = advertisedAddresses(container)
   if (advertised.length === 0) return undefined
   const current = [infra.publicIPv4, infra.publicIPv6].filter((x): x is string => x !== undefined)
   const stale = advertised.filter((ip) => !current.some((c) => sameIp(c, ip)))
   const subject = route.container ?? route.name
   if (stale.length === 0) return ok('relay', `relay advertises ${advertised.join(', ')}, the machine's public address`, {subject})
-  const service = route.service ?? '<service>'
+  const service = route.composeService ?? '<service>'
   return fail(
     'relay',
     `the STUN/TURN relay advertises ${stale.join(', ')} (read when it started${container.startedAt ? ` at ${container.startedAt}` : ''}), but the machine's public address is ${current.join(', ') || 'not set'}`,

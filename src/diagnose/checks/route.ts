@@ -5,7 +5,7 @@ import type {DnsAnswer, InfraView, RouteFacts} from '../facts.js'
 import {fail, ok, warn, type Finding} from '../finding.js'
 import {daemonPs, proxyLogs, pushInfra, setTcpPorts, setUdpPorts} from '../fixes.js'
 import type {AcmeLog} from '../parse/acme.js'
-import type {RouteEntry, RouterHealth} from '../parse/router.js'
+import type {RouteView, RouterHealth} from '../parse/router.js'
 import type {TraefikRouter} from '../parse/traefik.js'
 import {checkDns} from './dns.js'
 import {checkRelay} from './relay.js'
@@ -31,11 +31,11 @@ export function backendAddress(backend: string): {ip: string; port: number} | un
   return m ? {ip: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2])} : undefined
 }
 
-function label(route: RouteEntry): string {
+function label(route: RouteView): string {
   return route.hosts[0] ?? `${route.protocol} router ${route.name}`
 }
 
-function portHop(route: RouteEntry, intended: EntryPoint[], infra: InfraView, machine: string): Finding | undefined {
+function portHop(route: RouteView, intended: EntryPoint[], infra: InfraView, machine: string): Finding | undefined {
   const names = new Set(intended.map((e) => e.name))
   for (const ep of route.entryPoints) {
     if (names.has(ep)) continue
@@ -63,7 +63,7 @@ function portHop(route: RouteEntry, intended: EntryPoint[], infra: InfraView, ma
   return undefined
 }
 
-function traefikHop(route: RouteEntry, t: TraefikRouter | undefined | null): Finding | undefined {
+function traefikHop(route: RouteView, t: TraefikRouter | undefined | null): Finding | undefined {
   const subject = label(route)
   if (t === null) return undefined
   if (t === undefined) {
@@ -78,11 +78,11 @@ function traefikHop(route: RouteEntry, t: TraefikRouter | undefined | null): Fin
   return ok('route', `loaded by Traefik as ${route.protocol} router ${route.name} on ${t.entryPoints.join(', ') || route.entryPoints.join(', ')}`, {subject})
 }
 
-function backendHop(route: RouteEntry, result: ProbeResult, backend: string): Finding {
+function backendHop(route: RouteView, result: ProbeResult, backend: string): Finding {
   const subject = label(route)
   const addr = backendAddress(backend)
   const where = addr ? `${addr.ip}:${addr.port}` : backend
-  const ipVar = (route.service && serviceIpVar(route.service)) ?? '{SERVICE}_IP'
+  const ipVar = (route.composeService && serviceIpVar(route.composeService)) ?? '{SERVICE}_IP'
   const portLabel = route.protocol === 'http' ? `traefik.http.services.<name>.loadbalancer.server.port` : `traefik.${route.protocol}.services.<name>.loadbalancer.server.port`
   const fix =
     `make the app listen on \${${ipVar}}:${addr?.port ?? '<port>'} (bind to ${ipVar}, not 127.0.0.1 or localhost) and keep ${portLabel}=${addr?.port ?? '<port>'} ` +
@@ -91,7 +91,7 @@ function backendHop(route: RouteEntry, result: ProbeResult, backend: string): Fi
   if (result.outcome === 'ok' && result.kind === 'http' && result.status !== undefined && result.status >= 500) {
     return warn('backend', `${where} answers, but with HTTP ${result.status} (the app's own error, passed through by Traefik)`, `see the app's logs: ${daemonPs(route.networkId).replace(/ ps$/, ' logs <container>')}`, base)
   }
-  if (result.outcome === 'ok') return ok('backend', `${where} answers${result.kind === 'http' && result.status !== undefined ? ` HTTP ${result.status}` : ''}${route.service ? ` (${route.service})` : ''}`, base)
+  if (result.outcome === 'ok') return ok('backend', `${where} answers${result.kind === 'http' && result.status !== undefined ? ` HTTP ${result.status}` : ''}${route.composeService ? ` (${route.composeService})` : ''}`, base)
   if (result.outcome === 'refused') {
     const cause = route.protocol === 'http' ? '502 Bad Gateway: ' : ''
     return fail('backend', `${cause}nothing listens on ${where}${route.protocol === 'udp' ? '/udp' : ''} (connection refused)`, fix, base)
@@ -104,9 +104,9 @@ function backendHop(route: RouteEntry, result: ProbeResult, backend: string): Fi
 }
 
 /** The compose service of the route's container (rediacc.service_name), which names its `{SERVICE}_IP`. */
-function withService(route: RouteEntry, facts: RouteFacts): RouteEntry {
-  const service = route.service ?? facts.container?.labels?.['rediacc.service_name']
-  return service === undefined ? route : {...route, service}
+function withService(route: RouteView, facts: RouteFacts): RouteView {
+  const service = route.composeService ?? facts.container?.labels?.['rediacc.service_name']
+  return service === undefined ? route : {...route, composeService: service}
 }
 
 /**
@@ -144,7 +144,7 @@ export function walkRoute(input: RouteWalkInput): Finding[] {
 }
 
 /** A host asked with --host that no route serves: the networking guide's "service missing from routes". */
-export function checkAskedHost(host: string, routes: RouteEntry[], infra: InfraView, health?: RouterHealth): Finding | undefined {
+export function checkAskedHost(host: string, routes: RouteView[], infra: InfraView, health?: RouterHealth): Finding | undefined {
   const name = host.toLowerCase()
   if (routes.some((r) => r.hosts.includes(name))) return undefined
   // What the route server says about containers that give no route, as the likely reason.
@@ -173,7 +173,7 @@ export function checkAskedHost(host: string, routes: RouteEntry[], infra: InfraV
 }
 
 /** --repo asked: a repository whose containers produce no route at all. */
-export function checkAskedRepo(repo: {name: string; networkId: number}, routes: RouteEntry[]): Finding {
+export function checkAskedRepo(repo: {name: string; networkId: number}, routes: RouteView[]): Finding {
   const mine = routes.filter((r) => r.networkId === repo.networkId)
   if (mine.length > 0) return ok('route', `repository ${repo.name} has ${mine.length} routes`, {subject: repo.name})
   return fail(

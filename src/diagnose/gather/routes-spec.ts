@@ -4,7 +4,7 @@ import type {ProbeCheck, ProbeResult, ProbeSpec, TlsResult} from '../../renet/pr
 import {backendAddress} from '../checks/route.js'
 import type {DnsAnswer, InfraView, RouteFacts} from '../facts.js'
 import {parseContainer} from '../parse/docker.js'
-import {ParseError, type RouteEntry} from '../parse/router.js'
+import {ParseError, type RouteView} from '../parse/router.js'
 
 /** UDP payloads that get an answer from a healthy service: STUN/TURN and DNS. Other UDP ports are not probed. */
 export function udpPayload(port: number): 'stun' | 'dns' | undefined {
@@ -13,8 +13,8 @@ export function udpPayload(port: number): 'stun' | 'dns' | undefined {
   return undefined
 }
 
-const routeKey = (r: RouteEntry): string => `${r.protocol}/${r.name}`
-const containerKey = (r: RouteEntry): string | undefined =>
+const routeKey = (r: RouteView): string => `${r.protocol}/${r.name}`
+const containerKey = (r: RouteView): string | undefined =>
   r.container === undefined || r.networkId === undefined ? undefined : `container:${r.networkId}/${r.container}`
 
 /** Addresses the HTTPS entry points bind, where the certificate for a name is read. */
@@ -22,7 +22,7 @@ export function httpsAddresses(infra: InfraView): string[] {
   return [infra.publicIPv4, infra.publicIPv6].filter((x): x is string => x !== undefined)
 }
 
-function servesTls(r: RouteEntry): boolean {
+function servesTls(r: RouteView): boolean {
   return r.protocol === 'http' && r.entryPoints.some((e) => e === 'websecure' || e === 'websecure-v6')
 }
 
@@ -36,7 +36,7 @@ export interface SecondRound {
  * The second round trip: Docker's /version of each repository daemon, a connect to every backend, the
  * certificate for each TLS name at each public address, and UDP where a payload gets an answer.
  */
-export function secondRoundSpec(routes: RouteEntry[], infra: InfraView, daemonSockets: string[], daemonSocketDir = SOCKET_DIR, httpsPort = HTTPS_PORT): SecondRound {
+export function secondRoundSpec(routes: RouteView[], infra: InfraView, daemonSockets: string[], daemonSocketDir = SOCKET_DIR, httpsPort = HTTPS_PORT): SecondRound {
   const checks: ProbeCheck[] = daemonSockets.map((socket) => ({id: `docker:${socket}`, kind: 'http', url: 'http://docker/version', socketPath: socket}))
   const names = new Set<string>()
   const inspected = new Set<string>()
@@ -72,7 +72,7 @@ export function secondRoundSpec(routes: RouteEntry[], infra: InfraView, daemonSo
 }
 
 /** Puts the second round's results and the DNS answers back together per route. */
-export function routeFactsFrom(routes: RouteEntry[], results: ProbeResult[], dns: DnsAnswer[]): RouteFacts[] {
+export function routeFactsFrom(routes: RouteView[], results: ProbeResult[], dns: DnsAnswer[]): RouteFacts[] {
   const byId = new Map(results.map((r) => [r.id, r]))
   return routes.map((route) => {
     const key = routeKey(route)

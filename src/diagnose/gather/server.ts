@@ -2,7 +2,7 @@ import type {HttpResult, ProbeReport, ProbeResult, ProbeSpec} from '../../renet/
 import {selectRoutes} from '../assemble.js'
 import {resolveNames, wildcardProbeName} from '../dns.js'
 import type {DnsAnswer, ExecFact, LocalFacts, RouteFacts, ServerFacts} from '../facts.js'
-import {ParseError, parseRoutes, type RouteEntry} from '../parse/router.js'
+import {ParseError, parseRoutes, type RouteView} from '../parse/router.js'
 import type {ExecTransport} from '../transport.js'
 import {DEFAULT_ENDPOINTS, type ServerEndpoints} from './endpoints.js'
 import {routeFactsFrom, secondRoundSpec} from './routes-spec.js'
@@ -100,7 +100,7 @@ export async function gatherServer(o: GatherOptions): Promise<Gathered> {
   const fetch = (id: string): HttpResult => fetched.get(id) ?? missing(id, 'not fetched')
 
   const routesFetch = fetch(FETCH.routes)
-  let routes: RouteEntry[] = []
+  let routes: RouteView[] = []
   if (routesFetch.outcome === 'ok' && routesFetch.status === 200) {
     try {
       routes = selectRoutes(parseRoutes(routesFetch.body ?? ''), o.local)

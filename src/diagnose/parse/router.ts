@@ -7,7 +7,8 @@
 
 export type Protocol = 'http' | 'tcp' | 'udp'
 
-export interface RouteEntry {
+/** A route as a client of the route server sees it (diagnose, dns, `rdc routes`): /routes.json parsed field by field, with the rule's hosts and the compose service of its container. */
+export interface RouteView {
   protocol: Protocol
   /** Router name as served to Traefik (`router` in /routes.json). */
   name: string
@@ -27,7 +28,7 @@ export interface RouteEntry {
   networkId?: number
   container?: string
   /** The compose service (rediacc.service_name), which names the `{SERVICE}_IP` variable; from the container. */
-  service?: string
+  composeService?: string
 }
 
 export interface DaemonHealth {
@@ -97,18 +98,18 @@ export function hostsOfRule(rule: string | undefined): string[] {
   return [...new Set(hosts)]
 }
 
-function entryOf(o: Obj, i: number): RouteEntry | undefined {
+function entryOf(o: Obj, i: number): RouteView | undefined {
   const protocol = strOf(o.protocol)
   if (protocol !== 'http' && protocol !== 'tcp' && protocol !== 'udp') return undefined
   const rule = strOf(o.rule)
-  const entry: RouteEntry = {
+  const entry: RouteView = {
     protocol,
     name: strOf(pick(o, 'router', 'name')) ?? `${protocol}-${i}`,
     hosts: hostsOfRule(rule),
     entryPoints: strings(o.entryPoints),
     backends: strings(o.backends),
   }
-  const optional: Array<[keyof RouteEntry, unknown]> = [
+  const optional: Array<[keyof RouteView, unknown]> = [
     ['rule', rule],
     ['labelName', strOf(o.labelName)],
     ['traefikService', strOf(o.service)],
@@ -134,7 +135,7 @@ function json(body: string, what: string): Obj {
 }
 
 /** GET /routes.json → {routes: [...]} */
-export function parseRoutes(body: string): RouteEntry[] {
+export function parseRoutes(body: string): RouteView[] {
   const doc = json(body, '/routes.json')
   if (!Array.isArray(doc.routes)) throw new ParseError('/routes.json has no routes list')
   return doc.routes.filter(isObj).flatMap((o, i) => entryOf(o, i) ?? [])
