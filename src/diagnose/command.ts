@@ -59,7 +59,7 @@ export async function runDiagnose(o: DiagnoseCommandOptions): Promise<DiagnoseRe
   }
   const defaultMachine = env.RDC_MACHINE || (o.machines.length === 0 ? (await findProjectConfig())?.machine : undefined)
   const names = machinesToWalk(context, {machines: o.machines, ...(o.repo === undefined ? {} : {repo: o.repo}), ...(defaultMachine ? {defaultMachine} : {})})
-  const {loadRenetBundle} = await import('../infra/push-bundle.js')
+  const {loadRenetBundle} = await import('../infra/push/bundle.js')
   let bundle: Promise<{bundle: Buffer; version: string}> | undefined
   const renet = (): Promise<{bundle: Buffer; version: string}> => (bundle ??= loadRenetBundle())
   const cliVersion = (await renet()).version

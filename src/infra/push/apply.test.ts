@@ -3,17 +3,17 @@ import {existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSyn
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {connectLocalSshd, type LocalSshd, startLocalSshd} from '../../test/support/local-sshd.js'
-import {Secret} from '../config/secret.js'
-import {PUSH_PENDING_PATH} from '../infra/layout.js'
-import {type MachineInfraInput, renderMachineInfra} from '../infra/render.js'
-import {entryPointsFor} from '../net/entrypoints.js'
+import {connectLocalSshd, type LocalSshd, startLocalSshd} from '../../../test/support/local-sshd.js'
+import {Secret} from '../../config/secret.js'
+import {PUSH_PENDING_PATH} from '../layout.js'
+import {type MachineInfraInput, renderMachineInfra} from '../render/render.js'
+import {entryPointsFor} from '../../net/entrypoints.js'
 import {applyPlan} from './apply.js'
-import type {ServerCommands} from './plan-commands.js'
-import {readRemoteState} from './plan-probe.js'
-import type {Plan} from './plan-types.js'
+import type {ServerCommands} from './server-commands.js'
+import {readRemoteState} from './probe.js'
+import type {Plan} from './types.js'
 import {buildPlan, probePaths, relocate} from './plan.js'
-import {SshTransport, type Transport} from './transport.js'
+import {SshTransport, type Transport} from '../../remote/transport.js'
 
 const PORT = 23_472
 // Per process: several checkouts of the project may run this suite on one machine at once.

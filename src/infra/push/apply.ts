@@ -1,7 +1,7 @@
-import {Secret} from '../config/secret.js'
-import {RemoteError} from '../errors.js'
-import type {Plan, Service, Step} from './plan-types.js'
-import type {Transport} from './transport.js'
+import {Secret} from '../../config/secret.js'
+import {RemoteError} from '../../errors.js'
+import type {Plan, Service, Step} from './types.js'
+import type {Transport} from '../../remote/transport.js'
 
 export interface ApplyResult {
   ok: boolean

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {checkText, differs} from './push-check.js'
-import type {MachinePushResult} from './push.js'
+import {checkText, differs} from './check.js'
+import type {MachinePushResult} from './run.js'
 
 const base: MachinePushResult = {machine: 'm1', status: 'planned', files: [], services: {}, filesUploaded: 0, bytesUploaded: 0, durationMs: 1}
 const file = (action: MachinePushResult['files'][number]['action']) => ({path: '/opt/rediacc/proxy/traefik.yml', action, role: 'proxy', bytes: 1})

@@ -3,10 +3,10 @@
  * each machine that differs from what a push would make (a file created or changed, a service that would be
  * restarted or started) is shown with its diff, and the answer says which differ.
  */
-import {FailureError, InfraDriftError, type RdcError} from '../errors.js'
-import {runPushInfra, type PushCommandOptions} from './push-command.js'
-import {dryRunReport, resultLine} from './push-output.js'
-import type {MachinePushResult, PushSummary} from './push.js'
+import {FailureError, InfraDriftError, type RdcError} from '../../errors.js'
+import {runPushInfra, type PushCommandOptions} from './command.js'
+import {dryRunReport, resultLine} from './report.js'
+import type {MachinePushResult, PushSummary} from './run.js'
 
 export interface PushCheckResult extends PushSummary {
   check: true

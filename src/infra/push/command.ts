@@ -1,15 +1,15 @@
 import {join} from 'node:path'
 
-import type {Context} from '../config/schema.js'
-import {Secret} from '../config/secret.js'
-import {connectSsh, sshTargetFor} from '../remote/ssh-connect.js'
-import {SshTransport, type Transport} from '../remote/transport.js'
-import {loadRenetBundle} from './push-bundle.js'
-import {checkRenderedSet, type OutResult, writeRenderedSet} from './push-out.js'
-import {summaryText} from './push-output.js'
-import {type MachinePushResult, missingTokenWarning, pushInfra, type PushSummary, type PushTarget} from './push.js'
-import {resolvePushTargets} from './push-targets.js'
-import {renderMachineInfra} from './render.js'
+import type {Context} from '../../config/schema.js'
+import {Secret} from '../../config/secret.js'
+import {connectSsh, sshTargetFor} from '../../remote/ssh-connect.js'
+import {SshTransport, type Transport} from '../../remote/transport.js'
+import {loadRenetBundle} from './bundle.js'
+import {checkRenderedSet, type OutResult, writeRenderedSet} from './write-out.js'
+import {summaryText} from './report.js'
+import {type MachinePushResult, missingTokenWarning, pushInfra, type PushSummary, type PushTarget} from './run.js'
+import {resolvePushTargets} from './targets.js'
+import {renderMachineInfra} from '../render/render.js'
 
 export interface PushCommandOptions {
   machines: string[]
@@ -90,7 +90,7 @@ export async function runPushInfra(o: PushCommandOptions): Promise<PushSummary |
 
 /** The Cloudflare token check of src/dns, loaded only when a push needs it. */
 async function tokenChecker(): Promise<NonNullable<Parameters<typeof pushInfra>[0]['checkToken']>> {
-  const {pushTokenChecker} = await import('../dns/token-check.js')
+  const {pushTokenChecker} = await import('../../dns/token-check.js')
   const check = pushTokenChecker()
   return (target, token) => check(target.machineName, target.machine.infra ?? {}, token)
 }

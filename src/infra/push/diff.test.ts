@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {maskEnvContent, unifiedDiff} from './plan-diff.js'
+import {maskEnvContent, unifiedDiff} from './diff.js'
 
 // A folder of this run's own, so two checkouts testing at once don't overwrite each other's files.
 let TMP: string

@@ -1,4 +1,4 @@
-import {MASK} from '../config/secret.js'
+import {MASK} from '../../config/secret.js'
 
 /** Replaces every value of a KEY=value file with the mask; comments and key names stay readable. */
 export function maskEnvContent(text: string): string {

@@ -1,12 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
-import {Secret} from '../config/secret.js'
-import {renderMachineInfra} from '../infra/render.js'
-import {entryPointsFor} from '../net/entrypoints.js'
-import {defaultServerCommands} from './plan-commands.js'
-import {findPortConflicts, parseListeners, portNeeds} from './plan-ports.js'
-import {parseProbe} from './plan-probe.js'
-import type {RemoteState} from './plan-types.js'
+import {Secret} from '../../config/secret.js'
+import {renderMachineInfra} from '../render/render.js'
+import {entryPointsFor} from '../../net/entrypoints.js'
+import {defaultServerCommands} from './server-commands.js'
+import {findPortConflicts, parseListeners, portNeeds} from './ports.js'
+import {parseProbe} from './probe.js'
+import type {RemoteState} from './types.js'
 import {buildPlan, missingPrerequisites, sha256} from './plan.js'
 
 const input = {

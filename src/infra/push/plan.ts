@@ -1,15 +1,15 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 
-import {Secret} from '../config/secret.js'
-import {PROXY_COMPOSE_PATH, PUSH_BACKUP_DIR, PUSH_PENDING_PATH, PUSH_STATE_DIR, RENET_CURRENT_LINK, RENET_LIB_DIR} from '../infra/layout.js'
-import type {RenderedSet} from '../infra/rendered-file.js'
-import type {EntryPoint} from '../net/entrypoints.js'
-import {COMMIT_SCRIPT, PREPARE_SCRIPT, PRUNE_RENET_SCRIPT, ROLLBACK_SCRIPT} from './apply-scripts.js'
-import {defaultServerCommands, type ServerCommands} from './plan-commands.js'
-import {findPortConflicts, parseListeners, portNeeds} from './plan-ports.js'
-import {nodeMajor} from './plan-probe.js'
-import type {Plan, PlannedFile, Prerequisite, RemoteState, Service, Step} from './plan-types.js'
+import {Secret} from '../../config/secret.js'
+import {PROXY_COMPOSE_PATH, PUSH_BACKUP_DIR, PUSH_PENDING_PATH, PUSH_STATE_DIR, RENET_CURRENT_LINK, RENET_LIB_DIR} from '../layout.js'
+import type {RenderedSet} from '../render/rendered-file.js'
+import type {EntryPoint} from '../../net/entrypoints.js'
+import {COMMIT_SCRIPT, PREPARE_SCRIPT, PRUNE_RENET_SCRIPT, ROLLBACK_SCRIPT} from './steps.js'
+import {defaultServerCommands, type ServerCommands} from './server-commands.js'
+import {findPortConflicts, parseListeners, portNeeds} from './ports.js'
+import {nodeMajor} from './probe.js'
+import type {Plan, PlannedFile, Prerequisite, RemoteState, Service, Step} from './types.js'
 
 export const MIN_NODE_MAJOR = 18
 

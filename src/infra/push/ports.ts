@@ -1,4 +1,4 @@
-import {type EntryPoint, ROUTER_PORT, TRAEFIK_INTERNAL_PORT} from '../net/entrypoints.js'
+import {type EntryPoint, ROUTER_PORT, TRAEFIK_INTERNAL_PORT} from '../../net/entrypoints.js'
 
 export interface Listener {
   proto: 'tcp' | 'udp'

@@ -1,6 +1,6 @@
-import {RemoteError} from '../errors.js'
-import type {ServerCommands} from './plan-commands.js'
-import type {RemoteState, Service} from './plan-types.js'
+import {RemoteError} from '../../errors.js'
+import type {ServerCommands} from './server-commands.js'
+import type {RemoteState, Service} from './types.js'
 
 /**
  * One remote command that reports everything a plan needs: tools present, service state, push-infra's pending

@@ -1,5 +1,5 @@
-import type {FileAction} from '../remote/plan-types.js'
-import type {MachinePushResult, PushSummary} from './push.js'
+import type {FileAction} from './types.js'
+import type {MachinePushResult, PushSummary} from './run.js'
 
 const SYMBOL: Record<FileAction, string> = {create: '+', update: '~', unchanged: '=', kept: '·'}
 

@@ -3,12 +3,12 @@ import {existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {connectLocalSshd, type LocalSshd, startLocalSshd} from '../../test/support/local-sshd.js'
-import {Secret} from '../config/secret.js'
-import type {Machine} from '../config/schema.js'
-import type {ServerCommands} from '../remote/plan-commands.js'
-import {SshTransport} from '../remote/transport.js'
-import {installCommand, type PushOptions, type PushTarget, pushInfra} from './push.js'
+import {connectLocalSshd, type LocalSshd, startLocalSshd} from '../../../test/support/local-sshd.js'
+import {Secret} from '../../config/secret.js'
+import type {Machine} from '../../config/schema.js'
+import type {ServerCommands} from './server-commands.js'
+import {SshTransport} from '../../remote/transport.js'
+import {installCommand, type PushOptions, type PushTarget, pushInfra} from './run.js'
 
 const PORT = 23_473
 const BASE = '/tmp/rdc-push-service'

@@ -1,5 +1,5 @@
-import {PROXY_CONTAINER, PROXY_PROJECT, ROUTER_UNIT} from '../infra/layout.js'
-import {ROUTER_PORT} from '../net/entrypoints.js'
+import {PROXY_CONTAINER, PROXY_PROJECT, ROUTER_UNIT} from '../layout.js'
+import {ROUTER_PORT} from '../../net/entrypoints.js'
 
 /**
  * Everything push-infra asks of systemd and Docker on a server. Probes are shell snippets that print one word;

@@ -1,7 +1,7 @@
-import {getMachine, resolveContext, resolveMachine} from '../config/resolve.js'
-import type {Context, RdcConfig} from '../config/schema.js'
-import {UsageError} from '../errors.js'
-import type {PushTarget} from './push.js'
+import {getMachine, resolveContext, resolveMachine} from '../../config/resolve.js'
+import type {Context, RdcConfig} from '../../config/schema.js'
+import {UsageError} from '../../errors.js'
+import type {PushTarget} from './run.js'
 
 export interface TargetQuery {
   configPath?: string

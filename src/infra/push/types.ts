@@ -1,10 +1,10 @@
-import type {Secret} from '../config/secret.js'
+import type {Secret} from '../../config/secret.js'
 /**
  * push-infra's remote work as data: what the server has (RemoteState), what will change (PlannedFile) and the
  * steps that change it (Step). Builders in plan*.ts return these; src/remote/apply.ts is the one executor.
  */
-import type {FileRole} from '../infra/rendered-file.js'
-import type {PortConflict} from './plan-ports.js'
+import type {FileRole} from '../render/rendered-file.js'
+import type {PortConflict} from './ports.js'
 
 export type FileAction = 'create' | 'update' | 'unchanged' | 'kept'
 

@@ -4,10 +4,10 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {Secret} from '../config/secret.js'
-import {UsageError} from '../errors.js'
-import {checkRenderedSet, writeRenderedSet} from './push-out.js'
-import {renderMachineInfra} from './render.js'
+import {Secret} from '../../config/secret.js'
+import {UsageError} from '../../errors.js'
+import {checkRenderedSet, writeRenderedSet} from './write-out.js'
+import {renderMachineInfra} from '../render/render.js'
 
 const OUT = '/tmp/rdc-push-out-test'
 

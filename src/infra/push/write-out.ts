@@ -2,9 +2,9 @@ import {constants} from 'node:fs'
 import {lstat, mkdir, open, rename, stat, symlink, unlink} from 'node:fs/promises'
 import {dirname, join, relative, resolve, sep} from 'node:path'
 
-import {uniqueSuffix} from '../config/lock.js'
-import {UsageError} from '../errors.js'
-import type {RenderedSet} from './rendered-file.js'
+import {uniqueSuffix} from '../../config/lock.js'
+import {UsageError} from '../../errors.js'
+import type {RenderedSet} from '../render/rendered-file.js'
 
 export interface OutResult {
   dir: string

@@ -1,5 +1,5 @@
-import {UsageError} from '../errors.js'
-import {MANAGED_HEADER, RENET_CURRENT_LINK, RENET_LAUNCHER_PATH, RENET_LIB_DIR} from './layout.js'
+import {UsageError} from '../../errors.js'
+import {MANAGED_HEADER, RENET_CURRENT_LINK, RENET_LAUNCHER_PATH, RENET_LIB_DIR} from '../layout.js'
 import type {RenderedFile, RenderedLink} from './rendered-file.js'
 
 export interface ProgramInput {

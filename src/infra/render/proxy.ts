@@ -1,6 +1,6 @@
-import {UsageError} from '../errors.js'
-import type {Secret} from '../config/secret.js'
-import {validateEnvKey, validateEnvValue} from '../config/validate.js'
+import {UsageError} from '../../errors.js'
+import type {Secret} from '../../config/secret.js'
+import {validateEnvKey, validateEnvValue} from '../../config/validate.js'
 import {
   ACME_CA_IN_CONTAINER,
   ACME_CA_PATH,
@@ -10,9 +10,9 @@ import {
   PROXY_CONTAINER,
   PROXY_ENV_PATH,
   TRAEFIK_CONFIG_IN_CONTAINER,
-} from './layout.js'
+} from '../layout.js'
 import type {RenderedFile} from './rendered-file.js'
-import {TRAEFIK_VERSION} from './traefik-version.js'
+import {TRAEFIK_VERSION} from '../traefik-version.js'
 
 /** Pinned so a push never pulls a surprise major change; `infra.proxyImage` overrides it per machine. */
 export const DEFAULT_PROXY_IMAGE = `traefik:v${TRAEFIK_VERSION}`

@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {Secret} from '../config/secret.js'
-import {UsageError} from '../errors.js'
+import {Secret} from '../../config/secret.js'
+import {UsageError} from '../../errors.js'
 import {renderProgram} from './program.js'
 import {DEFAULT_PROXY_IMAGE, renderProxyCompose, renderProxyEnv} from './proxy.js'
 import {renderMachineInfra} from './render.js'

@@ -1,5 +1,5 @@
-import type {Secret} from '../config/secret.js'
-import {ROUTER_CONFIG_PATH, TRAEFIK_CONFIG_PATH} from './layout.js'
+import type {Secret} from '../../config/secret.js'
+import {ROUTER_CONFIG_PATH, TRAEFIK_CONFIG_PATH} from '../layout.js'
 import {renderProgram} from './program.js'
 import {renderProxyFiles} from './proxy.js'
 import type {RenderedSet} from './rendered-file.js'

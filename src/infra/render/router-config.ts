@@ -1,5 +1,5 @@
-import {DYNAMIC_TCP_RANGE, type EntryPointInput, ROUTER_PORT} from '../net/entrypoints.js'
-import {ROUTER_STATE_DIR, SOCKET_DIR, TRAEFIK_CONFIG_PATH} from './layout.js'
+import {DYNAMIC_TCP_RANGE, type EntryPointInput, ROUTER_PORT} from '../../net/entrypoints.js'
+import {ROUTER_STATE_DIR, SOCKET_DIR, TRAEFIK_CONFIG_PATH} from '../layout.js'
 import {CERT_RESOLVER} from './traefik.js'
 
 export const ROUTER_CONFIG_VERSION = 1

@@ -4,10 +4,10 @@ import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {UsageError} from '../errors.js'
+import {UsageError} from '../../errors.js'
 import {ACME_DNS_RESOLVERS, renderTraefikYaml, routableEntryPointNames, traefikConfig} from './traefik.js'
 
-const published = JSON.parse(readFileSync(new URL('../../schemas/traefik/traefik-v3.json', import.meta.url), 'utf8'))
+const published = JSON.parse(readFileSync(new URL('../../../schemas/traefik/traefik-v3.json', import.meta.url), 'utf8'))
 /**
  * The published schema predates Traefik 3.7's `entryPoints.<name>.http.aliasHeadersStrategy` (it still has the
  * deprecated underscoreHeadersStrategy): add that one field, with the values Traefik takes, and nothing else.

@@ -1,11 +1,11 @@
 import {stringify} from 'yaml'
 
-import {UsageError} from '../errors.js'
-import {type EntryPoint, type EntryPointInput, entryPointsFor, ROUTER_PORT, TRAEFIK_INTERNAL_PORT} from '../net/entrypoints.js'
-import {ACME_DNS_RESOLVERS} from './acme-defaults.js'
-import {ACME_CA_IN_CONTAINER, ACME_STORAGE_IN_CONTAINER, MANAGED_HEADER} from './layout.js'
+import {UsageError} from '../../errors.js'
+import {type EntryPoint, type EntryPointInput, entryPointsFor, ROUTER_PORT, TRAEFIK_INTERNAL_PORT} from '../../net/entrypoints.js'
+import {ACME_DNS_RESOLVERS} from '../acme-defaults.js'
+import {ACME_CA_IN_CONTAINER, ACME_STORAGE_IN_CONTAINER, MANAGED_HEADER} from '../layout.js'
 
-export {ACME_DNS_RESOLVERS} from './acme-defaults.js'
+export {ACME_DNS_RESOLVERS} from '../acme-defaults.js'
 
 export const CERT_RESOLVER = 'letsencrypt'
 /** Traefik's own name for the entry point its internal API and ping attach to (see apiAndPing below). */

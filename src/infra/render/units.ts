@@ -7,8 +7,8 @@ import {
   ROUTER_STATE_DIR,
   ROUTER_UNIT_PATH,
   SOCKET_DIR,
-} from './layout.js'
-import {daemonConfigPath} from '../net/layout-paths.js'
+} from '../layout.js'
+import {daemonConfigPath} from '../../net/layout-paths.js'
 import type {RenderedFile} from './rendered-file.js'
 
 /** systemd's RuntimeDirectory= is relative to /run; /var/run is a link to it on every systemd distribution. */
