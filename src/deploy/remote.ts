@@ -2,22 +2,11 @@
  * Running RemoteSteps over a Transport, and the live output of long steps: every line prefixed with the machine
  * name as it arrives.
  */
-import type {Context, Machine} from '../config/schema.js'
 import {RemoteError} from '../errors.js'
 import {LinePrefixer} from '../renet/rediaccfile/line-prefixer.js'
 import {SUMMARY_MARKER} from '../renet/rediaccfile/summary.js'
-import type {ExecResult, StreamingTransport, Transport} from '../remote/transport.js'
+import type {ExecResult, Transport} from '../remote/transport.js'
 import type {RemoteStep} from './steps.js'
-
-export const CONNECT_TIMEOUT_MS = 15_000
-
-/** A verified SSH connection to the machine (the pinned host key is checked before anything runs). */
-export async function connectMachine(machineName: string, machine: Machine, context: Context): Promise<StreamingTransport> {
-  const {connectSsh, sshTargetFor} = await import('../remote/ssh-connect.js')
-  const {SshTransport} = await import('../remote/transport.js')
-  const client = await connectSsh({...(await sshTargetFor(machine, context)), name: machineName}, {timeoutMs: CONNECT_TIMEOUT_MS})
-  return new SshTransport(client, machineName)
-}
 
 export async function runStep(t: Transport, step: RemoteStep, opts: {onStdout?: (c: Buffer) => void; onStderr?: (c: Buffer) => void} = {}): Promise<ExecResult> {
   return t.exec(step.argv, {...(step.timeoutMs === undefined ? {} : {timeoutMs: step.timeoutMs}), ...opts})

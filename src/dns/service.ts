@@ -110,7 +110,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 async function defaultConnect(machineName: string, machine: Machine, context: Context): Promise<Transport> {
-  const {connectMachine} = await import('../deploy/remote.js')
+  const {connectMachine} = await import('../remote/connect.js')
   return connectMachine(machineName, machine, context)
 }
 

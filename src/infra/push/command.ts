@@ -2,8 +2,8 @@ import {join} from 'node:path'
 
 import type {Context} from '../../config/schema.js'
 import {Secret} from '../../config/secret.js'
-import {connectSsh, sshTargetFor} from '../../remote/ssh-connect.js'
-import {SshTransport, type Transport} from '../../remote/transport.js'
+import {connectMachine} from '../../remote/connect.js'
+import type {Transport} from '../../remote/transport.js'
 import {loadRenetBundle} from './bundle.js'
 import {checkRenderedSet, type OutResult, writeRenderedSet} from './write-out.js'
 import {summaryText} from './report.js'
@@ -29,13 +29,9 @@ export interface PushCommandOptions {
   check?: boolean
 }
 
-export const CONNECT_TIMEOUT_MS = 15_000
-
-/** The foundation's connect (host key checked before anything runs), wrapped for plan/apply. */
-export async function connectTarget(target: PushTarget, context: Context, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Transport> {
-  const name = target.machineName
-  const client = await connectSsh({...(await sshTargetFor(target.machine, context)), name}, {timeoutMs})
-  return new SshTransport(client, name)
+/** The shared connect (host key checked before anything runs), for a push target. */
+export async function connectTarget(target: PushTarget, context: Context, timeoutMs?: number): Promise<Transport> {
+  return connectMachine(target.machineName, target.machine, context, timeoutMs === undefined ? {} : {timeoutMs})
 }
 
 export interface OutSummary {
