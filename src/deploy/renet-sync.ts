@@ -11,7 +11,7 @@ import {defaultServerCommands} from '../infra/push/server-commands.js'
 import {readRemoteState} from '../infra/push/probe.js'
 import {buildPlan, probePaths} from '../infra/push/plan.js'
 import type {Transport} from '../remote/transport.js'
-import type {RemoteStep} from './steps.js'
+import type {RemoteStep} from '../remote/step.js'
 
 export interface RenetUpdate {
   /** The version the server had (null: no `current` link). */

@@ -5,7 +5,7 @@
 import type {HealthReport, Refusal, RouteEntry, RoutesReport} from '../renet/router/types.js'
 import {serviceIp} from '../net/network.js'
 import type {Transport} from '../remote/transport.js'
-import {runStep} from './remote.js'
+import {runStep} from '../remote/step.js'
 import type {RepoTarget} from './repositories.js'
 import {containersStep, parseProbe, probeStep, routerHealthStep, routesStep} from './steps.js'
 import {requireRenet} from './up.js'
