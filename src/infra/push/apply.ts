@@ -1,7 +1,8 @@
 import {Secret} from '../../config/secret.js'
 import {RemoteError} from '../../errors.js'
-import type {Plan, Service, Step} from './types.js'
+import {runStep} from '../../remote/step.js'
 import type {Transport} from '../../remote/transport.js'
+import type {Plan, Service, Step} from './types.js'
 
 export interface ApplyResult {
   ok: boolean
@@ -25,14 +26,15 @@ export interface ApplyOptions {
 
 const STDERR_TAIL = 2000
 
-async function runStep(t: Transport, step: Step, host: string): Promise<void> {
+/** An upload puts the staged file; an exec must exit 0. */
+async function runPushStep(t: Transport, step: Step, host: string): Promise<void> {
   if (step.kind === 'upload') {
     const content = step.content instanceof Secret ? step.content.reveal() : step.content
     await t.put(step.stagePath, content, {mode: step.mode, ...(step.owner ? {owner: step.owner} : {})})
     return
   }
 
-  const r = await t.exec(step.argv, step.timeoutMs === undefined ? {} : {timeoutMs: step.timeoutMs})
+  const r = await runStep(t, step)
   if (r.code !== 0) {
     // The label, never the argv: scripts are long and the message must stay readable.
     throw new RemoteError(
@@ -58,7 +60,7 @@ export async function applyPlan(t: Transport, plan: Plan, options: ApplyOptions 
     if (step.kind === 'exec' && step.service && !result.servicesTouched.includes(step.service)) result.servicesTouched.push(step.service)
     options.onStep?.(step, 'start')
     try {
-      await runStep(t, step, host)
+      await runPushStep(t, step, host)
     } catch (err) {
       options.onStep?.(step, 'failed')
       result.ok = false
@@ -81,7 +83,7 @@ export async function applyPlan(t: Transport, plan: Plan, options: ApplyOptions 
   for (const step of plan.rollback) {
     if (step.kind === 'exec' && step.service && !result.servicesTouched.includes(step.service)) continue
     try {
-      await runStep(t, step, host)
+      await runPushStep(t, step, host)
     } catch {
       result.rollbackFailures.push(step.label)
     }

@@ -1,15 +1,27 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 
-import {Secret} from '../../config/secret.js'
 import {PROXY_COMPOSE_PATH, PUSH_BACKUP_DIR, PUSH_PENDING_PATH, PUSH_STATE_DIR, RENET_CURRENT_LINK, RENET_LIB_DIR} from '../layout.js'
 import type {RenderedSet} from '../render/rendered-file.js'
 import type {EntryPoint} from '../../net/entrypoints.js'
-import {COMMIT_SCRIPT, PREPARE_SCRIPT, PRUNE_RENET_SCRIPT, ROLLBACK_SCRIPT} from './steps.js'
 import {defaultServerCommands, type ServerCommands} from './server-commands.js'
 import {findPortConflicts, parseListeners, portNeeds} from './ports.js'
 import {nodeMajor} from './probe.js'
-import type {Plan, PlannedFile, Prerequisite, RemoteState, Service, Step} from './types.js'
+import {
+  clearPendingStep,
+  commitStep,
+  daemonReloadStep,
+  enableRouterStep,
+  prepareStep,
+  pruneRenetStep,
+  recreateProxyStep,
+  restartRouterStep,
+  rollbackSteps,
+  uploadStep,
+  waitProxyStep,
+  waitRouterStep,
+} from './steps.js'
+import type {Plan, PlannedFile, Prerequisite, RemoteState, Service, Step, UploadStep} from './types.js'
 
 export const MIN_NODE_MAJOR = 18
 
@@ -36,10 +48,6 @@ export function relocate(root: string | undefined, path: string): string {
 /** Every path the probe must report on, for a rendered set. */
 export function probePaths(rendered: RenderedSet, root?: string): string[] {
   return [...rendered.files.map((f) => f.path), ...rendered.links.map((l) => l.path)].map((p) => relocate(root, p))
-}
-
-function stagePath(path: string): string {
-  return posix.join(posix.dirname(path), `.${posix.basename(path)}.rdc-staged`)
 }
 
 export function missingPrerequisites(state: RemoteState): Prerequisite[] {
@@ -97,6 +105,30 @@ function serviceReasons(files: readonly PlannedFile[], state: RemoteState, route
   return reasons
 }
 
+/** The staged upload of every changing file, and the commit's `F target staged` / `L target linkTarget` entries. */
+function stagedChanges(input: PlanInput, changing: readonly PlannedFile[]): {uploads: UploadStep[]; entries: string[]} {
+  const at = (p: string): string => relocate(input.root, p)
+  const uploads: UploadStep[] = []
+  const entries: string[] = []
+  for (const f of changing) {
+    if (f.kind === 'link') {
+      entries.push('L', f.path, input.rendered.links.find((l) => at(l.path) === f.path)!.target)
+      continue
+    }
+
+    const upload = uploadStep(f.path, f.bytes, input.rendered.files.find((x) => at(x.path) === f.path)!)
+    uploads.push(upload)
+    entries.push('F', f.path, upload.stagePath)
+  }
+
+  return {uploads, entries}
+}
+
+/** The version a `link:<target>` hash names, or '' (no link). */
+function linkTarget(hash: string | null): string {
+  return hash?.startsWith('link:') ? hash.slice('link:'.length) : ''
+}
+
 /**
  * The plan for one machine: per-file actions, then the steps (stage uploads beside their targets, commit them in
  * one server-side rename pass with backups, act on exactly the services whose files changed, wait for health) and
@@ -109,74 +141,26 @@ export function buildPlan(input: PlanInput): Plan {
   const files = fileActions(input)
   const reasons = serviceReasons(files, input.state, at('/etc/systemd/system/rediacc-router.service'))
   const changing = files.filter((f) => f.action === 'create' || f.action === 'update')
-  const backupDir = at(PUSH_BACKUP_DIR)
-  const pendingPath = at(PUSH_PENDING_PATH)
+  const {uploads, entries} = stagedChanges(input, changing)
+  const stagedPaths = uploads.map((u) => u.stagePath)
+  const backup = {backupDir: at(PUSH_BACKUP_DIR), id, pendingPath: at(PUSH_PENDING_PATH)}
 
   const steps: Step[] = []
-  const uploads: Step[] = []
-  const commitArgs: string[] = []
-  for (const f of changing) {
-    if (f.kind === 'link') {
-      const link = input.rendered.links.find((l) => at(l.path) === f.path)!
-      commitArgs.push('L', f.path, link.target)
-      continue
-    }
-
-    const r = input.rendered.files.find((x) => at(x.path) === f.path)!
-    const staged = stagePath(f.path)
-    uploads.push({
-      kind: 'upload',
-      label: `upload ${f.path} (${f.bytes} bytes)`,
-      path: f.path,
-      stagePath: staged,
-      // Wrapped so a logged or serialized plan can never show the secret; the executor reveals it to put().
-      content: r.secret ? new Secret(String(r.content)) : r.content,
-      mode: r.mode,
-      ...(r.owner ? {owner: r.owner} : {}),
-      secret: Boolean(r.secret),
-    })
-    commitArgs.push('F', f.path, staged)
-  }
-
-  const services = Object.keys(reasons) as Service[]
   if (changing.length > 0) {
     const dirs = [...new Set([...changing.map((f) => posix.dirname(f.path)), at(PUSH_STATE_DIR)])].sort()
-    const stagedPaths = uploads.map((u) => (u.kind === 'upload' ? u.stagePath : ''))
-    steps.push({kind: 'exec', label: 'create folders', argv: ['sh', '-c', PREPARE_SCRIPT, 'rdc-prepare', ...dirs, '--', ...stagedPaths]}, ...uploads, {
-      kind: 'exec',
-      label: `commit ${changing.length} file(s) with backups`,
-      argv: ['sh', '-c', COMMIT_SCRIPT, 'rdc-commit', backupDir, id, pendingPath, services.join(' '), ...commitArgs],
-    })
+    steps.push(prepareStep(dirs, stagedPaths), ...uploads, commitStep({...backup, services: Object.keys(reasons) as Service[], entries, files: changing.length}))
   }
 
-  if (reasons.units) steps.push({kind: 'exec', label: 'systemctl daemon-reload', argv: commands.daemonReload, service: 'units'})
-  const enable = input.state.routerEnabled !== 'enabled'
-  if (enable) steps.push({kind: 'exec', label: 'enable rediacc-router', argv: commands.enableRouter})
-  if (reasons.router) steps.push({kind: 'exec', label: 'restart rediacc-router', argv: commands.restartRouter, service: 'router', timeoutMs: 60_000})
-  if (reasons.proxy) steps.push({kind: 'exec', label: 'recreate rediacc-proxy', argv: commands.recreateProxy, service: 'proxy', timeoutMs: 180_000})
-  if (reasons.router) steps.push({kind: 'exec', label: 'wait for rediacc-router /health', argv: commands.waitRouter, timeoutMs: 60_000})
-  if (reasons.proxy) steps.push({kind: 'exec', label: 'wait for rediacc-proxy to run', argv: commands.waitProxy, timeoutMs: 60_000})
+  if (reasons.units) steps.push(daemonReloadStep(commands))
+  if (input.state.routerEnabled !== 'enabled') steps.push(enableRouterStep(commands))
+  if (reasons.router) steps.push(restartRouterStep(commands))
+  if (reasons.proxy) steps.push(recreateProxyStep(commands))
+  if (reasons.router) steps.push(waitRouterStep(commands))
+  if (reasons.proxy) steps.push(waitProxyStep(commands))
   const current = changing.find((f) => f.kind === 'link' && f.path === at(RENET_CURRENT_LINK))
-  if (current) {
-    const keep = (hash: string | null): string => (hash?.startsWith('link:') ? hash.slice('link:'.length) : '')
-    steps.push({
-      kind: 'exec',
-      label: 'remove renet versions older than the previous one',
-      argv: ['sh', '-c', PRUNE_RENET_SCRIPT, 'rdc-prune', at(RENET_LIB_DIR), keep(current.localHash), keep(current.remoteHash)],
-    })
-  }
-
-  if (changing.length > 0 || input.state.pending.length > 0) {
-    steps.push({kind: 'exec', label: 'clear pending actions', argv: ['rm', '-f', pendingPath]})
-  }
-
-  const staged = uploads.map((u) => (u.kind === 'upload' ? u.stagePath : ''))
-  const rollback: Step[] = [
-    {kind: 'exec', label: 'restore the previous files', argv: ['sh', '-c', ROLLBACK_SCRIPT, 'rdc-rollback', backupDir, id, pendingPath, ...staged]},
-    {kind: 'exec', label: 'systemctl daemon-reload', argv: commands.daemonReload, service: 'units'},
-    {kind: 'exec', label: 'restart rediacc-router', argv: commands.restartRouter, service: 'router', timeoutMs: 60_000},
-    {kind: 'exec', label: 'recreate rediacc-proxy', argv: commands.recreateProxy, service: 'proxy', timeoutMs: 180_000},
-  ]
+  if (current) steps.push(pruneRenetStep(at(RENET_LIB_DIR), linkTarget(current.localHash), linkTarget(current.remoteHash)))
+  if (changing.length > 0 || input.state.pending.length > 0) steps.push(clearPendingStep(backup.pendingPath))
+  const rollback = rollbackSteps({...backup, stagedPaths}, commands)
 
   const entryPointsNeeded = portNeeds(input.entryPoints)
   return {

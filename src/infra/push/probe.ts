@@ -1,4 +1,5 @@
 import {RemoteError} from '../../errors.js'
+import {type RemoteStep, scriptStep} from '../../remote/step.js'
 import type {ServerCommands} from './server-commands.js'
 import type {RemoteState, Service} from './types.js'
 
@@ -52,8 +53,9 @@ printf '%s\n' "$ssout"
 exit 0
 `
 
-export function probeArgv(pendingPath: string, commands: ServerCommands, paths: readonly string[]): string[] {
-  return ['sh', '-c', PROBE_SCRIPT, 'rdc-probe', pendingPath, commands.routerEnabledProbe, commands.routerActiveProbe, commands.proxyRunningProbe, commands.systemdProbe, commands.listenersProbe, ...paths]
+export function serverProbeStep(pendingPath: string, commands: ServerCommands, paths: readonly string[]): RemoteStep {
+  const args = [pendingPath, commands.routerEnabledProbe, commands.routerActiveProbe, commands.proxyRunningProbe, commands.systemdProbe, commands.listenersProbe, ...paths]
+  return scriptStep('probe the server', PROBE_SCRIPT, args, 30_000, 'rdc-probe')
 }
 
 const SERVICES = new Set<Service>(['units', 'router', 'proxy'])
@@ -162,7 +164,8 @@ export interface ProbeTarget {
 
 /** Runs the probe (one command) and parses its report. */
 export async function readRemoteState(t: ProbeTarget, pendingPath: string, commands: ServerCommands, paths: readonly string[]): Promise<RemoteState> {
-  const r = await t.exec(probeArgv(pendingPath, commands, paths), {timeoutMs: 30_000})
+  const step = serverProbeStep(pendingPath, commands, paths)
+  const r = await t.exec(step.argv, {timeoutMs: step.timeoutMs})
   if (r.code !== 0) {
     throw new RemoteError(`The server check failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`, {command: 'sh', exitCode: r.code, stderr: r.stderr})
   }

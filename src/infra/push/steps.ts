@@ -1,7 +1,16 @@
 /**
- * The two server-side scripts of a push. Each runs as ONE command so the critical part cannot be split by a cut
- * connection: they ignore SIGHUP (sshd sends it when the session drops) and finish on their own.
+ * The steps of a push, each a named builder beside its server-side script, so plan.ts only decides which run.
+ * Scripts take their values as positional arguments. The commit and the rollback each run as ONE command so the
+ * critical part cannot be split by a cut connection: they ignore SIGHUP (sshd sends it when the session drops)
+ * and finish on their own.
  */
+import {posix} from 'node:path'
+
+import {Secret} from '../../config/secret.js'
+import {scriptStep} from '../../remote/step.js'
+import type {RenderedFile} from '../render/rendered-file.js'
+import type {ServerCommands} from './server-commands.js'
+import type {ExecStep, Service, UploadStep} from './types.js'
 
 /**
  * Prepare: creates the target folders and removes what an earlier push cut in the middle of an upload left
@@ -77,3 +86,91 @@ for v in *; do
 done
 exit 0
 `
+
+function exec(label: string, argv: string[], more: {service?: Service; timeoutMs?: number} = {}): ExecStep {
+  return {kind: 'exec', label, argv, ...more}
+}
+
+/** Where a file is uploaded before the commit renames it into place: beside it, so the rename is atomic. */
+export function stagePath(path: string): string {
+  return posix.join(posix.dirname(path), `.${posix.basename(path)}.rdc-staged`)
+}
+
+/** Creates the target folders and clears what an earlier cut upload left beside the targets. */
+export function prepareStep(dirs: readonly string[], stagedPaths: readonly string[]): ExecStep {
+  return {kind: 'exec', ...scriptStep('create folders', PREPARE_SCRIPT, [...dirs, '--', ...stagedPaths], undefined, 'rdc-prepare')}
+}
+
+/** Uploads one rendered file (at its server path `path`) to its staged path. */
+export function uploadStep(path: string, bytes: number, file: RenderedFile): UploadStep {
+  return {
+    kind: 'upload',
+    label: `upload ${path} (${bytes} bytes)`,
+    path,
+    stagePath: stagePath(path),
+    // Wrapped so a logged or serialized plan can never show the secret; the executor reveals it to put().
+    content: file.secret ? new Secret(String(file.content)) : file.content,
+    mode: file.mode,
+    ...(file.owner ? {owner: file.owner} : {}),
+    secret: Boolean(file.secret),
+  }
+}
+
+export interface CommitInput {
+  backupDir: string
+  /** The plan's id: marks the backup as this push's. */
+  id: string
+  pendingPath: string
+  /** The service actions owed once the files are in place (recorded before the renames). */
+  services: readonly Service[]
+  /** Triples `F target stagedPath` or `L target linkTarget`. */
+  entries: readonly string[]
+  files: number
+}
+
+export function commitStep(c: CommitInput): ExecStep {
+  const args = [c.backupDir, c.id, c.pendingPath, c.services.join(' '), ...c.entries]
+  return {kind: 'exec', ...scriptStep(`commit ${c.files} file(s) with backups`, COMMIT_SCRIPT, args, undefined, 'rdc-commit')}
+}
+
+export function daemonReloadStep(commands: ServerCommands): ExecStep {
+  return exec('systemctl daemon-reload', commands.daemonReload, {service: 'units'})
+}
+
+export function enableRouterStep(commands: ServerCommands): ExecStep {
+  return exec('enable rediacc-router', commands.enableRouter)
+}
+
+export function restartRouterStep(commands: ServerCommands): ExecStep {
+  return exec('restart rediacc-router', commands.restartRouter, {service: 'router', timeoutMs: 60_000})
+}
+
+export function recreateProxyStep(commands: ServerCommands): ExecStep {
+  return exec('recreate rediacc-proxy', commands.recreateProxy, {service: 'proxy', timeoutMs: 180_000})
+}
+
+export function waitRouterStep(commands: ServerCommands): ExecStep {
+  return exec('wait for rediacc-router /health', commands.waitRouter, {timeoutMs: 60_000})
+}
+
+export function waitProxyStep(commands: ServerCommands): ExecStep {
+  return exec('wait for rediacc-proxy to run', commands.waitProxy, {timeoutMs: 60_000})
+}
+
+/** Keeps `current`'s version and the one it replaced (empty: none). */
+export function pruneRenetStep(libDir: string, current: string, previous: string): ExecStep {
+  return {kind: 'exec', ...scriptStep('remove renet versions older than the previous one', PRUNE_RENET_SCRIPT, [libDir, current, previous], undefined, 'rdc-prune')}
+}
+
+export function clearPendingStep(pendingPath: string): ExecStep {
+  return exec('clear pending actions', ['rm', '-f', pendingPath])
+}
+
+/**
+ * What undoes a failed push: the previous files back, then every service action again (the executor runs those
+ * only for services this run had touched).
+ */
+export function rollbackSteps(c: {backupDir: string; id: string; pendingPath: string; stagedPaths: readonly string[]}, commands: ServerCommands): ExecStep[] {
+  const restore = scriptStep('restore the previous files', ROLLBACK_SCRIPT, [c.backupDir, c.id, c.pendingPath, ...c.stagedPaths], undefined, 'rdc-rollback')
+  return [{kind: 'exec', ...restore}, daemonReloadStep(commands), restartRouterStep(commands), recreateProxyStep(commands)]
+}

@@ -1,8 +1,9 @@
-import type {Secret} from '../../config/secret.js'
 /**
  * push-infra's remote work as data: what the server has (RemoteState), what will change (PlannedFile) and the
- * steps that change it (Step). Builders in plan*.ts return these; src/remote/apply.ts is the one executor.
+ * steps that change it (Step). steps.ts builds the steps, plan.ts decides which; apply.ts is the one executor.
  */
+import type {Secret} from '../../config/secret.js'
+import type {RemoteStep} from '../../remote/step.js'
 import type {FileRole} from '../render/rendered-file.js'
 import type {PortConflict} from './ports.js'
 
@@ -27,27 +28,23 @@ export interface PlannedFile {
 /** The services a push may have to touch, in the order they are acted on. */
 export type Service = 'units' | 'router' | 'proxy'
 
-export type Step =
-  | {
-      kind: 'exec'
-      label: string
-      argv: string[]
-      /** Set on steps that (re)start or reload a service: rollback repeats them only for services touched. */
-      service?: Service
-      timeoutMs?: number
-    }
-  | {
-      kind: 'upload'
-      label: string
-      /** Final path; the upload goes to stagePath and the commit step renames it into place. */
-      path: string
-      stagePath: string
-      /** Secret content stays wrapped until the executor hands it to put(). */
-      content: string | Buffer | Secret
-      mode: number
-      owner?: string
-      secret: boolean
-    }
+/** Runs one command; set `service` on steps that (re)start or reload one: rollback repeats them only for services touched. */
+export type ExecStep = RemoteStep & {kind: 'exec'; service?: Service}
+
+export interface UploadStep {
+  kind: 'upload'
+  label: string
+  /** Final path; the upload goes to stagePath and the commit step renames it into place. */
+  path: string
+  stagePath: string
+  /** Secret content stays wrapped until the executor hands it to put(). */
+  content: string | Buffer | Secret
+  mode: number
+  owner?: string
+  secret: boolean
+}
+
+export type Step = ExecStep | UploadStep
 
 export type Prerequisite = 'docker' | 'compose' | 'systemd' | 'node' | 'curl'
 
@@ -66,7 +63,7 @@ export interface RemoteState {
   pending: Service[]
   /** Server path → sha256, `link:<target>`, or null when missing. */
   hashes: Map<string, string | null>
-  /** `ss -Hltnup` output, parsed by plan-ports.ts. */
+  /** `ss -Hltnup` output, parsed by ports.ts. */
   listeners: string
 }
 
