@@ -7,7 +7,7 @@ import {serviceIp} from '../net/network.js'
 import type {Transport} from '../remote/transport.js'
 import {runStep} from '../remote/step.js'
 import type {RepoTarget} from './repositories.js'
-import {containersStep, parseProbe, probeStep, routerHealthStep, routesStep} from './steps.js'
+import {containersStep, parseRepoProbe, probeStep, routerHealthStep, routesStep} from './steps.js'
 import {requireRenet} from './up.js'
 
 export interface ContainerState {
@@ -67,7 +67,7 @@ export async function repoStatus(o: {target: RepoTarget; connect: () => Promise<
   const {location: loc, machineName: machine} = target
   const t = await o.connect()
   try {
-    const probe = parseProbe((await runStep(t, probeStep(loc))).stdout)
+    const probe = parseRepoProbe((await runStep(t, probeStep(loc))).stdout)
     requireRenet(probe, machine)
     const slots = parseSlots((await t.get(`${loc.path}/.rediacc.json`))?.toString('utf8') ?? null)
     const containers = probe.socket ? parseContainers((await runStep(t, containersStep(loc))).stdout) : []

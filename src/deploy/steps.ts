@@ -8,7 +8,7 @@ import {ROUTER_URL, type RepoLocation} from './layout.js'
 
 /**
  * One exec that tells what the server has: `key=value` lines (renet, the daemon unit template, the repository's
- * mount and image, whether its daemon runs). Read by parseProbe.
+ * mount and image, whether its daemon runs). Read by parseRepoProbe.
  */
 export function probeStep(loc: RepoLocation): RemoteStep {
   return scriptStep(
@@ -35,7 +35,8 @@ export interface Probe {
   daemon: string
 }
 
-export function parseProbe(stdout: string): Probe {
+/** Reads probeStep's `key=value` report on the repository's side of the server. */
+export function parseRepoProbe(stdout: string): Probe {
   const values = new Map(stdout.split('\n').flatMap((line) => {
     const eq = line.indexOf('=')
     return eq > 0 ? [[line.slice(0, eq), line.slice(eq + 1).trim()] as const] : []

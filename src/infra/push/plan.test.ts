@@ -5,7 +5,7 @@ import {renderMachineInfra} from '../render/render.js'
 import {entryPointsFor} from '../../net/entrypoints.js'
 import {defaultServerCommands} from './server-commands.js'
 import {findPortConflicts, parseListeners, portNeeds} from './ports.js'
-import {parseProbe} from './probe.js'
+import {parseServerProbe} from './probe.js'
 import type {RemoteState} from './types.js'
 import {buildPlan, missingPrerequisites, sha256} from './plan.js'
 
@@ -49,12 +49,12 @@ const PROBE = [
 ].join('\n')
 
 function state(over: Partial<RemoteState> = {}): RemoteState {
-  return {...parseProbe(PROBE), pending: [], listeners: '', ...over}
+  return {...parseServerProbe(PROBE), pending: [], listeners: '', ...over}
 }
 
 describe('probe report', () => {
   it('parses tools, versions, service state, pending actions, hashes and links', () => {
-    const s = parseProbe(PROBE)
+    const s = parseServerProbe(PROBE)
     expect(s.tools).toEqual({docker: '/usr/bin/docker', dockerd: '/usr/sbin/dockerd', systemctl: '/usr/bin/systemctl', node: '/usr/bin/node', curl: '/usr/bin/curl'})
     expect([s.nodeVersion, s.compose, s.systemdRunning, s.routerEnabled, s.routerActive, s.proxyRunning]).toEqual(['v18.20.4', 'v1', true, 'enabled', 'active', 'true'])
     expect(s.pending).toEqual(['router'])
@@ -68,7 +68,7 @@ describe('probe report', () => {
   })
 
   it('names each missing prerequisite', () => {
-    expect(missingPrerequisites(parseProbe('node-version\tv16.20.0\ncompose\tnone\n'))).toEqual(['docker', 'compose', 'systemd', 'node', 'curl'])
+    expect(missingPrerequisites(parseServerProbe('node-version\tv16.20.0\ncompose\tnone\n'))).toEqual(['docker', 'compose', 'systemd', 'node', 'curl'])
   })
 })
 
@@ -116,7 +116,7 @@ describe('port conflicts', () => {
     const needs = portNeeds(entryPointsFor({publicIPv4: '203.0.113.50'}))
     expect(findPortConflicts(needs, parseListeners(ss), true, [251]).map((c) => c.by)).toEqual(['rediacc-router'])
     expect(findPortConflicts(needs, parseListeners(ss), true, []).map((c) => c.by)).toEqual(['websecure', 'traefik (ping/API)', 'rediacc-router'])
-    const probe = parseProbe('proxy\ttrue 4242\nproxy-pid\t251\nss\n')
+    const probe = parseServerProbe('proxy\ttrue 4242\nproxy-pid\t251\nss\n')
     expect([probe.proxyRunning, probe.proxyPids]).toEqual(['true', [251]])
   })
 

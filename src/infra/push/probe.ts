@@ -60,7 +60,8 @@ export function serverProbeStep(pendingPath: string, commands: ServerCommands, p
 
 const SERVICES = new Set<Service>(['units', 'router', 'proxy'])
 
-export function parseProbe(output: string): RemoteState {
+/** Reads the server probe's report (tab-separated tagged lines, then `ss` and its output) into what the plan needs. */
+export function parseServerProbe(output: string): RemoteState {
   const state: RemoteState = {
     tools: {},
     compose: 'none',
@@ -170,5 +171,5 @@ export async function readRemoteState(t: ProbeTarget, pendingPath: string, comma
     throw new RemoteError(`The server check failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`, {command: 'sh', exitCode: r.code, stderr: r.stderr})
   }
 
-  return parseProbe(r.stdout)
+  return parseServerProbe(r.stdout)
 }
