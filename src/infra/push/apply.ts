@@ -4,7 +4,8 @@ import {runStep} from '../../remote/step.js'
 import type {Transport} from '../../remote/transport.js'
 import type {Plan, Service, Step} from './types.js'
 
-export interface ApplyResult {
+/** What applying a push's plan did (deploy/sync-wire.ts has the file sync's own ApplyResult). */
+export interface PushApplyResult {
   ok: boolean
   /** Labels of the steps that finished, in order. */
   done: string[]
@@ -53,9 +54,9 @@ function asRemoteError(err: unknown, host: string): RemoteError {
  * The one executor: runs a plan's steps in order; on the first failure runs its rollback (restore the previous
  * files, then reload/restart only the services this run had touched) and reports what happened.
  */
-export async function applyPlan(t: Transport, plan: Plan, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyPlan(t: Transport, plan: Plan, options: ApplyOptions = {}): Promise<PushApplyResult> {
   const host = options.host ?? plan.machine
-  const result: ApplyResult = {ok: true, done: [], filesUploaded: 0, bytesUploaded: 0, servicesTouched: [], rolledBack: false, rollbackFailures: []}
+  const result: PushApplyResult = {ok: true, done: [], filesUploaded: 0, bytesUploaded: 0, servicesTouched: [], rolledBack: false, rollbackFailures: []}
   for (const step of plan.steps) {
     if (step.kind === 'exec' && step.service && !result.servicesTouched.includes(step.service)) result.servicesTouched.push(step.service)
     options.onStep?.(step, 'start')
