@@ -1,6 +1,6 @@
 /** What a renderer returns: a file as it must exist on the server. Pure data; nothing here touches a disk. */
 
-/** Which service a file belongs to; decides what a change restarts (see src/remote/plan.ts). */
+/** Which service a file belongs to; decides what a change restarts (see src/infra/push/plan.ts). */
 export type FileRole = 'proxy' | 'router' | 'units' | 'program'
 
 export interface RenderedFile {
