@@ -16,7 +16,7 @@ export default class Routes extends BaseCommand<typeof Routes> {
   async run(): Promise<RoutesResult> {
     const {resolveContext} = await import('../config/resolve.js')
     const {listRoutes, machinesFor} = await import('../routes/service.js')
-    const {connectMachine} = await import('../deploy/remote.js')
+    const {connectMachine} = await import('../remote/connect.js')
     const {formatRoutes} = await import('../routes/format.js')
     const {context} = await resolveContext({configPath: this.flags.config, context: this.flags.context})
     const machines = machinesFor(context, this.flags.machine ?? [])

@@ -7,15 +7,14 @@
  */
 import type {Transport} from '../remote/transport.js'
 import type {RepoLocation} from './layout.js'
-import {runChecked} from './remote.js'
-import type {RemoteStep} from './steps.js'
+import {type RemoteStep, runChecked, scriptStep} from '../remote/step.js'
 
 export const SYSTEMD_DIR = '/etc/systemd/system'
 /** The drop-in file beside the daemon instance (rediacc-docker@<id>.service.d/) that ties it to its mount. */
 export const MOUNT_DROP_IN = 'rediacc-mount.conf'
 
 function script(label: string, body: string[], args: string[], timeoutMs = 60_000): RemoteStep {
-  return {label, argv: ['sh', '-c', body.join('\n'), `rdc-${label.replaceAll(' ', '-')}`, ...args], timeoutMs}
+  return scriptStep(label, body.join('\n'), args, timeoutMs)
 }
 
 /** The mount unit's text for an image mounted at the repository path (Where= must be the unit name's path). */

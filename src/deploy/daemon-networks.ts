@@ -8,7 +8,7 @@ import {RemoteError} from '../errors.js'
 import {daemonConfigPath} from '../layout/server.js'
 import type {Transport} from '../remote/transport.js'
 import type {RepoLocation} from './layout.js'
-import type {RemoteStep} from './steps.js'
+import type {RemoteStep} from '../remote/step.js'
 
 export function restartOldDaemonStep(loc: RepoLocation, waitMs = 30_000): RemoteStep {
   return {

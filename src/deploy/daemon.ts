@@ -2,7 +2,7 @@
 import {RemoteError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import type {RepoLocation} from './layout.js'
-import {runStep} from './remote.js'
+import {runStep} from '../remote/step.js'
 import {journalStep, startDaemonStep, stopDaemonStep} from './steps.js'
 
 /** Starts the daemon and waits for its socket; a failure carries the unit's last journal lines. */

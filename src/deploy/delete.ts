@@ -3,7 +3,7 @@ import {ConflictError, UsageError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import {removeBootEntriesStep} from './boot.js'
 import {acquireRepoLock, type RepoLock} from './lock.js'
-import {runChecked} from './remote.js'
+import {runChecked} from '../remote/step.js'
 import {removeRepositoryRecord, type RepoTarget} from './repositories.js'
 import {purgeStep, runningContainersStep} from './steps.js'
 

@@ -6,7 +6,7 @@ import {repoLocation} from './layout.js'
 import {rediaccfileError} from './rediaccfile-run.js'
 import {validateSize} from './repositories.js'
 import {parseContainers, parseSlots} from './status.js'
-import {createImageStep, mountStep, parseProbe, probeStep, rediaccfileStep, startDaemonStep} from './steps.js'
+import {createImageStep, mountStep, parseRepoProbe, probeStep, rediaccfileStep, startDaemonStep} from './steps.js'
 
 const loc = repoLocation({}, 'webapp', 2816)
 
@@ -49,8 +49,8 @@ describe('remote steps as data', () => {
   })
 
   it('reads the probe answer', () => {
-    expect(parseProbe('renet=yes\nunit=yes\nmounted=no\nimage=no\nsocket=yes\ndaemon=active\n')).toEqual({renet: true, unit: true, mounted: false, image: false, socket: true, daemon: 'active'})
-    expect(parseProbe('renet=no\n')).toEqual({renet: false, unit: false, mounted: false, image: false, socket: false, daemon: 'unknown'})
+    expect(parseRepoProbe('renet=yes\nunit=yes\nmounted=no\nimage=no\nsocket=yes\ndaemon=active\n')).toEqual({renet: true, unit: true, mounted: false, image: false, socket: true, daemon: 'active'})
+    expect(parseRepoProbe('renet=no\n')).toEqual({renet: false, unit: false, mounted: false, image: false, socket: false, daemon: 'unknown'})
   })
 })
 

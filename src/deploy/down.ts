@@ -8,9 +8,10 @@ import {disableAtBoot} from './boot.js'
 import {stopDaemon} from './daemon.js'
 import {acquireRepoLock, type RepoLock} from './lock.js'
 import {type RediaccfileRun, runRediaccfile} from './rediaccfile-run.js'
-import {type LiveOutput, runChecked} from './remote.js'
+import {runChecked} from '../remote/step.js'
+import type {LiveOutput} from './remote.js'
 import type {RepoTarget} from './repositories.js'
-import {parseProbe, probeStep, unmountStep} from './steps.js'
+import {parseRepoProbe, probeStep, unmountStep} from './steps.js'
 import {requireRenet, type RepoUpResult} from './up.js'
 
 export interface RepoDownOptions {
@@ -53,7 +54,7 @@ export async function repoDown(o: RepoDownOptions): Promise<{result: RepoDownRes
   try {
     lock = await acquireRepoLock(connection, loc, machine, {action: 'down', waitSeconds: o.lockWaitSeconds ?? 0, progress: o.progress})
     const t = lock.transport
-    const probe = parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout)
+    const probe = parseRepoProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout)
     requireRenet(probe, machine)
     if (target.repo.size && !probe.mounted) result.note = `the image is not mounted at ${loc.path}: nothing of the repository can be running`
     else if (!probe.socket || probe.daemon !== 'active') result.note = `${loc.unit} is not running: no containers to stop`

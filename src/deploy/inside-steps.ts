@@ -3,7 +3,7 @@
  * daemon (`docker -H unix:///var/run/rediacc/docker-<id>.sock`). Values travel as positional arguments.
  */
 import type {RepoLocation} from './layout.js'
-import type {RemoteStep} from './steps.js'
+import type {RemoteStep} from '../remote/step.js'
 
 export interface LogsOptions {
   follow?: boolean

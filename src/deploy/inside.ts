@@ -6,10 +6,10 @@ import {UsageError} from '../errors.js'
 import {LinePrefixer} from '../renet/rediaccfile/line-prefixer.js'
 import type {StreamingTransport, StreamOptions} from '../remote/transport.js'
 import {execStep, type LogsOptions, logsStep} from './inside-steps.js'
-import {runChecked} from './remote.js'
+import {runChecked} from '../remote/step.js'
 import type {RepoTarget} from './repositories.js'
 import {type ContainerState, parseContainers, parseSlots} from './status.js'
-import {containersStep, parseProbe, probeStep} from './steps.js'
+import {containersStep, parseRepoProbe, probeStep} from './steps.js'
 import {requireRenet} from './up.js'
 
 export interface InsideOptions {
@@ -24,7 +24,7 @@ export interface InsideOptions {
 /** The repository's containers, with the service names known from .rediacc.json (for the error's list). */
 async function containersOf(t: StreamingTransport, target: RepoTarget): Promise<{containers: ContainerState[]; services: string[]}> {
   const {location: loc, machineName: machine} = target
-  const probe = parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout)
+  const probe = parseRepoProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout)
   requireRenet(probe, machine)
   if (!probe.socket || probe.daemon !== 'active') {
     throw new UsageError(`Repository "${target.name}" is not running on ${machine}: its Docker daemon ${loc.unit} is ${probe.daemon}.`, {

@@ -1,38 +1,11 @@
 /**
- * Running RemoteSteps over a Transport, and the live output of long steps: every line prefixed with the machine
- * name as it arrives.
+ * The live output of long steps: every line prefixed with the machine name as it arrives. Steps themselves, and
+ * running them, are src/remote/step.ts.
  */
-import type {Context, Machine} from '../config/schema.js'
-import {RemoteError} from '../errors.js'
 import {LinePrefixer} from '../renet/rediaccfile/line-prefixer.js'
 import {SUMMARY_MARKER} from '../renet/rediaccfile/summary.js'
-import type {ExecResult, StreamingTransport, Transport} from '../remote/transport.js'
-import type {RemoteStep} from './steps.js'
-
-export const CONNECT_TIMEOUT_MS = 15_000
-
-/** A verified SSH connection to the machine (the pinned host key is checked before anything runs). */
-export async function connectMachine(machineName: string, machine: Machine, context: Context): Promise<StreamingTransport> {
-  const {connectSsh, sshTargetFor} = await import('../remote/ssh-connect.js')
-  const {SshTransport} = await import('../remote/transport.js')
-  const client = await connectSsh({...(await sshTargetFor(machine, context)), name: machineName}, {timeoutMs: CONNECT_TIMEOUT_MS})
-  return new SshTransport(client, machineName)
-}
-
-export async function runStep(t: Transport, step: RemoteStep, opts: {onStdout?: (c: Buffer) => void; onStderr?: (c: Buffer) => void} = {}): Promise<ExecResult> {
-  return t.exec(step.argv, {...(step.timeoutMs === undefined ? {} : {timeoutMs: step.timeoutMs}), ...opts})
-}
-
-/** Runs the step and throws a RemoteError (with its stderr) unless it exits 0. */
-export async function runChecked(t: Transport, step: RemoteStep, machine: string, what: string, suggestion?: string): Promise<ExecResult> {
-  const r = await runStep(t, step)
-  if (r.code !== 0) {
-    const detail = (r.stderr || r.stdout).trim()
-    throw new RemoteError(`${what} failed on ${machine} (exit ${r.code})${detail ? `: ${detail}` : ''}`, {host: machine, command: step.label, exitCode: r.code, stderr: r.stderr}, suggestion ? {suggestion} : {})
-  }
-
-  return r
-}
+import type {ExecResult, Transport} from '../remote/transport.js'
+import {type RemoteStep, runStep} from '../remote/step.js'
 
 export interface LiveOutput {
   stdout: (text: string) => void

@@ -5,13 +5,13 @@
  */
 import {RemoteError} from '../errors.js'
 import {PROXY_COMPOSE_PATH, PUSH_PENDING_PATH, RENET_CURRENT_LINK} from '../layout/server.js'
-import {renderProgram} from '../infra/program.js'
-import {applyPlan} from '../remote/apply.js'
-import {defaultServerCommands} from '../remote/plan-commands.js'
-import {readRemoteState} from '../remote/plan-probe.js'
-import {buildPlan, probePaths} from '../remote/plan.js'
+import {renderProgram} from '../infra/render/program.js'
+import {applyPlan} from '../infra/push/apply.js'
+import {defaultServerCommands} from '../infra/push/server-commands.js'
+import {readRemoteState} from '../infra/push/probe.js'
+import {buildPlan, probePaths} from '../infra/push/plan.js'
 import type {Transport} from '../remote/transport.js'
-import type {RemoteStep} from './steps.js'
+import type {RemoteStep} from '../remote/step.js'
 
 export interface RenetUpdate {
   /** The version the server had (null: no `current` link). */
@@ -34,7 +34,7 @@ export async function keepRenetAtCliVersion(
   const step = renetVersionStep()
   const read = await t.exec(step.argv, {timeoutMs: step.timeoutMs})
   const from = read.stdout.trim() || null
-  const {bundle, version} = await (o.loadBundle ?? (async () => (await import('../infra/push-bundle.js')).loadRenetBundle()))()
+  const {bundle, version} = await (o.loadBundle ?? (async () => (await import('../infra/push/bundle.js')).loadRenetBundle()))()
   if (from === version) return undefined
   o.progress?.(`${machine}: renet ${from ?? '(none)'} differs from this CLI's ${version}: updating it and restarting the route server only`)
   const rendered = renderProgram({renetBundle: bundle, renetVersion: version})

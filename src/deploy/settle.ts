@@ -7,7 +7,7 @@
 import {FailureError} from '../errors.js'
 import type {Transport} from '../remote/transport.js'
 import type {RepoLocation} from './layout.js'
-import type {RemoteStep} from './steps.js'
+import type {RemoteStep} from '../remote/step.js'
 
 export interface SettleOptions {
   /** Seconds a container must have been running (without restarting) to count as up. */

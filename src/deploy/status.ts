@@ -5,9 +5,9 @@
 import type {HealthReport, Refusal, RouteEntry, RoutesReport} from '../renet/router/types.js'
 import {serviceIp} from '../net/network.js'
 import type {Transport} from '../remote/transport.js'
-import {runStep} from './remote.js'
+import {runStep} from '../remote/step.js'
 import type {RepoTarget} from './repositories.js'
-import {containersStep, parseProbe, probeStep, routerHealthStep, routerSilent, routesStep} from './steps.js'
+import {containersStep, parseRepoProbe, probeStep, routerHealthStep, routerSilent, routesStep} from './steps.js'
 import {requireRenet} from './up.js'
 
 export interface ContainerState {
@@ -67,7 +67,7 @@ export async function repoStatus(o: {target: RepoTarget; connect: () => Promise<
   const {location: loc, machineName: machine} = target
   const t = await o.connect()
   try {
-    const probe = parseProbe((await runStep(t, probeStep(loc))).stdout)
+    const probe = parseRepoProbe((await runStep(t, probeStep(loc))).stdout)
     requireRenet(probe, machine)
     const slots = parseSlots((await t.get(`${loc.path}/.rediacc.json`))?.toString('utf8') ?? null)
     const containers = probe.socket ? parseContainers((await runStep(t, containersStep(loc))).stdout) : []

@@ -1,26 +1,18 @@
 /**
  * The remote work of repo up/down/status/delete as data: each builder returns the argv of one exec (scripts get
- * their values as positional arguments, never spliced into the script text). src/deploy/remote.ts runs them.
+ * their values as positional arguments, never spliced into the script text). src/remote/step.ts runs them.
  */
+import {type RemoteStep, scriptStep} from '../remote/step.js'
 import {ROUTER_ADDRESS, ROUTER_URL} from '../layout/server.js'
 import type {RepoLocation} from './layout.js'
 
-export interface RemoteStep {
-  label: string
-  argv: string[]
-  timeoutMs?: number
-}
-
-function script(label: string, body: string, args: string[], timeoutMs?: number): RemoteStep {
-  return {label, argv: ['sh', '-c', body, `rdc-${label.replaceAll(' ', '-')}`, ...args], ...(timeoutMs === undefined ? {} : {timeoutMs})}
-}
 
 /**
  * One exec that tells what the server has: `key=value` lines (renet, the daemon unit template, the repository's
- * mount and image, whether its daemon runs). Read by parseProbe.
+ * mount and image, whether its daemon runs). Read by parseRepoProbe.
  */
 export function probeStep(loc: RepoLocation): RemoteStep {
-  return script(
+  return scriptStep(
     'probe',
     [
       'if [ -x "$1" ]; then echo renet=yes; else echo renet=no; fi',
@@ -44,7 +36,8 @@ export interface Probe {
   daemon: string
 }
 
-export function parseProbe(stdout: string): Probe {
+/** Reads probeStep's `key=value` report on the repository's side of the server. */
+export function parseRepoProbe(stdout: string): Probe {
   const values = new Map(stdout.split('\n').flatMap((line) => {
     const eq = line.indexOf('=')
     return eq > 0 ? [[line.slice(0, eq), line.slice(eq + 1).trim()] as const] : []
@@ -58,7 +51,7 @@ export function parseProbe(stdout: string): Probe {
  * renamed, so a cut run leaves no half-formatted image under the real name.
  */
 export function createImageStep(loc: RepoLocation, size: string): RemoteStep {
-  return script(
+  return scriptStep(
     'create image',
     [
       'set -e',
@@ -80,7 +73,7 @@ export function createImageStep(loc: RepoLocation, size: string): RemoteStep {
  * sets the device's autoclear flag: it is detached by the unmount, or when its mount goes away any other way.
  */
 export function mountStep(loc: RepoLocation): RemoteStep {
-  return script(
+  return scriptStep(
     'mount',
     [
       'set -e',
@@ -96,7 +89,7 @@ export function mountStep(loc: RepoLocation): RemoteStep {
 
 /** Unmounts the repository path and detaches its loop device (nothing when not mounted). */
 export function unmountStep(loc: RepoLocation): RemoteStep {
-  return script(
+  return scriptStep(
     'unmount',
     [
       'set -e',
@@ -116,7 +109,7 @@ export function unmountStep(loc: RepoLocation): RemoteStep {
  * returns once dockerd is ready; the wait covers a socket that appears a moment later.
  */
 export function startDaemonStep(loc: RepoLocation, waitMs = 30_000): RemoteStep {
-  return script(
+  return scriptStep(
     'start daemon',
     [
       'systemctl start "$1" || exit 3',
@@ -148,7 +141,7 @@ export function containersStep(loc: RepoLocation): RemoteStep {
 }
 
 export function runningContainersStep(loc: RepoLocation): RemoteStep {
-  return script('running containers', '[ -S "$1" ] || exit 0\nexec docker -H "unix://$1" ps --quiet', [loc.socket], 30_000)
+  return scriptStep('running containers', '[ -S "$1" ] || exit 0\nexec docker -H "unix://$1" ps --quiet', [loc.socket], 30_000)
 }
 
 export function routesStep(url = `${ROUTER_URL}/routes.json`): RemoteStep {
@@ -166,7 +159,7 @@ export function routerSilent(run: {code: number; stderr: string}): string {
 
 /** `repo delete --purge`: the files, the image and the daemon's data. Refuses while the path is mounted. */
 export function purgeStep(loc: RepoLocation): RemoteStep {
-  return script(
+  return scriptStep(
     'purge',
     [
       'set -e',

@@ -4,7 +4,7 @@
  * --wait-https that runs out fails it too (exit `failure`).
  */
 import {FailureError, type RdcError, type RdcErrorJson, UnroutedError} from '../errors.js'
-import {connectMachine} from './remote.js'
+import {connectMachine} from '../remote/connect.js'
 import type {RepoTarget} from './repositories.js'
 import {routingAfterUp, type RoutingReport} from './routed.js'
 import {formatRouting} from './routed-format.js'

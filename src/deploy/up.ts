@@ -11,9 +11,10 @@ import {enableAtBoot} from './boot.js'
 import {ensureDaemon} from './daemon.js'
 import {acquireRepoLock, type RepoLock} from './lock.js'
 import {type RediaccfileRun, rediaccfileError, runRediaccfile} from './rediaccfile-run.js'
-import {type LiveOutput, runChecked} from './remote.js'
+import {runChecked} from '../remote/step.js'
+import type {LiveOutput} from './remote.js'
 import type {RepoTarget} from './repositories.js'
-import {createImageStep, mountStep, parseProbe, type Probe, probeStep} from './steps.js'
+import {createImageStep, mountStep, parseRepoProbe, type Probe, probeStep} from './steps.js'
 import type {SyncReport} from './sync.js'
 
 export interface RepoUpOptions {
@@ -132,7 +133,7 @@ export async function repoUp(o: RepoUpOptions): Promise<{result: RepoUpResult; e
       },
       {once: true},
     )
-    const probe = await timed('probe', async () => parseProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout))
+    const probe = await timed('probe', async () => parseRepoProbe((await runChecked(t, probeStep(loc), machine, 'Reading the server state')).stdout))
     requireRenet(probe, machine)
     result.renet = await (await import('./renet-sync.js')).keepRenetAtCliVersion(t, machine, {progress: (line) => (o.progress ?? ((l) => o.live.stderr(`${l}\n`)))(line)})
     if (target.repo.size) {

@@ -59,7 +59,7 @@ export async function runDiagnose(o: DiagnoseCommandOptions): Promise<DiagnoseRe
   }
   const defaultMachine = env.RDC_MACHINE || (o.machines.length === 0 ? (await findProjectConfig())?.machine : undefined)
   const names = machinesToWalk(context, {machines: o.machines, ...(o.repo === undefined ? {} : {repo: o.repo}), ...(defaultMachine ? {defaultMachine} : {})})
-  const {loadRenetBundle} = await import('../infra/push-bundle.js')
+  const {loadRenetBundle} = await import('../infra/push/bundle.js')
   let bundle: Promise<{bundle: Buffer; version: string}> | undefined
   const renet = (): Promise<{bundle: Buffer; version: string}> => (bundle ??= loadRenetBundle())
   const cliVersion = (await renet()).version
@@ -98,16 +98,20 @@ function cloudflareLookup(name: string, machine: Context['machines'][string], en
 
 /** Opens the pinned SSH connection and times it; a refused key or login becomes an SSH fact, not an error. */
 async function connectTarget(name: string, machine: Context['machines'][string], context: Context, timeoutMs: number): ReturnType<MachineTarget['connect']> {
-  const {connectSsh, sshTargetFor} = await import('../remote/ssh-connect.js')
-  const {SshTransport} = await import('../remote/transport.js')
+  const {connectMachine} = await import('../remote/connect.js')
   const started = performance.now()
-  const target = {...(await sshTargetFor(machine, context)), name}
-  const where = `${target.user}@${target.host}:${target.port}`
+  let where: string | undefined
   try {
-    const client = await connectSsh(target, {timeoutMs})
-    const transport: ExecTransport = new SshTransport(client, name)
-    return {ssh: {target: where, outcome: 'ok', durationMs: Math.round(performance.now() - started)}, transport}
+    const transport: ExecTransport = await connectMachine(name, machine, context, {
+      timeoutMs,
+      onTarget: (target) => {
+        where = `${target.user}@${target.host}:${target.port}`
+      },
+    })
+    return {ssh: {target: where!, outcome: 'ok', durationMs: Math.round(performance.now() - started)}, transport}
   } catch (error) {
+    // No target yet: the machine's settings themselves are wrong, which is the caller's error, not an SSH fact.
+    if (where === undefined) throw error
     return {ssh: sshFactsFromError(error, where, Math.round(performance.now() - started))}
   }
 }

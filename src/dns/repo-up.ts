@@ -5,7 +5,7 @@
  * a skipped container or a refusal), or after `waitMs`.
  */
 import {parseHealth, parseRoutes, ParseError} from '../diagnose/parse/router.js'
-import {connectMachine} from '../deploy/remote.js'
+import {connectMachine} from '../remote/connect.js'
 import type {RepoTarget} from '../deploy/repositories.js'
 import {routerHealthStep, routesStep} from '../deploy/steps.js'
 import type {RdcError} from '../errors.js'

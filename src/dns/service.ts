@@ -99,7 +99,7 @@ async function resolveTargets(o: DnsOptions): Promise<{contextName: string; cont
 
 
 async function defaultConnect(machineName: string, machine: Machine, context: Context): Promise<Transport> {
-  const {connectMachine} = await import('../deploy/remote.js')
+  const {connectMachine} = await import('../remote/connect.js')
   return connectMachine(machineName, machine, context)
 }
 

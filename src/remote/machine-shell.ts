@@ -7,6 +7,7 @@ import {spawn} from 'node:child_process'
 
 import type {Context, Machine} from '../config/schema.js'
 import {HostKeyError, UsageError} from '../errors.js'
+import {CONNECT_TIMEOUT_MS} from './connect.js'
 import {connectSsh, sshTargetFor} from './ssh-connect.js'
 import {pinnedKnownHosts, systemSshArgs} from './system-ssh.js'
 
@@ -19,7 +20,7 @@ export interface MachineShellResult {
 export async function machineShell(o: {machineName: string; machine: Machine; context: Context; command: string[]; tty?: boolean; stdio?: 'inherit' | ['inherit', 'pipe' | 'inherit', 'inherit']; onStdout?: (c: Buffer) => void; timeoutMs?: number}): Promise<MachineShellResult> {
   const target = {...(await sshTargetFor(o.machine, o.context)), name: o.machineName}
   if (!target.hostKey) throw new HostKeyError(`No host key is pinned for ${o.machineName}.`, {suggestion: `Pin it: rdc context scan-keys ${o.machineName}`})
-  const client = await connectSsh(target, {timeoutMs: o.timeoutMs ?? 15_000})
+  const client = await connectSsh(target, {timeoutMs: o.timeoutMs ?? CONNECT_TIMEOUT_MS})
   client.end()
   const alias = `rdc-${o.machineName}`
   const known = await pinnedKnownHosts(alias, target.hostKey)

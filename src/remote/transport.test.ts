@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {connectLocalSshd, type LocalSshd, startLocalSshd} from '../../test/support/local-sshd.js'
-import {shellCommand, shellQuote, SshTransport} from './transport.js'
+import {shellQuote} from './step.js'
+import {shellCommand, SshTransport} from './transport.js'
 
 describe('shellQuote', () => {
   it('leaves plain words alone and single-quotes the rest', () => {

@@ -3,6 +3,7 @@ import {randomBytes} from 'node:crypto'
 import {posix} from 'node:path'
 
 import {RemoteError} from '../errors.js'
+import {shellQuote} from './step.js'
 
 export interface ExecResult {
   code: number
@@ -62,14 +63,6 @@ export interface StreamOptions {
 export interface StreamingTransport extends Transport {
   /** The command's exit code; a command killed by a signal gives 128 + its number, as a shell reports it. */
   stream(argv: string[], opts: StreamOptions): Promise<number>
-}
-
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/
-
-/** POSIX shell quoting of one word: plain when it cannot be misread, else single-quoted. */
-export function shellQuote(word: string): string {
-  if (word !== '' && SAFE_WORD.test(word)) return word
-  return `'${word.replaceAll("'", `'\\''`)}'`
 }
 
 export function shellCommand(argv: readonly string[]): string {

@@ -5,7 +5,7 @@
  */
 import type {Context} from '../config/schema.js'
 import {suggestName} from '../config/did-you-mean.js'
-import {runChecked} from '../deploy/remote.js'
+import {runChecked} from '../remote/step.js'
 import {ParseError, parseRoutes, type RouteView} from '../diagnose/parse/router.js'
 import {NotFoundError, RdcError, RemoteError, UsageError} from '../errors.js'
 import type {ProbeReport, TlsResult} from '../renet/probe/types.js'

@@ -1,6 +1,6 @@
 /** The remote work of `rdc routes` as data: the route server's /routes.json, then one `renet probe` for the certificates. */
 import {RENET_LAUNCHER_PATH} from '../layout/server.js'
-import type {RemoteStep} from '../deploy/steps.js'
+import type {RemoteStep} from '../remote/step.js'
 import type {ProbeSpec, TlsCheck} from '../renet/probe/types.js'
 
 export {routesStep} from '../deploy/steps.js'

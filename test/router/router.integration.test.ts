@@ -11,7 +11,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
-import {renderTraefikYaml} from '../../src/infra/traefik.js'
+import {renderTraefikYaml} from '../../src/infra/render/traefik.js'
 import {processAlive} from '../../src/process-alive.js'
 import type {HealthReport, PortsReport, RoutesReport} from '../../src/renet/router/types.js'
 import {DOCKER_CLI, PrivateDockerd, removeDockerdState, startPrivateDockerd} from '../support/dockerd.js'

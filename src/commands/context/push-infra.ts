@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {EXIT_CODES, UsageError} from '../../errors.js'
-import type {PushSummary} from '../../infra/push.js'
+import type {PushSummary} from '../../infra/push/run.js'
 
 export default class PushInfra extends BaseCommand<typeof PushInfra> {
   static override summary = "Render each machine's Traefik and route server setup and push it over SSH."
@@ -41,13 +41,13 @@ export default class PushInfra extends BaseCommand<typeof PushInfra> {
   }
 
   async run(): Promise<unknown> {
-    const {runPushInfra} = await import('../../infra/push-command.js')
+    const {runPushInfra} = await import('../../infra/push/command.js')
     const {argv} = await this.parse(PushInfra)
     const machines = argv as string[]
     if (this.flags.check) {
       const other = (['dry-run', 'out', 'install-prereqs'] as const).find((f) => this.flags[f] !== undefined && this.flags[f] !== false)
       if (other) throw new UsageError(`--check cannot be used with --${other}: it already changes nothing and shows the diff.`, {field: '--check', suggestion: 'Leave one of them out.'})
-      const {runPushCheck} = await import('../../infra/push-check.js')
+      const {runPushCheck} = await import('../../infra/push/check.js')
       const {result, error} = await runPushCheck({machines, all: this.flags.all, concurrency: this.flags.concurrency, configPath: this.flags.config, contextName: this.flags.context, json: this.jsonEnabled(), log: (line) => this.log(line)})
       return this.resultOrThrow(result, error)
     }

@@ -18,7 +18,7 @@ export default class RepoDelete extends BaseCommand<typeof RepoDelete> {
   async run(): Promise<RepoDeleteResult> {
     const {resolveRepository} = await import('../../deploy/repositories.js')
     const {repoDelete} = await import('../../deploy/delete.js')
-    const {connectMachine} = await import('../../deploy/remote.js')
+    const {connectMachine} = await import('../../remote/connect.js')
     const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine})
     const result = await repoDelete({target, purge: this.flags.purge, force: this.flags.force, connect: () => connectMachine(target.machineName, target.machine, target.context)})
     this.log(`Repository "${result.repository}" removed from the context${result.purged ? ` and its data from ${result.machine}` : ` (its data stays on ${result.machine}: ${target.location.path})`}.`)

@@ -19,7 +19,7 @@ export default class RepoDown extends BaseCommand<typeof RepoDown> {
   async run(): Promise<RepoDownResult> {
     const {resolveRepository} = await import('../../deploy/repositories.js')
     const {repoDown} = await import('../../deploy/down.js')
-    const {connectMachine} = await import('../../deploy/remote.js')
+    const {connectMachine} = await import('../../remote/connect.js')
     const {liveOutput} = await import('../../deploy/format.js')
     const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine})
     const json = this.jsonEnabled()

@@ -27,7 +27,7 @@ export default class RepoExec extends BaseCommand<typeof RepoExec> {
   async run(): Promise<RepoExecResult> {
     const {resolveRepository} = await import('../../deploy/repositories.js')
     const {repoExec} = await import('../../deploy/inside.js')
-    const {connectMachine} = await import('../../deploy/remote.js')
+    const {connectMachine} = await import('../../remote/connect.js')
     const {terminalFor} = await import('../../deploy/terminal.js')
     const {argv} = await this.parse(RepoExec)
     const command = (argv as string[]).slice(2)

@@ -29,7 +29,7 @@ export default class RepoLogs extends BaseCommand<typeof RepoLogs> {
   async run(): Promise<RepoLogsResult> {
     const {resolveRepository} = await import('../../deploy/repositories.js')
     const {repoLogs, checkSince} = await import('../../deploy/inside.js')
-    const {connectMachine} = await import('../../deploy/remote.js')
+    const {connectMachine} = await import('../../remote/connect.js')
     if (this.flags.since !== undefined) checkSince(this.flags.since)
     const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine})
     const json = this.jsonEnabled()

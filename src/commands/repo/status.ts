@@ -15,7 +15,7 @@ export default class RepoStatus extends BaseCommand<typeof RepoStatus> {
   async run(): Promise<RepoStatusResult> {
     const {resolveRepository} = await import('../../deploy/repositories.js')
     const {repoStatus} = await import('../../deploy/status.js')
-    const {connectMachine} = await import('../../deploy/remote.js')
+    const {connectMachine} = await import('../../remote/connect.js')
     const {formatStatus} = await import('../../deploy/format.js')
     const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine})
     const result = await repoStatus({target, connect: () => connectMachine(target.machineName, target.machine, target.context)})

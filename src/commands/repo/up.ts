@@ -39,7 +39,7 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
   async run(): Promise<RepoUpResult & {dns?: DnsApplyResult; routing?: RoutingReport}> {
     const {resolveRepository} = await import('../../deploy/repositories.js')
     const {repoUp} = await import('../../deploy/up.js')
-    const {connectMachine} = await import('../../deploy/remote.js')
+    const {connectMachine} = await import('../../remote/connect.js')
     const {formatUp, liveOutput} = await import('../../deploy/format.js')
     const target = await resolveRepository({configPath: this.flags.config, contextName: this.flags.context, name: this.args.name, machine: this.flags.machine, mount: this.flags.mount})
     const json = this.jsonEnabled()

@@ -1,3 +1,4 @@
+import {shellQuote} from '../../remote/step.js'
 import type {HttpCheck, ProbeSpec} from '../../renet/probe/types.js'
 import {DOCKER_RC_MARK} from '../parse/acme.js'
 import type {Protocol} from '../parse/router.js'
@@ -26,11 +27,6 @@ export function firstRoundSpec(e: ServerEndpoints): ProbeSpec {
   return {timeoutMs: 1500, checks}
 }
 
-/** Single-quotes a string for sh: nothing inside is expanded. */
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`
-}
-
 export const SECTION_MARK = '@@rdc-diagnose'
 
 /** Lines of the proxy's log kept, and characters per line: the ACME errors of a day stay well under 1 MB. */
@@ -45,7 +41,7 @@ export const PROXY_LOG_SINCE = '24h'
  * answer can be told from an unreadable log.
  */
 export function proxyLogFunction(e: ServerEndpoints): string {
-  const docker = `$SUDO timeout 5 docker -H ${shQuote(`unix://${e.dockerSocket}`)} logs --since ${PROXY_LOG_SINCE} ${shQuote(e.proxyContainer)}`
+  const docker = `$SUDO timeout 5 docker -H ${shellQuote(`unix://${e.dockerSocket}`)} logs --since ${PROXY_LOG_SINCE} ${shellQuote(e.proxyContainer)}`
   return (
     `proxy_log() { { ${docker} 2>&1; echo "${DOCKER_RC_MARK} $?"; } | ` +
     `grep -a -E '"error":"|^${DOCKER_RC_MARK} ' | grep -a -i -E 'acme|certificat|resolver|^${DOCKER_RC_MARK} ' | ` +
@@ -61,7 +57,7 @@ export function proxyLogFunction(e: ServerEndpoints): string {
  * probe's results when its version is this CLI's, and otherwise runs the same probe from the CLI's own bundle.
  */
 export function firstRoundScript(e: ServerEndpoints): string {
-  const spec = shQuote(JSON.stringify(firstRoundSpec(e)))
+  const spec = shellQuote(JSON.stringify(firstRoundSpec(e)))
   return `set -u
 export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 SUDO=""
@@ -71,7 +67,7 @@ section router-unit systemctl is-active rediacc-router
 section ss $SUDO ss -Hltnup
 ${proxyLogFunction(e)}
 section proxy-log proxy_log
-section daemon-sockets sh -c 'for s in ${shQuote(e.daemonSocketDir)}/docker-*.sock; do [ -S "$s" ] && echo "$s"; done; true'
+section daemon-sockets sh -c 'for s in ${shellQuote(e.daemonSocketDir)}/docker-*.sock; do [ -S "$s" ] && echo "$s"; done; true'
 if command -v renet >/dev/null 2>&1; then
   section probe $SUDO renet probe --json ${spec}
   [ "$rc" = 0 ] || section renet-version renet version

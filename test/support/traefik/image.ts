@@ -7,7 +7,7 @@
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, chmodSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {DEFAULT_PROXY_IMAGE} from '../../../src/infra/proxy.js'
+import {DEFAULT_PROXY_IMAGE} from '../../../src/infra/render/proxy.js'
 import type {TestHost} from '../../testhost/host.js'
 import {runOk} from '../../testhost/run.js'
 import {ensureTraefikBinary, traefikVenv, TRAEFIK_VERSION} from './install.js'
