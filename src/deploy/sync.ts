@@ -10,10 +10,10 @@ import {RemoteError} from '../errors.js'
 import {readDotenv} from '../renet/compose/dotenv.js'
 import type {Transport} from '../remote/transport.js'
 import {type ComposeSource, protectedPathsFromCompose} from './compose-mounts.js'
-import {patternForPath} from './sync-glob.js'
+import {patternForPath} from '../renet/sync/glob.js'
 import {encodePlan, isEmptyPlan, planSync, scanLocal, type SyncPlan} from './sync-plan.js'
-import type {Manifest} from './sync-tree.js'
-import {type ApplyResult, collect} from './sync-wire.js'
+import type {Manifest} from '../renet/sync/tree.js'
+import {type ApplyResult, collect} from '../renet/sync/wire.js'
 
 /** How a sync runs renet on the server: a Transport's exec (a local one in tests). */
 export type SyncExec = Transport['exec']

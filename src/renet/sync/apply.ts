@@ -1,5 +1,5 @@
 /**
- * `renet sync apply`: applies one stream (src/deploy/sync-wire.ts) to a repository folder. The header is checked
+ * `renet sync apply`: applies one stream (wire.ts) to a repository folder. The header is checked
  * as a whole before anything changes: a path that is absolute, has a `..`/`.`/empty segment, or touches a
  * protected path (server state, `--exclude`) refuses the stream. While applying, every folder on the way to a
  * path is checked with lstat and must be a real folder inside the root, so nothing is ever written or removed
@@ -11,8 +11,8 @@ import {closeSync, constants, fchmodSync, fchownSync, lstatSync, mkdirSync, open
 import {lstat, mkdir, open, realpath, rename, rmdir, symlink, unlink} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
-import {isSafeRelativePath, MODE_MASK, protectedMatcher} from '../../deploy/sync-tree.js'
-import {type ApplyHeader, type ApplyResult, MAX_HEADER_BYTES, WIRE_MAGIC, WIRE_TRAILER} from '../../deploy/sync-wire.js'
+import {isSafeRelativePath, MODE_MASK, protectedMatcher} from './tree.js'
+import {type ApplyHeader, type ApplyResult, MAX_HEADER_BYTES, WIRE_MAGIC, WIRE_TRAILER} from './wire.js'
 import {ByteReader, TruncatedError} from './byte-reader.js'
 
 export class RefusedStreamError extends Error {}
