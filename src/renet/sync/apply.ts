@@ -12,7 +12,7 @@ import {lstat, mkdir, open, realpath, rename, rmdir, symlink, unlink} from 'node
 import {basename, dirname, join} from 'node:path'
 
 import {isSafeRelativePath, MODE_MASK, protectedMatcher} from './tree.js'
-import {type ApplyHeader, type ApplyResult, MAX_HEADER_BYTES, WIRE_MAGIC, WIRE_TRAILER} from './wire.js'
+import {type ApplyHeader, type SyncApplyResult, MAX_HEADER_BYTES, WIRE_MAGIC, WIRE_TRAILER} from './wire.js'
 import {ByteReader, TruncatedError} from './byte-reader.js'
 
 export class RefusedStreamError extends Error {}
@@ -23,8 +23,8 @@ export interface ApplyOptions {
   exclude?: readonly string[]
 }
 
-export async function applyStream(rootPath: string, input: AsyncIterable<Buffer | Uint8Array | string>, options: ApplyOptions = {}): Promise<ApplyResult> {
-  const result: ApplyResult = {ok: false, written: 0, bytes: 0, deleted: 0, dirs: 0, chmod: 0, links: 0, kept: [], errors: []}
+export async function applyStream(rootPath: string, input: AsyncIterable<Buffer | Uint8Array | string>, options: ApplyOptions = {}): Promise<SyncApplyResult> {
+  const result: SyncApplyResult = {ok: false, written: 0, bytes: 0, deleted: 0, dirs: 0, chmod: 0, links: 0, kept: [], errors: []}
   const reader = new ByteReader(input)
   let header: ApplyHeader
   try {
@@ -206,7 +206,7 @@ export async function applyStream(rootPath: string, input: AsyncIterable<Buffer 
   return finish(result)
 }
 
-function finish(result: ApplyResult): ApplyResult {
+function finish(result: SyncApplyResult): SyncApplyResult {
   result.ok = result.errors.length === 0
   return result
 }
