@@ -40,13 +40,19 @@ describe('the socket folder', () => {
     expect(logs).toEqual(['socket ignored'])
   })
 
-  it('reports a socket gone only once it has been missing for a while (a restarting dockerd recreates it)', () => {
+  /** A folder that saw docker-2816.sock, then scanned again once it was unlinked; with fake timers. */
+  function vanished(): ReturnType<typeof folder> {
     vi.useFakeTimers()
-    const {sockets, scans} = folder()
+    const f = folder()
     writeFileSync(join(dir, 'docker-2816.sock'), '')
-    sockets.rescan()
+    f.sockets.rescan()
     rmSync(join(dir, 'docker-2816.sock'))
-    sockets.rescan()
+    f.sockets.rescan()
+    return f
+  }
+
+  it('reports a socket gone only once it has been missing for a while (a restarting dockerd recreates it)', () => {
+    const {sockets, scans} = vanished()
     expect(scans.at(-1)).toEqual({added: [], removed: [], first: false})
     vi.advanceTimersByTime(SOCKET_GONE_MS)
     expect(scans.at(-1)).toEqual({added: [], removed: [join(dir, 'docker-2816.sock')], first: false})
@@ -54,12 +60,7 @@ describe('the socket folder', () => {
   })
 
   it('keeps a socket that came back in time', () => {
-    vi.useFakeTimers()
-    const {sockets, scans} = folder()
-    writeFileSync(join(dir, 'docker-2816.sock'), '')
-    sockets.rescan()
-    rmSync(join(dir, 'docker-2816.sock'))
-    sockets.rescan()
+    const {sockets, scans} = vanished()
     writeFileSync(join(dir, 'docker-2816.sock'), '')
     vi.advanceTimersByTime(SOCKET_GONE_MS)
     expect(scans.map((s) => s.removed).flat()).toEqual([])
