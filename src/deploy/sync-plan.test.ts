@@ -7,9 +7,9 @@ import fc from 'fast-check'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {applyStream} from '../renet/sync/apply.js'
-import {compilePatterns, patternForPath} from './sync-glob.js'
+import {compilePatterns, patternForPath} from '../renet/sync/glob.js'
 import {encodePlan, headerOf, isEmptyPlan, planSync, scanLocal, type SyncPlan} from './sync-plan.js'
-import {entryAt, scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from './sync-tree.js'
+import {entryAt, scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from '../renet/sync/tree.js'
 
 // `__proto__` and `constructor`: file names that must not be read as properties of the trees' objects.
 const NAMES = ['a', 'b', 'data', 'pg', 'x.txt', '.rediacc.json', 'node_modules', '.rediacc-compose.override.yml', '__proto__', 'constructor']

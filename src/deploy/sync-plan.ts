@@ -8,13 +8,13 @@ import {createReadStream} from 'node:fs'
 import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {compilePatterns} from './sync-glob.js'
-import {entryAt, scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from './sync-tree.js'
-import {type ApplyHeader, encodeApplyStream} from './sync-wire.js'
+import {compilePatterns} from '../renet/sync/glob.js'
+import {entryAt, scanTree, SERVER_STATE_PATTERNS, type Tree, type TreeEntry} from '../renet/sync/tree.js'
+import {type ApplyHeader, encodeApplyStream} from '../renet/sync/wire.js'
 
 export {type ComposeSource, protectedPathsFromCompose} from './compose-mounts.js'
 
-/** The file at the repository root listing more paths to leave out (sync-glob syntax, `#` comments). */
+/** The file at the repository root listing more paths to leave out (glob.ts syntax, `#` comments). */
 export const IGNORE_FILE = '.rdcignore'
 
 /**
@@ -52,7 +52,7 @@ export interface SyncPlan {
 export interface PlanOptions {
   /** Relative paths (data folders, from protectedPathsFromCompose) left alone with everything below them. */
   protected?: readonly string[]
-  /** Patterns (sync-glob syntax) ignored on both sides. */
+  /** Patterns (glob.ts syntax) ignored on both sides. */
   ignore?: readonly string[]
   /** Paths on the server that were left out of its manifest (Manifest.excluded): the folders holding them stay. */
   remoteExcluded?: readonly string[]

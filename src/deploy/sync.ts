@@ -10,10 +10,10 @@ import {RemoteError} from '../errors.js'
 import {readDotenv} from '../renet/compose/dotenv.js'
 import type {Transport} from '../remote/transport.js'
 import {type ComposeSource, protectedPathsFromCompose} from './compose-mounts.js'
-import {patternForPath} from './sync-glob.js'
+import {patternForPath} from '../renet/sync/glob.js'
 import {encodePlan, isEmptyPlan, planSync, scanLocal, type SyncPlan} from './sync-plan.js'
-import type {Manifest} from './sync-tree.js'
-import {type ApplyResult, collect} from './sync-wire.js'
+import type {Manifest} from '../renet/sync/tree.js'
+import {type SyncApplyResult, collect} from '../renet/sync/wire.js'
 
 /** How a sync runs renet on the server: a Transport's exec (a local one in tests). */
 export type SyncExec = Transport['exec']
@@ -38,7 +38,7 @@ export interface SyncReport {
   /** Bytes written to the server's stdin for the apply (0 when nothing changed and apply was not run). */
   streamBytes: number
   manifestMs: number
-  apply: ApplyResult | null
+  apply: SyncApplyResult | null
 }
 
 /** The default compose files of the repository root and its first-level folders (where Rediaccfiles run), each with its folder's `.env`. */
@@ -87,7 +87,7 @@ export async function syncRepository(options: SyncOptions): Promise<SyncReport> 
   report.streamBytes = stdin.length
   const applyRun = await options.exec([...renet, 'sync', 'apply', '--path', options.remoteDir, ...excludeArgs], {stdin, timeoutMs: options.timeoutMs})
   try {
-    report.apply = JSON.parse(applyRun.stdout) as ApplyResult
+    report.apply = JSON.parse(applyRun.stdout) as SyncApplyResult
   } catch {
     throw remoteFailure('the server did not report the sync result', 'renet sync apply', applyRun)
   }

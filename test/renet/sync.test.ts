@@ -23,7 +23,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type SyncExec, syncRepository} from '../../src/deploy/sync.js'
-import {type ApplyHeader, collect, emptyHeader, encodeApplyStream} from '../../src/deploy/sync-wire.js'
+import {type ApplyHeader, collect, emptyHeader, encodeApplyStream} from '../../src/renet/sync/wire.js'
 import {localTransport} from '../support/local-transport.js'
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..')

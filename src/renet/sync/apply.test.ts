@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {type ApplyHeader, collect, emptyHeader, encodeApplyStream, WIRE_TRAILER} from '../../deploy/sync-wire.js'
+import {type ApplyHeader, collect, emptyHeader, encodeApplyStream, WIRE_TRAILER} from './wire.js'
 import {applyStream} from './apply.js'
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex')

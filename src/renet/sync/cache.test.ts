@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {SYNC_CACHE_FILE} from '../../deploy/sync-tree.js'
+import {SYNC_CACHE_FILE} from './tree.js'
 import {buildManifest} from './manifest.js'
 
 describe('renet sync manifest with its hash cache', () => {

@@ -10,7 +10,7 @@ import {randomBytes} from 'node:crypto'
 import {readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type FileStat, type HashCache, SYNC_CACHE_FILE} from '../../deploy/sync-tree.js'
+import {type FileStat, type HashCache, SYNC_CACHE_FILE} from './tree.js'
 
 const RACY_NS = 2_000_000_000n
 

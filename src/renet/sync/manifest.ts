@@ -1,7 +1,7 @@
 /** `renet sync manifest`: the tree of a repository folder as the planner on the workstation compares it. */
 import {stat} from 'node:fs/promises'
 
-import {type Manifest, scanTree} from '../../deploy/sync-tree.js'
+import {type Manifest, scanTree} from './tree.js'
 import {openHashCache} from './cache.js'
 
 export interface ManifestOptions {

@@ -27,8 +27,8 @@ export interface ApplyHeader {
   files: Array<{path: string; size: number; mode: number; sha256: string}>
 }
 
-/** What `renet sync apply` prints on stdout (one JSON line). */
-export interface ApplyResult {
+/** What `renet sync apply` prints on stdout (one JSON line); named for the sync, as push has an ApplyResult too. */
+export interface SyncApplyResult {
   ok: boolean
   written: number
   /** Bytes of file content received. */

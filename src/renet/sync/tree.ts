@@ -7,7 +7,7 @@ import {createHash} from 'node:crypto'
 import {createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {compilePatterns, type PathMatcher} from './sync-glob.js'
+import {compilePatterns, type PathMatcher} from './glob.js'
 
 export type TreeEntry =
   | {type: 'file'; size: number; mode: number; sha256: string}
@@ -57,7 +57,7 @@ export interface FileStat {
 }
 
 export interface ScanOptions {
-  /** Patterns (sync-glob syntax) left out, in addition to SERVER_STATE_PATTERNS. */
+  /** Patterns (glob.ts syntax) left out, in addition to SERVER_STATE_PATTERNS. */
   exclude?: readonly string[]
   cache?: HashCache
 }

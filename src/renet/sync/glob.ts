@@ -9,7 +9,7 @@
  * - a matching folder covers everything below it.
  * No negation (`!`) and no character classes: a line starting with `!` is refused rather than misread.
  */
-import {UsageError} from '../errors.js'
+import {UsageError} from '../../errors.js'
 
 export interface PathMatcher {
   /** True when `path` (relative, `/`-separated) or one of its parent folders matches a pattern. */

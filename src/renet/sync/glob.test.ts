@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {compilePatterns, patternForPath} from './sync-glob.js'
+import {compilePatterns, patternForPath} from './glob.js'
 
 describe('sync patterns', () => {
   it('a name without a slash matches at any depth, a folder covering everything below it', () => {
