@@ -7,7 +7,7 @@
  */
 import {startDnsmasq} from '../test/support/dnsmasq.js'
 import {startTestHosts, stopTestHosts} from '../test/testhost/index.js'
-import {DOMAIN, rediaccLabels, runApp, setUpMachine} from '../test/diagnose/lab.js'
+import {DOMAIN, rediaccLabels, runApp, setUpMachine} from '../test/diagnose/repo-apps.js'
 
 const RUNS = Number(process.env.RUNS ?? 10)
 const ROUTES = 10

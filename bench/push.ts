@@ -11,7 +11,7 @@ import {mkdirSync, rmSync} from 'node:fs'
 import {loadavg} from 'node:os'
 import {join} from 'node:path'
 
-import {ensureBuilt, ROOT} from '../test/support/cli.js'
+import {ensureBuilt, ROOT} from '../test/lab/cli.js'
 import {loadTraefikImage, startTestHostSession, stopTestHosts, type TestHost} from '../test/testhost/index.js'
 
 const BASE = '/tmp/rdc-push-bench'

@@ -13,11 +13,11 @@ import {cpus, loadavg} from 'node:os'
 import {join} from 'node:path'
 
 import {startAcmeLab} from '../test/support/acme/index.js'
-import {ensureBuilt} from '../test/support/cli.js'
+import {ensureBuilt} from '../test/lab/cli.js'
 import {httpsGet, tlsPeer} from '../test/support/traffic.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../test/testhost/index.js'
-import {acmeInfraFlags, deploy, traefikRouters, useZoneResolver, writeAcmeCaFile} from '../test/proxy/lab.js'
-import {MACHINE, newLab, setUpMachine} from '../test/repo/lab.js'
+import {acmeInfraFlags, deploy, traefikRouters, useZoneResolver, writeAcmeCaFile} from '../test/lab/acme.js'
+import {MACHINE, newLab, setUpMachine} from '../test/lab/machine.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12)
 const NEW_NAMES = Number(process.env.BENCH_NEW_NAMES ?? 5)

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 
 import {ConfigStore} from '../../src/config/store.js'
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {ensureBuilt, ROOT} from '../lab/cli.js'
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7cXzCpmT0Z8s9U2F6d2t4f1qOZmVv0pY7b3Q5r9xYz'
 const N = 20

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {selfSignedCert} from '../support/certs.js'
-import {rdc} from '../support/cli.js'
+import {rdc} from '../lab/cli.js'
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7cXzCpmT0Z8s9U2F6d2t4f1qOZmVv0pY7b3Q5r9xYz'
 const KEY_FINGERPRINT = 'SHA256:NTnVL+Ux0o/WCKJK+6TsZeV3H0854KSDmiNXfTXc3wM'

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {ensureBuilt, rdc, ROOT} from '../support/cli.js'
+import {ensureBuilt, rdc, ROOT} from '../lab/cli.js'
 
 /**
  * Bad input is refused before anything is written: arguments never come from standard input, and --datastore,

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ConfigStore, type WriteStep} from '../../src/config/store.js'
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {ensureBuilt, ROOT} from '../lab/cli.js'
 
 /**
  * A writer of the context file killed (SIGKILL) at each step of its write — holding only its lock's temp file,

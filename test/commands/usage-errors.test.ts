@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {stripVTControlCharacters} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {ensureBuilt, ROOT} from '../lab/cli.js'
 
 /**
  * Bad input is reported the same way with and without --json: exit 2 (README, Exit codes), and with --json the

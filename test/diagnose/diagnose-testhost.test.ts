@@ -11,7 +11,7 @@ import type {Finding} from '../../src/diagnose/finding.js'
 import {startDnsmasq, type Dnsmasq} from '../support/dnsmasq.js'
 import {until} from '../support/wait.js'
 import {startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {DOMAIN, olderRenetBundle, rediaccLabels, runApp, serviceIpOf, setUpMachine, sh, type Lab} from './lab.js'
+import {DOMAIN, olderRenetBundle, rediaccLabels, runApp, serviceIpOf, setUpMachine, sh, type Lab} from './repo-apps.js'
 
 const APP = `app.${DOMAIN}`
 const DNS_PORT = 53_719

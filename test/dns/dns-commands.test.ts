@@ -13,7 +13,7 @@ import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '
 
 import {startDnsLab, type DnsLab} from '../support/acme/dns-lab.js'
 import {freePort} from '../support/acme/free-port.js'
-import {rdc} from '../support/cli.js'
+import {rdc} from '../lab/cli.js'
 import {startLocalSshd, type LocalSshd} from '../support/local-sshd.js'
 import {startRouteServer, writeContext, type RouteServer, type RouteSpec} from './support.js'
 

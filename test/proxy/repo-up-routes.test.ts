@@ -9,11 +9,11 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {AcmeLab} from '../support/acme/index.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt} from '../lab/cli.js'
 import {httpsGet, tlsPeer} from '../support/traffic.js'
 import {loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, MACHINE, newLab, type Lab} from '../repo/lab.js'
-import {setUpAcmeMachine, traefikRouters, untilTraefikLoadedAll} from './lab.js'
+import {importImageIntoRepoDaemon, MACHINE, newLab, type Lab} from '../lab/machine.js'
+import {setUpAcmeMachine, traefikRouters, untilTraefikLoadedAll} from '../lab/acme.js'
 
 const TOKEN = 'cf-token-repo-up-routes'
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'routes')

@@ -6,12 +6,12 @@
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {newLab, type Lab} from '../repo/lab.js'
+import {newLab, type Lab} from '../lab/machine.js'
 import type {AcmeLab} from '../support/acme/index.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt} from '../lab/cli.js'
 import {tlsPeer} from '../support/traffic.js'
 import {BUSYBOX_IMAGE, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {deploy, setUpAcmeMachine, untilCertificate, untilTraefikLoadedAll} from './lab.js'
+import {deploy, setUpAcmeMachine, untilCertificate, untilTraefikLoadedAll} from '../lab/acme.js'
 
 const TOKEN = 'cf-token-routes-test'
 const APP = 'app.example.com'

@@ -11,13 +11,13 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {AcmeLab} from '../support/acme/index.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt} from '../lab/cli.js'
 import {httpGet, httpsGet, tcpExchange, tlsPeer, udpExchange} from '../support/traffic.js'
 import {until} from '../support/wait.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadNodeImage, loadUdpEchoImage, NODE_IMAGE, startTestHosts, stopTestHosts, UDP_ECHO_IMAGE, type TestHost} from '../testhost/index.js'
 import {selfSignedCert} from '../support/certs.js'
-import {deploy, proxyLog, routeServerRouters, setUpAcmeMachine, traefikRouters, untilCertificate, untilTraefikLoadedAll} from './lab.js'
-import {newLab, type Lab} from '../repo/lab.js'
+import {deploy, proxyLog, routeServerRouters, setUpAcmeMachine, traefikRouters, untilCertificate, untilTraefikLoadedAll} from '../lab/acme.js'
+import {newLab, type Lab} from '../lab/machine.js'
 
 const TOKEN = 'cf-token-real-traefik-test'
 const FIXTURES = join(import.meta.dirname, 'fixtures')

@@ -7,7 +7,7 @@ import {parse, stringify} from 'yaml'
 import {resolvePushTargets} from '../../src/infra/push-targets.js'
 import {connectTarget} from '../../src/infra/push-command.js'
 import {pushInfra} from '../../src/infra/push.js'
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {ensureBuilt, ROOT} from '../lab/cli.js'
 import {renetBundle} from '../support/renet-bundle.js'
 import {loadTraefikImage, TRAEFIK_IMAGE, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
 

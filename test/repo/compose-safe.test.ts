@@ -10,8 +10,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {ensureBuilt} from '../support/cli.js'
-import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from './lab.js'
+import {ensureBuilt} from '../lab/cli.js'
+import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/machine.js'
 
 let host: TestHost
 let lab: Lab

@@ -11,10 +11,10 @@ import {promisify} from 'node:util'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt} from '../lab/cli.js'
 import {until} from '../support/wait.js'
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, ROOT, setUpMachine, type TestHost} from './lab.js'
+import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, ROOT, setUpMachine, type TestHost} from '../lab/machine.js'
 
 let host: TestHost
 let lab: Lab

@@ -9,9 +9,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt} from '../lab/cli.js'
 import {until} from '../support/wait.js'
-import {giveLoopDevices, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, spawnCli, type TestHost} from './lab.js'
+import {giveLoopDevices, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, spawnCli, type TestHost} from '../lab/machine.js'
 
 let host: TestHost
 let lab: Lab

@@ -9,7 +9,7 @@ import {configPath} from '../../src/config/paths.js'
 import {ConfigStore} from '../../src/config/store.js'
 import {ConnectionError, HostKeyError} from '../../src/errors.js'
 import {connectSsh, type SshTarget, sshTargetFor} from '../../src/remote/ssh-connect.js'
-import {rdc, ROOT} from '../support/cli.js'
+import {rdc, ROOT} from '../lab/cli.js'
 import {sshKeygen, sshKeygenFingerprint, startSshd, type TestSshd} from '../support/sshd.js'
 
 // A port of this branch's own (22xxx), on loopback only.

@@ -11,10 +11,10 @@ import {join} from 'node:path'
 
 import type {DiagnoseReport, Finding} from '../../src/diagnose/finding.js'
 import {startAcmeLab, type AcmeLab} from '../support/acme/index.js'
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {ensureBuilt, ROOT} from '../lab/cli.js'
 import {renetBundle} from '../support/renet-bundle.js'
 import {until} from '../support/wait.js'
-import {acmeInfraFlags, untilCertificate, useZoneResolver, writeAcmeCaFile} from '../proxy/lab.js'
+import {acmeInfraFlags, untilCertificate, useZoneResolver, writeAcmeCaFile} from '../lab/acme.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadTraefikImage, type TestHost} from '../testhost/index.js'
 
 export const NETWORK_ID = 2816

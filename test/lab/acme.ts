@@ -10,7 +10,7 @@ import {tlsPeer} from '../support/traffic.js'
 import {parseTraefikRouters} from '../../src/diagnose/parse/traefik.js'
 import {until} from '../support/wait.js'
 import type {TestHost} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, MACHINE, setUpMachine, type Lab} from '../repo/lab.js'
+import {importImageIntoRepoDaemon, MACHINE, setUpMachine, type Lab} from './machine.js'
 
 /**
  * Writes the lab's CA as a private ACME CA's users would give it to --acme-ca-cert: the root its HTTPS listener is
