@@ -10,7 +10,7 @@ import {join, relative} from 'node:path'
 import {parseDocument} from 'yaml'
 
 import {parseTraefikRouters} from '../src/diagnose/parse/traefik.js'
-import {acmeInfraFlags, useZoneResolver, writeAcmeCaFile} from '../test/lab/acme.js'
+import {acmeInfraFlags, useZoneResolver, writeAcmeCaFile} from '../test/lab/index.js'
 import {startDnsLab, type DnsLab} from '../test/support/acme/dns-lab.js'
 import {tcpExchange, udpExchange} from '../test/support/traffic.js'
 import {cleanupInstance} from '../test/testhost/cleanup.js'

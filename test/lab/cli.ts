@@ -1,12 +1,17 @@
-import {execFileSync} from 'node:child_process'
+/**
+ * The one way tests, benchmarks and the demo run rdc: the built CLI (bin/run.js, the bundle users install) as a
+ * child process. cli() waits for it and gives the exit code, both streams and, with --json, the parsed output;
+ * spawnCli() hands back the live child for tests that watch, signal or race it.
+ */
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {format} from 'node:util'
-
-import {runCommand} from '@oclif/test'
+import {stripVTControlCharacters} from 'node:util'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+/** The installed entry point, as `rdc` on a user's PATH runs it. */
+export const BIN = join(ROOT, 'bin', 'run.js')
 
 function newest(dir: string): number {
   let max = 0
@@ -21,8 +26,8 @@ function newest(dir: string): number {
 let checked = false
 
 /**
- * Command tests run the built CLI (dist/, as users get it, with the manifest). `npm test` builds first; when
- * vitest is run on its own and the sources are newer than the build, build once here.
+ * Tests run the built CLI (dist/, as users get it, with the manifest). `npm test` builds first; when vitest is
+ * run on its own and the sources are newer than the build, build once here.
  */
 export function ensureBuilt(): void {
   if (checked) return
@@ -34,36 +39,115 @@ export function ensureBuilt(): void {
   if (built < newest(join(ROOT, 'src'))) execFileSync('npm', ['run', '--silent', 'build'], {cwd: ROOT, stdio: 'inherit'})
 }
 
-export interface CliResult<T> {
+export interface CliOptions {
+  /**
+   * The context file (RDC_CONFIG). With it, nothing of the caller's own rdc setup (RDC_CONTEXT, RDC_MACHINE,
+   * RDC_CF_DNS_TOKEN) reaches the run; without it, the run inherits the caller's environment as it is.
+   */
+  config?: string
+  /** Default: the current folder. */
+  cwd?: string
+  /** Set on top of the environment (e.g. HOME, or RDC_CF_DNS_TOKEN for a push). */
+  env?: NodeJS.ProcessEnv
+  /** Fed to standard input, which is then closed (default: closed at once). */
+  input?: string
+  /** Another copy's bin/run.js (a build with another version, say). */
+  bin?: string
+  /** Each chunk of output as it comes, for callers that show the run live (the demo). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void
+}
+
+export interface CliResult {
+  /** The exit code; 128 + the signal number's stand-in (128) when a signal ended the run. */
+  code: number
   stdout: string
   stderr: string
-  result?: T
-  exitCode: number
-  /** With --json: the parsed output (success value or {error}). */
+  /** With --json: the parsed output (the result, or {error}). */
   json?: any
 }
 
-/** Runs `rdc ARGS` in-process through oclif (runCommand) and returns its output and exit code. */
-export async function rdc<T = unknown>(args: string[]): Promise<CliResult<T>> {
-  ensureBuilt()
-  process.exitCode = undefined
-  // runCommand re-splits its arguments on blanks; quoting keeps values such as host keys in one piece.
-  const quoted = args.map((a) => (/\s/.test(a) ? `"${a}"` : a))
-  // oclif prints through console.log, which vitest intercepts; route it to the streams runCommand captures.
-  const {log, error: logError} = console
-  console.log = (...a: unknown[]) => process.stdout.write(`${format(...a)}\n`)
-  console.error = (...a: unknown[]) => process.stderr.write(`${format(...a)}\n`)
-  let captured: Awaited<ReturnType<typeof runCommand<T>>>
-  try {
-    captured = await runCommand<T>(quoted, {root: ROOT})
-  } finally {
-    console.log = log
-    console.error = logError
+/**
+ * The environment a run gets: as a user runs it, so vitest's NODE_ENV=test (which turns on oclif's development
+ * behaviour) is dropped, and no colours (the assertions are about the words).
+ */
+export function cliEnv(options: Pick<CliOptions, 'config' | 'env'> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
+  delete env.NODE_ENV
+  if (options.config !== undefined) {
+    delete env.RDC_CONTEXT
+    delete env.RDC_MACHINE
+    delete env.RDC_CF_DNS_TOKEN
+    env.RDC_CONFIG = options.config
   }
-  const {stdout, stderr, result, error} = captured
-  const exitCode = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? (typeof process.exitCode === 'number' ? process.exitCode : error ? 1 : 0)
-  process.exitCode = undefined
-  let json: any
-  if (args.includes('--json') && stdout.trim()) json = JSON.parse(stdout)
-  return {stdout, stderr: stderr + (error && !args.includes('--json') ? `${error.message}\n${((error as {suggestions?: string[]}).suggestions ?? []).join('\n')}\n` : ''), result, exitCode, json}
+  return {...env, ...options.env}
+}
+
+export interface SpawnedCli {
+  child: ChildProcess
+  pid: number
+  /** Output so far, colours stripped. */
+  stdout(): string
+  stderr(): string
+  /** Resolves with stderr so far once it matches (progress lines go to stderr); rejects if the run ends first. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>
+  /** The exit code, or null when a signal ended the run. */
+  exit: Promise<number | null>
+  /** The whole run once it has ended, as cli() gives it. */
+  result: Promise<CliResult>
+}
+
+/** The built CLI as a child process that a caller can watch and signal while it runs. */
+export function spawnCli(args: string[], options: CliOptions = {}): SpawnedCli {
+  if (options.bin === undefined) ensureBuilt()
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {cwd: options.cwd, env: cliEnv(options), stdio: ['pipe', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c
+    options.onOutput?.('stdout', c)
+  })
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c
+    options.onOutput?.('stderr', c)
+  })
+  // A child that exits before reading its input must not fail the caller with EPIPE.
+  child.stdin!.on('error', () => {})
+  child.stdin!.end(options.input ?? '')
+  const ended = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({code, signal}))
+  })
+  const exit = ended.then((e) => e.code)
+  const result = ended.then(({code, signal}) => {
+    const out = stripVTControlCharacters(stdout)
+    const r: CliResult = {code: code ?? (signal ? 128 : 1), stdout: out, stderr: stripVTControlCharacters(stderr)}
+    if (args.includes('--json') && out.trim()) r.json = JSON.parse(out)
+    return r
+  })
+  // Callers that only watch `exit` must not see an unhandled rejection from a non-JSON --json run.
+  result.catch(() => {})
+  return {
+    child,
+    pid: child.pid!,
+    stdout: () => stripVTControlCharacters(stdout),
+    stderr: () => stripVTControlCharacters(stderr),
+    exit,
+    result,
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs
+      let done = false
+      void exit.then(() => (done = true))
+      while (!pattern.test(stderr)) {
+        if (done || Date.now() > deadline) throw new Error(`rdc ${args.join(' ')}: no ${pattern} in its output${done ? ' before it ended' : ''}:\n${stderr}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+
+      return stderr
+    },
+  }
+}
+
+/** Runs `rdc ARGS` to its end: exit code, stdout, stderr, and the parsed output with --json. */
+export function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return spawnCli(args, options).result
 }

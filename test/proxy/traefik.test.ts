@@ -11,13 +11,11 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {AcmeLab} from '../support/acme/index.js'
-import {ensureBuilt} from '../lab/cli.js'
+import {deploy, ensureBuilt, type Lab, newLab, proxyLog, routeServerRouters, setUpMachine, traefikRouters, untilCertificate, untilTraefikLoadedAll} from '../lab/index.js'
 import {httpGet, httpsGet, tcpExchange, tlsPeer, udpExchange} from '../support/traffic.js'
 import {until} from '../support/wait.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, loadNodeImage, loadUdpEchoImage, NODE_IMAGE, startTestHosts, stopTestHosts, UDP_ECHO_IMAGE, type TestHost} from '../testhost/index.js'
 import {selfSignedCert} from '../support/certs.js'
-import {deploy, proxyLog, routeServerRouters, setUpAcmeMachine, traefikRouters, untilCertificate, untilTraefikLoadedAll} from '../lab/acme.js'
-import {newLab, type Lab} from '../lab/machine.js'
 
 const TOKEN = 'cf-token-real-traefik-test'
 const FIXTURES = join(import.meta.dirname, 'fixtures')
@@ -37,7 +35,7 @@ beforeAll(async () => {
   ;[host] = await startTestHosts(1)
   lab = newLab()
   await Promise.all([loadBusyboxImage(host), loadUdpEchoImage(host), loadNodeImage(host)])
-  ;({acme, pebbleRoot} = await setUpAcmeMachine(lab, host, {token: TOKEN, infra: ['--tcp-ports', '993']}))
+  ;({acme, pebbleRoot} = await setUpMachine(lab, host, {acme: {token: TOKEN}, infra: ['--tcp-ports', '993']}))
   for (const example of ['webapp', 'tcp-service', 'udp-service']) {
     ids[example] = await deploy(lab, host, example, {images: [example === 'udp-service' ? UDP_ECHO_IMAGE : BUSYBOX_IMAGE]})
   }
