@@ -10,12 +10,12 @@ import {ConfigStore} from '../../src/config/store.js'
 import {ConnectionError, HostKeyError} from '../../src/errors.js'
 import {connectSsh, type SshTarget, sshTargetFor} from '../../src/remote/ssh-connect.js'
 import {cli} from '../lab/index.js'
-import {sshKeygen, sshKeygenFingerprint, startSshd, type TestSshd} from '../support/sshd.js'
+import {type LocalSshd, sshKeygen, sshKeygenFingerprint, startLocalSshd} from '../support/local-sshd.js'
 
 // A port of this branch's own (22xxx), on loopback only.
 const PORT = 22617
 let dir: string
-let sshd: TestSshd | undefined
+let sshd: LocalSshd | undefined
 let client: {privateKeyPath: string; publicKey: string}
 let hostA: string
 let hostB: string
@@ -67,7 +67,7 @@ async function machineTarget(name: string): Promise<SshTarget> {
 
 describe('host key pinning against a real sshd', () => {
   it('add-machine reads and pins the key, connects with it, refuses a changed key before login, and scan-keys re-pins', async () => {
-    sshd = await startSshd({dir: join(dir, 'sshd'), port: PORT, hostKeyPath: hostA, authorizedKeys: [client.publicKey]})
+    sshd = await startLocalSshd({root: join(dir, 'sshd'), port: PORT, hostKeyPath: hostA, authorizedKeys: [client.publicKey]})
     expect((await cli(['context', 'create', 'prod'])).code).toBe(0)
     const added = await cli(['context', 'add-machine', 'server-1', '--host', '127.0.0.1', '--port', String(PORT), '--user', 'root', '--key', client.privateKeyPath, '--json'])
     expect(added.code).toBe(0)
@@ -83,7 +83,7 @@ describe('host key pinning against a real sshd', () => {
 
     // The server is "rebuilt" with another host key.
     await sshd.stop()
-    sshd = await startSshd({dir: join(dir, 'sshd'), port: PORT, hostKeyPath: hostB, authorizedKeys: [client.publicKey]})
+    sshd = await startLocalSshd({root: join(dir, 'sshd'), port: PORT, hostKeyPath: hostB, authorizedKeys: [client.publicKey]})
     const error = await connectSsh(await machineTarget('server-1'), {timeoutMs: 10_000}).then(
       () => undefined,
       (e: unknown) => e,
@@ -113,7 +113,7 @@ describe('host key pinning against a real sshd', () => {
   })
 
   it('honours a ~/.ssh/config alias (HostName, User, Port, IdentityFile) and ssh-agent', async () => {
-    sshd = await startSshd({dir: join(dir, 'sshd'), port: PORT, hostKeyPath: hostA, authorizedKeys: [client.publicKey]})
+    sshd = await startLocalSshd({root: join(dir, 'sshd'), port: PORT, hostKeyPath: hostA, authorizedKeys: [client.publicKey]})
     await writeFile(join(dir, 'home', '.ssh', 'config'), `Host lab-box\n  HostName 127.0.0.1\n  User root\n  Port ${PORT}\n  IdentityFile ${client.privateKeyPath}\n`)
     const added = await cli(['context', 'add-machine', 'aliased', '--host', 'lab-box', '--json'])
     expect(added.json).toMatchObject({host: 'lab-box', user: 'root', port: PORT, scanned: true})
@@ -150,7 +150,7 @@ describe('host key pinning against a real sshd', () => {
     expect(unreachable.json.error.suggestion).toBeTruthy()
 
     // server-1 is pinned to host key B by the first test.
-    sshd = await startSshd({dir: join(dir, 'sshd'), port: PORT, hostKeyPath: hostB, authorizedKeys: []})
+    sshd = await startLocalSshd({root: join(dir, 'sshd'), port: PORT, hostKeyPath: hostB, authorizedKeys: []})
     const error = await connectSsh(await machineTarget('server-1'), {timeoutMs: 10_000}).then(
       () => undefined,
       (e: unknown) => e,
