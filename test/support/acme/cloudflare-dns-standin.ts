@@ -1,6 +1,7 @@
 /**
- * A fuller Cloudflare v4 DNS API stand-in, for `rdc dns` and the token check (cloudflare-standin.ts stays the
- * subset lego calls; this one answers those calls the same way, so Traefik can use it too):
+ * The Cloudflare v4 DNS API stand-in: what lego's `cloudflare` DNS provider calls (lego v5.5.2, the version inside
+ * Traefik 3.7.15: list the zone by name with per_page=50, POST the TXT record, DELETE it), and what `rdc dns` and
+ * the token check call:
  *
  *   GET    /zones[?name=&page=&per_page=]                 zones the token may see (per_page 5–50)
  *   GET    /zones/{id}
@@ -16,6 +17,12 @@
  * and `tags`. Cloudflare's rules for a name are kept: a CNAME shares its name with nothing else (81053/81054) and an
  * identical record is refused (81058). Types: A, AAAA, CNAME, TXT.
  *
+ * Refusals copy what Cloudflare answers: no Authorization header 400 9106, not "Bearer <token>" 400 6003/6111, a
+ * token that is not one of ours 403 9109 (401 1000 on /user/tokens/verify), an unknown zone id 404 7003, an unknown
+ * record id 404 81044. An unknown zone NAME is not an error: the list is empty (lego then says "zone could not be
+ * found"). Each call's `token` in the log says which token it carried: 'main' (the lab's), a `tokens` label, or
+ * 'missing', 'malformed', 'wrong'.
+ *
  * Tokens: the lab's token may do everything; `tokens` adds more, each `edit` or `read` (a read-only token gets 403
  * `10000 Authentication error` on every write, as Cloudflare answers a token without Zone:DNS:Edit), optionally
  * limited to some zones (others are invisible in listings and answer 403 10000), and `status` (a `disabled` or
@@ -28,14 +35,20 @@
  * mirrored as Cloudflare's anycast address (PROXY_IPV4/PROXY_IPV6), since that is what DNS then answers. CNAMEs
  * are kept but not mirrored. Every call is logged without the token.
  */
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {isIPv4, isIPv6} from 'node:net'
 
 import {listenOnAll} from './http-listeners.js'
-import {API_PREFIX, NAME_SERVERS, type RecordSink, txtValue, zoneIdFor} from './cloudflare-standin.js'
 import {canonicalName} from './dns-wire.js'
 import {hostForUrl} from './pebble.js'
+
+/**
+ * lego joins paths onto CLOUDFLARE_BASE_URL (url.JoinPath) and its default is https://api.cloudflare.com/client/v4,
+ * so the base a client is given must include /client/v4: baseUrl() returns http://<addr>:<port>/client/v4.
+ */
+export const API_PREFIX = '/client/v4'
+export const NAME_SERVERS = ['ns1.cf-standin.test', 'ns2.cf-standin.test']
 
 /** What DNS answers for a proxied record: one of Cloudflare's anycast addresses. */
 export const PROXY_IPV4 = '104.16.0.1'
@@ -100,6 +113,41 @@ interface CfError {
   code: number
   message: string
   error_chain?: Array<{code: number; message: string}>
+}
+
+/** Where records go so that DNS answers them; challtestsrv in the lab. */
+export interface RecordSink {
+  setTxt(host: string, values: string[]): Promise<void>
+  setA(host: string, addresses: string[]): Promise<void>
+  setAaaa(host: string, addresses: string[]): Promise<void>
+}
+
+/** Cloudflare ids are 32 hex digits; a zone's is derived from its name so it is the same in every run. */
+export function zoneIdFor(zone: string): string {
+  return createHash('md5').update(`cf-standin:${canonicalName(zone)}`).digest('hex')
+}
+
+/** TXT content in zone-file form ("a" "b", with \" escapes) → the character-strings joined, as DNS serves it. */
+export function txtValue(content: string): string {
+  const c = content.trim()
+  if (!c.startsWith('"')) return content
+  let out = ''
+  let i = 0
+  while (i < c.length) {
+    if (c[i] === ' ' || c[i] === '\t') {
+      i++
+      continue
+    }
+    if (c[i] !== '"') return content
+    i++
+    while (i < c.length && c[i] !== '"') {
+      if (c[i] === '\\' && i + 1 < c.length) i++
+      out += c[i++]
+    }
+    if (c[i] !== '"') return content
+    i++
+  }
+  return out
 }
 
 class Refusal extends Error {

@@ -6,8 +6,7 @@
  */
 import {startAcmeLab, type AcmeLab} from './lab.js'
 import {cfCall, type CfAnswer} from './cloudflare-client.js'
-import {startCloudflareDnsStandin, type DnsStandinCall, type DnsStandinRecord, type TokenSpec} from './cloudflare-dns-standin.js'
-import {zoneIdFor, type RecordSink} from './cloudflare-standin.js'
+import {startCloudflareDnsStandin, type DnsStandinCall, type DnsStandinRecord, type RecordSink, type TokenSpec, zoneIdFor} from './cloudflare-dns-standin.js'
 import {freePort} from './free-port.js'
 import {startWildcardResolver} from './wildcard-resolver.js'
 
