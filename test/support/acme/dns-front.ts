@@ -22,7 +22,7 @@
 import {createSocket, type Socket as UdpSocket} from 'node:dgram'
 import {createServer, isIPv6, type Server, type Socket} from 'node:net'
 
-import {NAME_SERVERS} from './cloudflare-dns-standin.js'
+import {NAME_SERVERS} from './cloudflare-standin.js'
 import {
   canonicalName,
   CLASS_IN,

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {txtValue} from './cloudflare-dns-standin.js'
+import {txtValue} from './cloudflare-standin.js'
 import {buildQuery, CLASS_IN, decodeMessage, encodeMessage, peekQuery, RCODE, TYPE, type DnsMessage} from './dns-wire.js'
 
 const base: DnsMessage = {

@@ -11,13 +11,13 @@ import {join} from 'node:path'
 
 import {startChallTestSrv, type ChallTestSrv} from './challtestsrv.js'
 import {cfCreateRecord, cfDeleteRecord, type CfRecord} from './cloudflare-client.js'
-import {startCloudflareDnsStandin, zoneIdFor, type CloudflareDnsStandin, type DnsStandinCall, type DnsStandinRecord} from './cloudflare-dns-standin.js'
+import {startCloudflareDnsStandin, zoneIdFor, type CloudflareDnsStandin, type DnsStandinCall, type DnsStandinRecord} from './cloudflare-standin.js'
 import {startDnsFront, type DnsFront, type FrontQuery} from './dns-front.js'
 import {canonicalName} from './dns-wire.js'
 import {freePort} from './free-port.js'
 import {startPebble, type Pebble} from './pebble.js'
 
-export type {DnsStandinCall, DnsStandinRecord} from './cloudflare-dns-standin.js'
+export type {DnsStandinCall, DnsStandinRecord} from './cloudflare-standin.js'
 export type {FrontQuery} from './dns-front.js'
 export type {CfRecord} from './cloudflare-client.js'
 
