@@ -3,41 +3,11 @@
  * child process. cli() waits for it and gives the exit code, both streams and, with --json, the parsed output;
  * spawnCli() hands back the live child for tests that watch, signal or race it.
  */
-import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {readdirSync, statSync} from 'node:fs'
-import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {stripVTControlCharacters} from 'node:util'
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-/** The installed entry point, as `rdc` on a user's PATH runs it. */
-export const BIN = join(ROOT, 'bin', 'run.js')
+import {BIN, ensureBuilt} from './build.js'
 
-function newest(dir: string): number {
-  let max = 0
-  for (const entry of readdirSync(dir, {withFileTypes: true})) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) max = Math.max(max, newest(path))
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) max = Math.max(max, statSync(path).mtimeMs)
-  }
-  return max
-}
-
-let checked = false
-
-/**
- * Tests run the built CLI (dist/, as users get it, with the manifest). `npm test` builds first; when vitest is
- * run on its own and the sources are newer than the build, build once here.
- */
-export function ensureBuilt(): void {
-  if (checked) return
-  checked = true
-  let built = 0
-  try {
-    built = statSync(join(ROOT, 'dist', 'commands', 'context', 'show-infra.js')).mtimeMs
-  } catch {}
-  if (built < newest(join(ROOT, 'src'))) execFileSync('npm', ['run', '--silent', 'build'], {cwd: ROOT, stdio: 'inherit'})
-}
 
 export interface CliOptions {
   /**

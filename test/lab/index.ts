@@ -1,5 +1,6 @@
 /** The test lab: one way to run the built CLI and to set up machines, for the integration tests, benchmarks and demo. */
-export {BIN, cli, cliEnv, type CliOptions, type CliResult, ensureBuilt, ROOT, spawnCli, type SpawnedCli} from './cli.js'
+export {BIN, buildIsStale, ensureBuilt, ROOT} from './build.js'
+export {cli, cliEnv, type CliOptions, type CliResult, spawnCli, type SpawnedCli} from './cli.js'
 export {newLab, type Lab} from './lab.js'
 export {addMachine, type AcmeMachine, type AcmeOptions, CONTEXT, MACHINE, type MachineOptions, setUpMachine} from './machine.js'
 export {acmeInfraFlags, useZoneResolver, writeAcmeCaFile} from './acme.js'

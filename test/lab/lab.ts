@@ -6,7 +6,8 @@ import {cpSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {cli, type CliOptions, type CliResult, ROOT, spawnCli, type SpawnedCli} from './cli.js'
+import {ROOT} from './build.js'
+import {cli, type CliOptions, type CliResult, spawnCli, type SpawnedCli} from './cli.js'
 
 export interface Lab {
   dir: string
