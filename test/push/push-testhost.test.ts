@@ -1,7 +1,7 @@
 import {cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {parse, stringify} from 'yaml'
+import {parse} from 'yaml'
 
 import {resolvePushTargets} from '../../src/infra/push-targets.js'
 import {connectTarget} from '../../src/infra/push-command.js'
@@ -75,13 +75,6 @@ async function installWithVersion(version: string): Promise<string> {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({...pjson, version}, null, 2))
   writeFileSync(join(dir, 'dist/renet.cjs'), await renetBundle(version))
   return join(dir, 'bin/run.js')
-}
-
-function setInfraField(machine: string, field: string, value: unknown): void {
-  const doc = parse(readFileSync(lab.config, 'utf8'))
-  const m = doc.contexts[CONTEXT].machines[machine]
-  m.infra = {...m.infra, [field]: value}
-  writeFileSync(lab.config, stringify(doc), {mode: 0o600})
 }
 
 const changed = (a: HostSnapshot, b: HostSnapshot): string[] => Object.keys(b.files).filter((f) => a.files[f] !== b.files[f]).sort()
@@ -253,7 +246,8 @@ describe('rdc context push-infra on real test hosts', () => {
   it('a wrong pinned host key is refused with nothing run: no login on the host, no file touched', async () => {
     const add = await rdc(['context', 'add-machine', 'h1-impostor', '--host', h1.address, '--user', 'root', '--key', h1.privateKeyPath, '--host-key', h2.hostKey])
     expect(add.code, add.stderr).toBe(0)
-    setInfraField('h1-impostor', 'publicIPv4', h1.address)
+    const set = await rdc(['context', 'set-infra', 'h1-impostor', '--public-ipv4', h1.address, '--allow-private'])
+    expect(set.code, set.stderr).toBe(0)
     const before = await snapshot(h1)
     const r = await rdc(['context', 'push-infra', 'h1-impostor', '--no-token-check', '--json'])
     expect(r.code).toBe(1)
