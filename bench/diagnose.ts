@@ -7,7 +7,8 @@
  */
 import {startDnsmasq} from '../test/support/dnsmasq.js'
 import {startTestHosts, stopTestHosts} from '../test/testhost/index.js'
-import {DOMAIN, rediaccLabels, runApp, setUpMachine} from '../test/diagnose/lab.js'
+import {diagnose, DOMAIN, rediaccLabels, runApp, setUpDiagnoseMachine} from '../test/diagnose/repo-apps.js'
+import {newLab, untilCertificate, untilTraefikHas} from '../test/lab/index.js'
 
 const RUNS = Number(process.env.RUNS ?? 10)
 const ROUTES = 10
@@ -19,11 +20,12 @@ function stats(xs: number[]): {median: number; min: number; max: number} {
 }
 
 const [host] = await startTestHosts(1, {role: 'bench'})
-const lab = await setUpMachine(host!)
+const lab = newLab()
+const {acme} = await setUpDiagnoseMachine(lab, host!)
 const dns = await startDnsmasq([`--local=/${DOMAIN}/`, ...names.map((n) => `--host-record=${n},${host!.address}`)], 53_721)
 try {
   for (const [i, name] of names.entries()) {
-    await runApp(lab, {
+    await runApp(host!, {
       name: `app${i}-1`,
       slot: i,
       listenPort: 8080,
@@ -35,15 +37,15 @@ try {
       },
     })
   }
-  await lab.untilCertificates(names)
-  for (let i = 0; i < ROUTES; i++) await lab.untilTraefikHas('http', `app${i}-2816`)
+  for (const name of names) await untilCertificate(host!.address, name)
+  for (let i = 0; i < ROUTES; i++) await untilTraefikHas(host!, 'http', `app${i}-2816`)
 
   const wall: number[] = []
   const walk: number[] = []
   let summary = ''
   for (let i = 0; i < RUNS; i++) {
     const started = performance.now()
-    const {code, report, findings} = await lab.diagnose(['-m', 'm1', '--resolver', dns.address])
+    const {code, report, findings} = await diagnose(lab, ['-m', 'm1', '--resolver', dns.address])
     wall.push(performance.now() - started)
     walk.push(report.machines[0]!.durationMs)
     const bad = findings.filter((f) => f.status !== 'ok')
@@ -58,6 +60,7 @@ try {
   console.log(`  target 3000 ms → wall median is ${(w.median / 3000).toFixed(2)}× the budget`)
 } finally {
   await dns.stop()
-  await lab.cleanup()
+  await acme.stop()
+  lab.cleanup()
   await stopTestHosts()
 }

@@ -6,17 +6,11 @@
  * Between rounds the hosts are reset to bare (services stopped, files removed) so every "first push" is one.
  * Targets: no-op ≤ 1.5 s per machine with 0 bytes of file content sent; 3 machines ≤ 1.5 × one machine's time.
  */
-import {execa} from 'execa'
-import {mkdirSync, rmSync} from 'node:fs'
 import {loadavg} from 'node:os'
-import {join} from 'node:path'
 
-import {ensureBuilt, ROOT} from '../test/support/cli.js'
+import {addMachine, ensureBuilt, type Lab, newLab} from '../test/lab/index.js'
 import {loadTraefikImage, startTestHostSession, stopTestHosts, type TestHost} from '../test/testhost/index.js'
 
-const BASE = '/tmp/rdc-push-bench'
-const CONFIG = join(BASE, 'config.yaml')
-const CLI = join(ROOT, 'bin/run.js')
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3')
 
 const RESET = [
@@ -26,15 +20,15 @@ const RESET = [
   'systemctl daemon-reload',
 ].join('; ')
 
-async function rdc(args: string[]): Promise<any> {
-  const r = await execa('node', [CLI, ...args], {reject: false, env: {RDC_CONFIG: CONFIG, RDC_CF_DNS_TOKEN: ''}, extendEnv: true})
-  if (r.exitCode !== 0) throw new Error(`rdc ${args.join(' ')} exited ${r.exitCode}: ${r.stdout}\n${r.stderr}`)
-  return args.includes('--json') ? JSON.parse(r.stdout) : r.stdout
+async function rdc(lab: Lab, args: string[]): Promise<any> {
+  const r = await lab.cli(args)
+  if (r.code !== 0) throw new Error(`rdc ${args.join(' ')} exited ${r.code}: ${r.stdout}\n${r.stderr}`)
+  return args.includes('--json') ? r.json : r.stdout
 }
 
-async function push(machines: string[]): Promise<{ms: number; bytes: number; files: number; statuses: string[]}> {
+async function push(lab: Lab, machines: string[]): Promise<{ms: number; bytes: number; files: number; statuses: string[]}> {
   const t0 = performance.now()
-  const summary = await rdc(['context', 'push-infra', ...machines, '--no-token-check', '--json'])
+  const summary = await rdc(lab, ['context', 'push-infra', ...machines, '--no-token-check', '--json'])
   const ms = performance.now() - t0
   const ms_ = summary.machines as {status: string; bytesUploaded: number; filesUploaded: number}[]
   return {ms, bytes: ms_.reduce((n, m) => n + m.bytesUploaded, 0), files: ms_.reduce((n, m) => n + m.filesUploaded, 0), statuses: ms_.map((m) => m.status)}
@@ -45,15 +39,13 @@ const f = (ms: number): string => `${ms.toFixed(0).padStart(6)} ms`
 
 async function main(): Promise<void> {
   ensureBuilt()
-  rmSync(BASE, {recursive: true, force: true})
-  mkdirSync(BASE, {recursive: true})
+  const lab = newLab()
   try {
     const {hosts} = await startTestHostSession(3, {role: 'bench'})
     await Promise.all(hosts.map((h) => loadTraefikImage(h)))
-    await rdc(['context', 'create', 'bench'])
+    await rdc(lab, ['context', 'create', 'bench'])
     for (const [i, h] of hosts.entries()) {
-      await rdc(['context', 'add-machine', `m${i}`, '--host', h.address, '--user', h.user, '--key', h.privateKeyPath, '--host-key', h.hostKey])
-      await rdc(['context', 'set-infra', `m${i}`, '--public-ipv4', h.address, '--allow-private', '--cf-dns-token', 'bench-token', '--no-token-check', '--tcp-ports', '25,993'])
+      await addMachine(lab, h, {name: `m${i}`, ipv6: false, baseDomain: false, infra: ['--cf-dns-token', 'bench-token', '--no-token-check', '--tcp-ports', '25,993']})
     }
 
     const reset = (hs: TestHost[]) => Promise.all(hs.map((h) => h.exec(RESET)))
@@ -69,21 +61,21 @@ async function main(): Promise<void> {
     let noopFiles = 0
     for (let r = 0; r < ROUNDS; r++) {
       await reset(hosts)
-      const a = await push(one)
+      const a = await push(lab, one)
       if (a.statuses.join() !== 'applied') throw new Error(`first push: ${a.statuses.join()}`)
       first1.push(a.ms)
       firstBytes = a.bytes
       firstFiles = a.files
-      const b = await push(one)
+      const b = await push(lab, one)
       if (b.statuses.join() !== 'unchanged') throw new Error(`no-op push: ${b.statuses.join()}`)
       noop1.push(b.ms)
       noopBytes += b.bytes
       noopFiles += b.files
       await reset(hosts)
-      const c = await push(three)
+      const c = await push(lab, three)
       if (c.statuses.join() !== 'applied,applied,applied') throw new Error(`first push x3: ${c.statuses.join()}`)
       first3.push(c.ms)
-      const d = await push(three)
+      const d = await push(lab, three)
       if (d.statuses.join() !== 'unchanged,unchanged,unchanged') throw new Error(`no-op push x3: ${d.statuses.join()}`)
       noop3.push(d.ms)
       noopBytes += d.bytes
@@ -99,7 +91,7 @@ async function main(): Promise<void> {
     console.log(`  all rounds (ms): first1 ${first1.map((x) => x.toFixed(0)).join(' ')} | noop1 ${noop1.map((x) => x.toFixed(0)).join(' ')} | first3 ${first3.map((x) => x.toFixed(0)).join(' ')} | noop3 ${noop3.map((x) => x.toFixed(0)).join(' ')}`)
   } finally {
     await stopTestHosts()
-    rmSync(BASE, {recursive: true, force: true})
+    lab.cleanup()
   }
 }
 

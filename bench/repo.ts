@@ -10,8 +10,7 @@ import {cpus, loadavg} from 'node:os'
 import {join} from 'node:path'
 
 import {startTestHosts, stopTestHosts} from '../test/testhost/index.js'
-import {ensureBuilt} from '../test/support/cli.js'
-import {importImageIntoRepoDaemon, MACHINE, newLab, setUpMachine} from '../test/repo/lab.js'
+import {ensureBuilt, importImageIntoRepoDaemon, MACHINE, newLab, setUpMachine} from '../test/lab/index.js'
 
 const UNCHANGED_RUNS = 5
 

@@ -10,14 +10,10 @@
  *     from inside the host (the backend's loopback address is reachable only there), side by side in one run.
  */
 import {cpus, loadavg} from 'node:os'
-import {join} from 'node:path'
 
-import {startAcmeLab} from '../test/support/acme/index.js'
-import {ensureBuilt} from '../test/support/cli.js'
+import {deploy, ensureBuilt, MACHINE, newLab, setUpMachine, traefikRouters} from '../test/lab/index.js'
 import {httpsGet, tlsPeer} from '../test/support/traffic.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../test/testhost/index.js'
-import {acmeInfraFlags, deploy, traefikRouters, useZoneResolver, writeAcmeCaFile} from '../test/proxy/lab.js'
-import {MACHINE, newLab, setUpMachine} from '../test/repo/lab.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12)
 const NEW_NAMES = Number(process.env.BENCH_NEW_NAMES ?? 5)
@@ -80,14 +76,10 @@ async function main(): Promise<void> {
   const lab = newLab()
   const t0 = performance.now()
   const [host] = await startTestHosts(1, {role: 'bench'})
-  const acme = await startAcmeLab({addresses: [host!.peer, host!.peer6], zones: ['example.com'], token: TOKEN})
+  await loadBusyboxImage(host!)
+  const {acme, pebbleRoot: ca} = await setUpMachine(lab, host!, {acme: {token: TOKEN}})
   try {
-    await useZoneResolver(host!, acme)
-    await loadBusyboxImage(host!)
-    const caFile = writeAcmeCaFile(acme, join(lab.dir, 'acme-ca.pem'))
-    await setUpMachine(lab, host!, ['--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, ...acmeInfraFlags(acme, host!, caFile)])
     const networkId = await deploy(lab, host!, 'webapp', {images: [BUSYBOX_IMAGE]})
-    const ca = acme.pebbleRootPem()
     const issued = await untilMs(async () => (await tlsPeer(host!.address, 443, APP).catch(() => undefined))?.subjectCN === APP, 120_000, 250)
     console.log(`setup (test host, ACME lab, push-infra, webapp): ${((performance.now() - t0) / 1000).toFixed(1)} s; first certificate ${(issued / 1000).toFixed(1)} s after repo up`)
     console.log(`machine: ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)

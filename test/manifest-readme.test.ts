@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 
 import {EXIT_CODES} from '../src/errors.js'
 import {EXIT_CODES_START, EXIT_CODES_STOP, exitCodeTable} from '../src/output/exit-code-table.js'
-import {ensureBuilt, ROOT} from './support/cli.js'
+import {ensureBuilt, ROOT} from './lab/index.js'
 
 /** The hand-written documentation, whose links must lead somewhere. */
 const DOCS = ['README.md', 'CONTRIBUTING.md', 'docs/commands.md', 'docs/configuration.md', 'docs/demo.md', 'docs/diagnose.md', 'docs/push-infra.md', 'docs/repositories.md']

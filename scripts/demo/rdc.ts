@@ -1,11 +1,6 @@
-import {spawn} from 'node:child_process'
-import {join} from 'node:path'
-
+import {cli} from '../../test/lab/index.js'
 import {REPO_ROOT} from '../../test/testhost/instance.js'
 import {DemoError} from './output.js'
-
-/** The built CLI, run as a user runs it (`rdc` on PATH is this file). */
-export const CLI = join(REPO_ROOT, 'bin/run.js')
 
 export interface RdcResult {
   code: number
@@ -26,21 +21,16 @@ export function shellLine(args: string[]): string {
 }
 
 /**
- * Runs `node bin/run.js ARGS` against the demo's own config file, printing the command line and its output as it
+ * Runs `node bin/run.js ARGS` (the lab's cli()) against the demo's own config file, printing the command line and its output as it
  * comes. The secrets given must never appear in what rdc prints: one that does fails the step.
  */
 export class Rdc {
-  private readonly env: NodeJS.ProcessEnv
-
+  /** Nothing from the person's own rdc setup (context, machine, token) steers the demo: cli() with a config sees to it. */
   constructor(
     readonly configPath: string,
     private readonly secrets: string[],
     private readonly print: (line: string) => void,
-  ) {
-    // Nothing from the person's own rdc setup (context, machine, token) may steer the demo.
-    const {RDC_CONTEXT: _c, RDC_MACHINE: _m, RDC_CF_DNS_TOKEN: _t, ...rest} = process.env
-    this.env = {...rest, RDC_CONFIG: configPath, NO_COLOR: '1'}
-  }
+  ) {}
 
   async run(step: string, args: string[], options: RdcRunOptions = {}): Promise<RdcResult> {
     const line = `rdc ${shellLine(args)}`
@@ -55,44 +45,23 @@ export class Rdc {
     return r
   }
 
-  private spawn(args: string[], input: string | undefined, echo: boolean): Promise<RdcResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {cwd: REPO_ROOT, env: this.env, stdio: ['pipe', 'pipe', 'pipe']})
-      let stdout = ''
-      let stderr = ''
-      const lines = (sink: (s: string) => void) => {
-        let pending = ''
-        return {
-          data: (chunk: string) => {
-            pending += chunk
-            const parts = pending.split('\n')
-            pending = parts.pop()!
-            for (const p of parts) sink(p)
-          },
-          end: () => pending && sink(pending),
-        }
-      }
-
-      const masked = (s: string) => this.secrets.reduce((acc, secret) => acc.replaceAll(secret, '***'), s)
-      const out = lines((l) => echo && this.print(`  ${masked(l)}`))
-      const err = lines((l) => echo && this.print(`  ${masked(l)}`))
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c
-        out.data(c)
-      })
-      child.stderr.setEncoding('utf8').on('data', (c: string) => {
-        stderr += c
-        err.data(c)
-      })
-      child.on('error', reject)
-      child.on('close', (code, signal) => {
-        out.end()
-        err.end()
-        resolve({code: code ?? (signal ? 128 : 1), stdout, stderr})
-      })
-      child.stdin.on('error', () => {})
-      child.stdin.end(input)
+  /** The lab's runner, echoing each whole line of output (secrets masked) as it comes. */
+  private async spawn(args: string[], input: string | undefined, echo: boolean): Promise<RdcResult> {
+    const masked = (l: string) => this.secrets.reduce((acc, secret) => acc.replaceAll(secret, '***'), l)
+    const pending = {stdout: '', stderr: ''}
+    const sink = (l: string) => echo && this.print(`  ${masked(l)}`)
+    const r = await cli(args, {
+      config: this.configPath,
+      cwd: REPO_ROOT,
+      input,
+      onOutput(stream, chunk) {
+        const parts = (pending[stream] + chunk).split('\n')
+        pending[stream] = parts.pop()!
+        for (const p of parts) sink(p)
+      },
     })
+    for (const rest of [pending.stdout, pending.stderr]) if (rest) sink(rest)
+    return {code: r.code, stdout: r.stdout, stderr: r.stderr}
   }
 }
 

@@ -1,23 +1,16 @@
-import {spawnSync} from 'node:child_process'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {stripVTControlCharacters} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {cli, type CliResult, ensureBuilt} from '../lab/index.js'
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7cXzCpmT0Z8s9U2F6d2t4f1qOZmVv0pY7b3Q5r9xYz'
 let dir: string
 
-function rdcBin(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: {...process.env, RDC_CONFIG: join(dir, 'config.yaml'), RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CF_DNS_TOKEN: '', ...extraEnv},
-  })
-  // CI=true makes chalk colour even a pipe; the assertions are about the words.
-  return {code: r.status, stdout: stripVTControlCharacters(r.stdout), stderr: stripVTControlCharacters(r.stderr)}
+/** The built CLI on a context file of the test's own (colours stripped: CI=true makes chalk colour even a pipe). */
+function rdcBin(args: string[], input?: string): Promise<CliResult> {
+  return cli(args, {config: join(dir, 'config.yaml'), cwd: dir, input})
 }
 
 beforeAll(async () => {
@@ -30,38 +23,32 @@ afterAll(async () => {
 })
 
 describe('the installed entry point (bin/run.js, bundled CLI with code cache)', () => {
-  it('runs commands, reads a project config (lazily imported cosmiconfig) and the token from stdin', () => {
-    expect(rdcBin(['context', 'create', 'prod']).code).toBe(0)
-    expect(rdcBin(['context', 'create', 'lab']).code).toBe(0)
-    expect(rdcBin(['context', 'add-machine', 'edge', '--host', '198.51.100.9', '--user', 'deploy', '--host-key', KEY, '--context', 'lab']).code).toBe(0)
+  it('runs commands, reads a project config (lazily imported cosmiconfig) and the token from stdin', async () => {
+    expect((await rdcBin(['context', 'create', 'prod'])).code).toBe(0)
+    expect((await rdcBin(['context', 'create', 'lab'])).code).toBe(0)
+    expect((await rdcBin(['context', 'add-machine', 'edge', '--host', '198.51.100.9', '--user', 'deploy', '--host-key', KEY, '--context', 'lab'])).code).toBe(0)
     const token = 'stdin-SECRET-0123456789'
-    const piped = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'context', 'set-infra', 'edge', '--context', 'lab', '--cf-dns-token', '-', '--no-token-check', '--json'], {
-      cwd: dir,
-      encoding: 'utf8',
-      input: `${token}\n`,
-      env: {...process.env, RDC_CONFIG: join(dir, 'config.yaml'), RDC_CONTEXT: '', RDC_MACHINE: ''},
-    })
-    expect(piped.status).toBe(0)
+    const piped = await rdcBin(['context', 'set-infra', 'edge', '--context', 'lab', '--cf-dns-token', '-', '--no-token-check', '--json'], `${token}\n`)
+    expect(piped.code).toBe(0)
     expect(JSON.parse(piped.stdout)).toMatchObject({changed: ['cf-dns-token'], infra: {cfDnsApiToken: '***'}})
     expect(piped.stdout + piped.stderr).not.toContain(token)
-    return writeFile(join(dir, '.rdcrc.yaml'), 'context: lab\nmachine: edge\n').then(() => {
-      const shown = rdcBin(['context', 'show-infra', '--json'])
-      expect(shown.code).toBe(0)
-      expect(JSON.parse(shown.stdout)).toMatchObject({context: 'lab', machine: 'edge', infra: {cfDnsApiToken: '***', cfDnsApiTokenSource: 'file'}})
-      expect(shown.stdout).not.toContain(token)
-    })
+    await writeFile(join(dir, '.rdcrc.yaml'), 'context: lab\nmachine: edge\n')
+    const shown = await rdcBin(['context', 'show-infra', '--json'])
+    expect(shown.code).toBe(0)
+    expect(JSON.parse(shown.stdout)).toMatchObject({context: 'lab', machine: 'edge', infra: {cfDnsApiToken: '***', cfDnsApiTokenSource: 'file'}})
+    expect(shown.stdout).not.toContain(token)
   })
 
-  it('prints help for a command, exits 127 for an unknown one and 2 for a usage error', () => {
-    const help = rdcBin(['context', 'set-infra', '--help'])
+  it('prints help for a command, exits 127 for an unknown one and 2 for a usage error', async () => {
+    const help = await rdcBin(['context', 'set-infra', '--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('--cf-dns-token')
     expect(help.stdout).toContain('RDC_CONTEXT')
-    const unknown = rdcBin(['context', 'show-infar'])
+    const unknown = await rdcBin(['context', 'show-infar'])
     // As a shell does for a command it cannot find (README, Exit codes).
     expect(unknown.code).toBe(127)
     expect(unknown.stderr).toContain('context show-infar is not an rdc command')
-    const usage = rdcBin(['context', 'set-infra', 'edge', '--context', 'lab'])
+    const usage = await rdcBin(['context', 'set-infra', 'edge', '--context', 'lab'])
     expect(usage.code).toBe(2)
     expect(usage.stderr).toContain('Nothing to change')
   })

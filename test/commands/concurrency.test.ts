@@ -1,11 +1,10 @@
-import {spawn} from 'node:child_process'
 import {mkdtemp, readdir, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 
 import {ConfigStore} from '../../src/config/store.js'
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {cli, ensureBuilt} from '../lab/index.js'
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7cXzCpmT0Z8s9U2F6d2t4f1qOZmVv0pY7b3Q5r9xYz'
 const N = 20
@@ -19,17 +18,6 @@ afterAll(async () => {
   await rm(dir, {recursive: true, force: true})
 })
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{code: number | null; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe']})
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    child.on('exit', (code) => resolve({code, stderr}))
-  })
-}
-
 it(`${N} concurrent rdc processes running set-infra on ${N} machines lose no update`, async () => {
   const path = join(dir, 'config.yaml')
   const store = new ConfigStore(path)
@@ -38,10 +26,9 @@ it(`${N} concurrent rdc processes running set-infra on ${N} machines lose no upd
     c.contexts.prod = {ssh: {}, machines: {}, repositories: {}}
     for (let i = 0; i < N; i++) c.contexts.prod.machines[`m-${i}`] = {host: `198.51.100.${i + 1}`, user: 'deploy', port: 22, hostKey: KEY, infra: {}}
   })
-  const env = {...process.env, RDC_CONFIG: path, RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CF_DNS_TOKEN: ''}
   const results = await Promise.all(
     Array.from({length: N}, (_, i) =>
-      run(['context', 'set-infra', `m-${i}`, '--public-ipv4', `198.51.100.${i + 1}`, '--allow-private', '--tcp-ports', String(2000 + i), '--base-domain', `m${i}.example.com`], env),
+      cli(['context', 'set-infra', `m-${i}`, '--public-ipv4', `198.51.100.${i + 1}`, '--allow-private', '--tcp-ports', String(2000 + i), '--base-domain', `m${i}.example.com`], {config: path, cwd: dir}),
     ),
   )
   for (const r of results) expect(r.stderr).toBe('')

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {ensureBuilt, rdc, ROOT} from '../support/cli.js'
+import {BIN, cli, cliEnv, ensureBuilt, ROOT} from '../lab/index.js'
 
 /**
  * Bad input is refused before anything is written: arguments never come from standard input, and --datastore,
@@ -43,15 +43,14 @@ afterEach(async () => {
 })
 
 async function setup(): Promise<string> {
-  expect((await rdc(['context', 'create', 'prod'])).exitCode).toBe(0)
-  expect((await rdc(['context', 'add-machine', 'server-1', '--host', '198.51.100.7', '--user', 'deploy', '--host-key', KEY])).exitCode).toBe(0)
+  expect((await cli(['context', 'create', 'prod'])).code).toBe(0)
+  expect((await cli(['context', 'add-machine', 'server-1', '--host', '198.51.100.7', '--user', 'deploy', '--host-key', KEY])).code).toBe(0)
   return readFile(configFile, 'utf8')
 }
 
 /** `rdc ARGS` as a user runs it from a shell script (bin/run.js), with `input` on its standard input. */
 function shell(script: string, env: NodeJS.ProcessEnv = {}, input?: string): Promise<{code: number | null; stdout: string; stderr: string}> {
-  const full: NodeJS.ProcessEnv = {...process.env, RDC_CONFIG: configFile, RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CF_DNS_TOKEN: '', RDC: `${process.execPath} ${join(ROOT, 'bin', 'run.js')}`, ...env}
-  delete full.NODE_ENV
+  const full = cliEnv({config: configFile, env: {RDC: `${process.execPath} ${BIN}`, ...env}})
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', script], {cwd: dir, env: full, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
@@ -112,8 +111,8 @@ describe('arguments never read standard input', () => {
 
 describe('bad input is refused with the field, a fix and exit 2, and nothing is written', () => {
   async function refused(args: string[], field: string, message: RegExp, before: string): Promise<void> {
-    const out = await rdc([...args, '--json'])
-    expect(out.exitCode, out.stdout).toBe(2)
+    const out = await cli([...args, '--json'])
+    expect(out.code, out.stdout).toBe(2)
     expect(out.json.error.kind).toBe('usage')
     expect(out.json.error.field).toBe(field)
     expect(out.json.error.message).toMatch(message)
@@ -130,8 +129,8 @@ describe('bad input is refused with the field, a fix and exit 2, and nothing is 
     await refused(add('/mnt/x/'), '--datastore', /not in normal form/, before)
     await refused(add('/mnt/x\nrm -rf /'), '--datastore', /control character/, before)
     await refused(add('/mnt/$(id)'), '--datastore', /contains "\$"/, before)
-    const ok = await rdc([...add('/srv/rediacc'), '--json'])
-    expect(ok.exitCode).toBe(0)
+    const ok = await cli([...add('/srv/rediacc'), '--json'])
+    expect(ok.code).toBe(0)
     expect(await readFile(configFile, 'utf8')).toContain('datastore: /srv/rediacc')
   })
 
@@ -148,7 +147,7 @@ describe('bad input is refused with the field, a fix and exit 2, and nothing is 
     await refused(['repo', 'create', 'app', '-m', 'server-1', '--size', '99999999999999T'], '--size', /larger than 16T/, before)
     await refused(['repo', 'create', 'app', '-m', 'server-1', '--size', '17T'], '--size', /larger than 16T/, before)
     await refused(['repo', 'create', 'app', '-m', 'server-1', '--size', '1e9'], '--size', /is not a size/, before)
-    expect((await rdc(['repo', 'create', 'app', '-m', 'server-1', '--size', '16T'])).exitCode).toBe(0)
+    expect((await cli(['repo', 'create', 'app', '-m', 'server-1', '--size', '16T'])).code).toBe(0)
   })
 
   it('push-infra --out: a link planted in DIR (the token would land in its target)', async () => {
@@ -158,9 +157,9 @@ describe('bad input is refused with the field, a fix and exit 2, and nothing is 
     await writeFile(victim, 'precious')
     await mkdir(join(out, 'opt', 'rediacc', 'proxy'), {recursive: true})
     await symlink(victim, join(out, 'opt', 'rediacc', 'proxy', 'config.env'))
-    expect((await rdc(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN, '--no-token-check', '--public-ipv4', '203.0.113.50', '--allow-private'])).exitCode).toBe(0)
-    const r = await rdc(['context', 'push-infra', 'server-1', '--out', out, '--json'])
-    expect(r.exitCode).toBe(2)
+    expect((await cli(['context', 'set-infra', 'server-1', '--cf-dns-token', TOKEN, '--no-token-check', '--public-ipv4', '203.0.113.50', '--allow-private'])).code).toBe(0)
+    const r = await cli(['context', 'push-infra', 'server-1', '--out', out, '--json'])
+    expect(r.code).toBe(2)
     expect(r.json.error.field).toBe('--out')
     expect(r.json.error.message).toContain('config.env is a symbolic link')
     expect(await readFile(victim, 'utf8')).toBe('precious')
@@ -175,15 +174,15 @@ describe('a context file that rdc would never write is a config error (exit 3) a
     await writeFile(configFile, text, {mode: 0o600})
     const inode = (await stat(configFile)).ino
     for (const args of [['context', 'show'], ['context', 'set-infra', 'server-1', '--base-domain', 'example.com'], ['repo', 'create', 'other', '-m', 'server-1']]) {
-      const out = await rdc([...args, '--json'])
-      expect(out.exitCode, `${args.join(' ')}: ${out.stdout}`).toBe(3)
+      const out = await cli([...args, '--json'])
+      expect(out.code, `${args.join(' ')}: ${out.stdout}`).toBe(3)
       expect(out.json.error.kind).toBe('config')
       expect(out.json.error.message).toContain(`"${key}", line ${line}`)
       expect(out.json.error.message).toMatch(message)
       expect(out.json.error.message).not.toMatch(/\n\s+at /)
     }
-    const human = await rdc(['context', 'show'])
-    expect(human.exitCode).toBe(3)
+    const human = await cli(['context', 'show'])
+    expect(human.code).toBe(3)
     expect(human.stderr).not.toMatch(/\n\s+at /)
     expect(await readFile(configFile, 'utf8')).toBe(text)
     expect((await stat(configFile)).ino).toBe(inode)
@@ -204,8 +203,8 @@ describe('a context file that rdc would never write is a config error (exit 3) a
     for (const [i, c] of [...'bcdefghi'].entries()) rows.push(`${c}: &${c} [${Array.from({length: 9}, () => `*${'abcdefghi'[i]}`).join(', ')}]`)
     const text = `version: 1\ncontexts:\n  prod:\n    machines: {}\nbomb:\n${rows.map((r) => `  ${r}`).join('\n')}\n`
     await writeFile(configFile, text)
-    const out = await rdc(['context', 'show', 'prod', '--json'])
-    expect(out.exitCode).toBe(3)
+    const out = await cli(['context', 'show', 'prod', '--json'])
+    expect(out.code).toBe(3)
     expect(out.json.error.message).toContain('expands YAML aliases more than 100 times (an alias bomb?) (first alias on line 7)')
     expect(await readFile(configFile, 'utf8')).toBe(text)
   })

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ConfigStore, type WriteStep} from '../../src/config/store.js'
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {cli, ensureBuilt, ROOT} from '../lab/index.js'
 
 /**
  * A writer of the context file killed (SIGKILL) at each step of its write — holding only its lock's temp file,
@@ -78,11 +78,10 @@ describe('a writer killed at each step of a write', () => {
       expect(await filesUnder(folder)).toEqual(['config.yaml'])
 
       // And the CLI, as a user runs it next.
-      const env: NodeJS.ProcessEnv = {...process.env, RDC_CONFIG: path, RDC_CONTEXT: '', RDC_MACHINE: '', RDC_CF_DNS_TOKEN: ''}
-      delete env.NODE_ENV
-      const next = await run([join(ROOT, 'bin', 'run.js'), 'context', 'set-infra', 'server-1', '--cert-email', 'admin@example.com'], env)
+      const cliStarted = performance.now()
+      const next = await cli(['context', 'set-infra', 'server-1', '--cert-email', 'admin@example.com'], {config: path, cwd: dir})
       expect(next.code, next.stderr).toBe(0)
-      expect(next.ms).toBeLessThan(10_000)
+      expect(performance.now() - cliStarted).toBeLessThan(10_000)
       expect(await filesUnder(folder)).toEqual(['config.yaml'])
       for (const name of await filesUnder(folder)) {
         const text = await readFile(join(folder, name), 'utf8')

@@ -1,12 +1,10 @@
-import {spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {stripVTControlCharacters} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {cli, type CliResult, ensureBuilt, ROOT} from '../lab/index.js'
 
 /**
  * Bad input is reported the same way with and without --json: exit 2 (README, Exit codes), and with --json the
@@ -20,25 +18,11 @@ const COMMANDS = Object.keys((JSON.parse(readFileSync(join(ROOT, 'oclif.manifest
 
 let dir: string
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
+type Run = CliResult
 
+/** As users run it, on a context file of the test's own. */
 function rdc(args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {...process.env, RDC_CONFIG: join(dir, 'config.yaml'), RDC_CONTEXT: '', RDC_MACHINE: ''}
-  // As users run it: vitest's NODE_ENV=test would turn on oclif's development behaviour.
-  delete env.NODE_ENV
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout: stripVTControlCharacters(stdout), stderr: stripVTControlCharacters(stderr)}))
-  })
+  return cli(args, {config: join(dir, 'config.yaml'), cwd: dir})
 }
 
 /** The --json answer of a failed command: only `error`, with only the documented fields. */

@@ -10,7 +10,7 @@ import {DemoError, Steps} from '../../scripts/demo/output.js'
 import {Rdc, shellLine} from '../../scripts/demo/rdc.js'
 import {copyImagesToRepoDaemon} from '../../scripts/demo/remote.js'
 import {notYetLoaded, ruleHosts, summariseRoutes} from '../../scripts/demo/routes.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt} from '../lab/index.js'
 
 describe('demo: routes summary', () => {
   it('reads the hostnames of Host and HostSNI rules', () => {

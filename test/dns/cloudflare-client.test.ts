@@ -10,7 +10,7 @@ import {explainCloudflareError} from '../../src/dns/cloudflare/explain.js'
 import {checkCloudflareToken} from '../../src/dns/token-check.js'
 import {CloudflareError} from '../../src/errors.js'
 import {cfCall} from '../support/acme/cloudflare-client.js'
-import {startCloudflareDnsStandin, type CloudflareDnsStandin} from '../support/acme/cloudflare-dns-standin.js'
+import {startCloudflareDnsStandin, type CloudflareDnsStandin} from '../support/acme/cloudflare-standin.js'
 import {freePort} from '../support/acme/free-port.js'
 
 const ADDRESS = '127.0.0.1'

@@ -14,7 +14,7 @@ import {applyDns, checkDns, planDns} from '../../src/dns/service.js'
 import {pushTokenChecker} from '../../src/dns/token-check.js'
 import {ConflictError} from '../../src/errors.js'
 import type {ExecResult, Transport} from '../../src/remote/transport.js'
-import {startCloudflareDnsStandin, type CloudflareDnsStandin} from '../support/acme/cloudflare-dns-standin.js'
+import {startCloudflareDnsStandin, type CloudflareDnsStandin} from '../support/acme/cloudflare-standin.js'
 import {freePort} from '../support/acme/free-port.js'
 import {routesTransport, writeContext, type RouteSpec} from './support.js'
 

@@ -11,11 +11,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startDnsLab, type DnsLab} from '../support/acme/dns-lab.js'
-import {ensureBuilt} from '../support/cli.js'
+import {acmeInfraFlags, deploy, ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, untilCertificate, useZoneResolver, writeAcmeCaFile} from '../lab/index.js'
 import {httpsGet} from '../support/traffic.js'
 import {until} from '../support/wait.js'
-import {importImageIntoRepoDaemon, MACHINE, newLab, setUpMachine, type Lab} from '../repo/lab.js'
-import {deploy, untilCertificate, useZoneResolver, writeAcmeCaFile} from '../proxy/lab.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
 
 const TOKEN = 'cf-token-dns-testhost'
@@ -57,11 +55,9 @@ beforeAll(async () => {
   pebbleRoot = dns.acme.pebbleRootPem()
   await loadBusyboxImage(host)
   // The token is checked by set-infra and push-infra against the stand-in named by CLOUDFLARE_BASE_URL.
-  await setUpMachine(lab, host, [
-    '--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN,
-    '--acme-ca-server', dns.acme.directoryUrl(host.peer), '--acme-ca-cert', caFile, '--dns-resolvers', dns.acme.resolver(host.peer),
-    '--proxy-env', `CLOUDFLARE_BASE_URL=${dns.cloudflareBaseUrl(host.peer)}`,
-  ])
+  await setUpMachine(lab, host, {
+    infra: ['--cert-email', 'admin@example.com', '--cf-dns-token', TOKEN, ...acmeInfraFlags(dns.acme, host, caFile, dns.cloudflareBaseUrl(host.peer))],
+  })
   await deploy(lab, host, 'webapp', {images: [BUSYBOX_IMAGE]})
 }, 300_000)
 

@@ -10,12 +10,10 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {HealthReport, Refusal, RefusalReason} from '../../src/renet/router/types.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt, importImageIntoRepoDaemon, type Lab, newLab, setUpMachine, untilTraefikLoadedAll} from '../lab/index.js'
 import {httpGet, httpsGet, tcpExchange} from '../support/traffic.js'
 import {until} from '../support/wait.js'
 import {startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, newLab, setUpMachine, type Lab} from '../repo/lab.js'
-import {untilTraefikLoadedAll} from './lab.js'
 
 const VICTIM = 2816
 const THIEF = 2880

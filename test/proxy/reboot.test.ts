@@ -14,12 +14,10 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {HealthReport} from '../../src/renet/router/types.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, routeServerRouters, setUpMachine, traefikRouters, untilTraefikLoadedAll} from '../lab/index.js'
 import {httpsGet} from '../support/traffic.js'
 import {until} from '../support/wait.js'
 import {loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, MACHINE, newLab, setUpMachine, type Lab} from '../repo/lab.js'
-import {routeServerRouters, traefikRouters, untilTraefikLoadedAll} from './lab.js'
 
 const APP = 'app.example.com'
 const SHOP = 'shop.example.com'

@@ -9,11 +9,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {AcmeLab} from '../support/acme/index.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, traefikRouters, untilTraefikLoadedAll} from '../lab/index.js'
 import {httpsGet, tlsPeer} from '../support/traffic.js'
 import {loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, MACHINE, newLab, type Lab} from '../repo/lab.js'
-import {setUpAcmeMachine, traefikRouters, untilTraefikLoadedAll} from './lab.js'
 
 const TOKEN = 'cf-token-repo-up-routes'
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'routes')
@@ -31,7 +29,7 @@ beforeAll(async () => {
   ;[host] = await startTestHosts(1)
   lab = newLab()
   await loadBusyboxImage(host)
-  ;({acme, pebbleRoot} = await setUpAcmeMachine(lab, host, {token: TOKEN}))
+  ;({acme, pebbleRoot} = await setUpMachine(lab, host, {acme: {token: TOKEN}}))
   const path = lab.copyExample(FIXTURE, REPO)
   const created = await lab.cli(['repo', 'create', REPO, '-m', MACHINE, '--path', path, '--json'])
   if (created.code !== 0) throw new Error(`rdc repo create: ${created.stdout}${created.stderr}`)

@@ -6,12 +6,10 @@
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {newLab, type Lab} from '../repo/lab.js'
+import {deploy, ensureBuilt, type Lab, newLab, setUpMachine, untilCertificate, untilTraefikLoadedAll} from '../lab/index.js'
 import type {AcmeLab} from '../support/acme/index.js'
-import {ensureBuilt} from '../support/cli.js'
 import {tlsPeer} from '../support/traffic.js'
 import {BUSYBOX_IMAGE, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
-import {deploy, setUpAcmeMachine, untilCertificate, untilTraefikLoadedAll} from './lab.js'
 
 const TOKEN = 'cf-token-routes-test'
 const APP = 'app.example.com'
@@ -24,7 +22,7 @@ beforeAll(async () => {
   ensureBuilt()
   ;[host] = await startTestHosts(1)
   lab = newLab()
-  ;({acme} = await setUpAcmeMachine(lab, host, {token: TOKEN}))
+  ;({acme} = await setUpMachine(lab, host, {acme: {token: TOKEN}}))
   for (const example of ['webapp', 'tcp-service']) await deploy(lab, host, example, {images: [BUSYBOX_IMAGE]})
   await untilTraefikLoadedAll(host)
   await untilCertificate(host.address, APP, 180_000)

@@ -8,8 +8,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ensureBuilt} from '../support/cli.js'
-import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, ROOT, setUpMachine, type TestHost} from '../repo/lab.js'
+import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, ROOT, setUpMachine, type TestHost} from '../lab/index.js'
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {version: string}).version

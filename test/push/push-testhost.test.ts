@@ -1,13 +1,12 @@
-import {execa} from 'execa'
-import {cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {parse, stringify} from 'yaml'
+import {parse} from 'yaml'
 
 import {resolvePushTargets} from '../../src/infra/push/targets.js'
 import {connectTarget} from '../../src/infra/push/command.js'
 import {pushInfra} from '../../src/infra/push/run.js'
-import {ensureBuilt, ROOT} from '../support/cli.js'
+import {addMachine, CONTEXT, ensureBuilt, type Lab, newLab, ROOT} from '../lab/index.js'
 import {renetBundle} from '../support/renet-bundle.js'
 import {loadTraefikImage, TRAEFIK_IMAGE, startTestHosts, stopTestHosts, type TestHost} from '../testhost/index.js'
 
@@ -17,9 +16,7 @@ import {loadTraefikImage, TRAEFIK_IMAGE, startTestHosts, stopTestHosts, type Tes
  * router's systemd InvocationID, the proxy container's id and start time, and each file's inode and mtime.
  */
 
-const BASE = '/tmp/rdc-push-testhost'
-const CONFIG = join(BASE, 'config.yaml')
-const CLI = join(ROOT, 'bin/run.js')
+let lab: Lab
 
 const FILES: Record<string, {mode: string; owner: string}> = {
   '/opt/rediacc/proxy/traefik.yml': {mode: '644', owner: 'root:root'},
@@ -63,18 +60,14 @@ async function snapshot(h: TestHost): Promise<HostSnapshot> {
   return {routerInvocation: routerInvocation!, proxy: proxy!, current: current!, logins: Number(logins), files}
 }
 
-async function rdc(args: string[], opts: {cli?: string; env?: Record<string, string>} = {}) {
-  const r = await execa('node', [opts.cli ?? CLI, ...args], {reject: false, env: {RDC_CONFIG: CONFIG, RDC_CF_DNS_TOKEN: '', ...opts.env}, extendEnv: true, timeout: 240_000})
-  let json: any
-  try {
-    json = JSON.parse(r.stdout)
-  } catch {}
-  return {exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, json}
+/** The built CLI on the lab's context file, or another copy of it (`cli`: its bin/run.js). */
+function rdc(args: string[], opts: {cli?: string} = {}) {
+  return lab.cli(args, {bin: opts.cli})
 }
 
 /** A copy of the built rdc whose package version (and so its renet bundle's) is `version`. */
 async function installWithVersion(version: string): Promise<string> {
-  const dir = join(BASE, `rdc-${version}`)
+  const dir = join(lab.dir, `rdc-${version}`)
   mkdirSync(join(dir, 'dist'), {recursive: true})
   for (const p of ['bin', 'dist', 'oclif.manifest.json']) cpSync(join(ROOT, p), join(dir, p), {recursive: true})
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
@@ -82,13 +75,6 @@ async function installWithVersion(version: string): Promise<string> {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({...pjson, version}, null, 2))
   writeFileSync(join(dir, 'dist/renet.cjs'), await renetBundle(version))
   return join(dir, 'bin/run.js')
-}
-
-function setInfraField(machine: string, field: string, value: unknown): void {
-  const doc = parse(readFileSync(CONFIG, 'utf8'))
-  const m = doc.contexts.lab.machines[machine]
-  m.infra = {...m.infra, [field]: value}
-  writeFileSync(CONFIG, stringify(doc), {mode: 0o600})
 }
 
 const changed = (a: HostSnapshot, b: HostSnapshot): string[] => Object.keys(b.files).filter((f) => a.files[f] !== b.files[f]).sort()
@@ -100,30 +86,28 @@ describe('rdc context push-infra on real test hosts', () => {
 
   beforeAll(async () => {
     ensureBuilt()
-    rmSync(BASE, {recursive: true, force: true})
-    mkdirSync(BASE, {recursive: true})
+    lab = newLab()
     ;[h1, h2] = await startTestHosts(2)
     // The real Traefik, under the name push-infra's default image has: no proxyImage setting needed.
     await Promise.all([loadTraefikImage(h1), loadTraefikImage(h2)])
-    expect((await rdc(['context', 'create', 'lab'])).exitCode).toBe(0)
+    expect((await rdc(['context', 'create', CONTEXT])).code).toBe(0)
+    // Both set up as a user does (add-machine with the pinned key, set-infra), which fails the setup on any error;
+    // the first push is the first test's.
     for (const [name, h] of [['h1', h1], ['h2', h2]] as const) {
-      const add = await rdc(['context', 'add-machine', name, '--host', h.address, '--user', h.user, '--key', h.privateKeyPath, '--host-key', h.hostKey])
-      expect(add.exitCode, add.stderr).toBe(0)
       // h2 stores no Cloudflare token: pushed with a warning, not refused.
       const token = name === 'h1' ? ['--cf-dns-token', 'cf-token-h1-secret', '--no-token-check'] : []
-      const set = await rdc(['context', 'set-infra', name, '--public-ipv4', h.address, '--allow-private', '--cert-email', 'ops@example.com', '--base-domain', 'example.com', ...token])
-      expect(set.exitCode, set.stderr).toBe(0)
+      await addMachine(lab, h, {name, ipv6: false, infra: ['--cert-email', 'ops@example.com', ...token]})
     }
   })
 
   afterAll(async () => {
     await stopTestHosts()
-    rmSync(BASE, {recursive: true, force: true})
+    lab?.cleanup()
   })
 
   it('first push (two machines in one command) creates every file with its mode and owner, enables the units, and the router answers /health', async () => {
     const r = await rdc(['context', 'push-infra', 'h1', 'h2', '--no-token-check', '--json'])
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(r.json.machines.map((m: any) => [m.machine, m.status])).toEqual([['h1', 'applied'], ['h2', 'applied']])
     expect(r.json.machines[0].warnings).toBeUndefined()
     expect(r.json.machines[1].warnings).toEqual([expect.stringContaining('h2 has no Cloudflare token')])
@@ -162,7 +146,7 @@ describe('rdc context push-infra on real test hosts', () => {
   it('a second push changes nothing: 0 files and 0 bytes sent, no restart, no file touched (seen from the hosts)', async () => {
     const before = await Promise.all([snapshot(h1), snapshot(h2)])
     const r = await rdc(['context', 'push-infra', '--all', '--no-token-check', '--json'])
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(r.json.machines.map((m: any) => [m.machine, m.status, m.filesUploaded, m.bytesUploaded])).toEqual([
       ['h1', 'unchanged', 0, 0],
       ['h2', 'unchanged', 0, 0],
@@ -179,9 +163,9 @@ describe('rdc context push-infra on real test hosts', () => {
 
   it('changing the TCP ports touches only traefik.yml and recreates only the proxy', async () => {
     const before = await snapshot(h1)
-    expect((await rdc(['context', 'set-infra', 'h1', '--tcp-ports', '2525'])).exitCode).toBe(0)
+    expect((await rdc(['context', 'set-infra', 'h1', '--tcp-ports', '2525'])).code).toBe(0)
     const r = await rdc(['context', 'push-infra', 'h1', '--no-token-check', '--json'])
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     const m = r.json.machines[0]
     expect([m.status, m.filesUploaded]).toEqual(['applied', 1])
     expect(Object.keys(m.services)).toEqual(['proxy'])
@@ -198,7 +182,7 @@ describe('rdc context push-infra on real test hosts', () => {
     const cli = await installWithVersion(next)
     const before = await snapshot(h1)
     const r = await rdc(['context', 'push-infra', 'h1', '--no-token-check', '--json'], {cli})
-    expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(Object.keys(r.json.machines[0].services)).toEqual(['router'])
     const after = await snapshot(h1)
     expect(after.current).toBe(next)
@@ -216,7 +200,7 @@ describe('rdc context push-infra on real test hosts', () => {
     const cutVersion = `${version}-cut.1`
     // 24 MB of padding: the upload lasts long enough for the cut to land inside it.
     const renet = {bundle: await renetBundle(cutVersion, 24 * 1024 * 1024), version: cutVersion}
-    const {context, targets} = await resolvePushTargets({configPath: CONFIG, machines: ['h1']})
+    const {context, targets} = await resolvePushTargets({configPath: lab.config, machines: ['h1']})
     let cut: Promise<unknown> | undefined
     const first = await pushInfra({
       targets,
@@ -261,11 +245,12 @@ describe('rdc context push-infra on real test hosts', () => {
 
   it('a wrong pinned host key is refused with nothing run: no login on the host, no file touched', async () => {
     const add = await rdc(['context', 'add-machine', 'h1-impostor', '--host', h1.address, '--user', 'root', '--key', h1.privateKeyPath, '--host-key', h2.hostKey])
-    expect(add.exitCode, add.stderr).toBe(0)
-    setInfraField('h1-impostor', 'publicIPv4', h1.address)
+    expect(add.code, add.stderr).toBe(0)
+    const set = await rdc(['context', 'set-infra', 'h1-impostor', '--public-ipv4', h1.address, '--allow-private'])
+    expect(set.code, set.stderr).toBe(0)
     const before = await snapshot(h1)
     const r = await rdc(['context', 'push-infra', 'h1-impostor', '--no-token-check', '--json'])
-    expect(r.exitCode).toBe(1)
+    expect(r.code).toBe(1)
     expect(r.json.machines[0].error).toMatchObject({kind: 'hostKey', exitCode: 5})
     expect(r.json.machines[0].error.message).toContain('Nothing was run.')
     const after = await snapshot(h1)

@@ -7,8 +7,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ensureBuilt} from '../support/cli.js'
-import {type Lab, newLab} from './lab.js'
+import {ensureBuilt, type Lab, newLab} from '../lab/index.js'
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7cXzCpmT0Z8s9U2F6d2t4f1qOZmVv0pY7b3Q5r9xYz'
 let lab: Lab

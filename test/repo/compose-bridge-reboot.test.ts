@@ -10,10 +10,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {daemonNetwork} from '../../src/net/daemon-network.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/index.js'
 import {until} from '../support/wait.js'
 import {loadNodeImage, startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from './lab.js'
 
 let host: TestHost
 let lab: Lab

@@ -11,9 +11,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {daemonNetwork} from '../../src/net/daemon-network.js'
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/index.js'
 import {httpsGet} from '../support/traffic.js'
-import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from './lab.js'
 
 let host: TestHost
 let lab: Lab

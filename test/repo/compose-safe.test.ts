@@ -10,8 +10,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {ensureBuilt} from '../support/cli.js'
-import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from './lab.js'
+import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/index.js'
 
 let host: TestHost
 let lab: Lab

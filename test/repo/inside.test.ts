@@ -3,38 +3,29 @@
  * Ctrl-C), `rdc repo exec` (exit code, stdin, a TTY between two terminals), `rdc context ssh` (the pinned key
  * only; the user's known_hosts untouched) and `rdc routes` (every route with the certificate the proxy serves).
  */
-import {execFile, spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ensureBuilt} from '../support/cli.js'
+import {BIN, cliEnv, type CliResult, ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/index.js'
 import {until} from '../support/wait.js'
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {importImageIntoRepoDaemon, type Lab, MACHINE, newLab, ROOT, setUpMachine, type TestHost} from './lab.js'
 
 let host: TestHost
 let lab: Lab
 let home: string
 
-/** The lab's context file by environment (a --config after `--` would be the remote command's). */
+/** The lab's environment with a HOME of its own, so the test can see that nothing is written to ~/.ssh. */
 function env(): NodeJS.ProcessEnv {
-  return {...process.env, HOME: home, RDC_CONFIG: lab.config, RDC_CONTEXT: '', RDC_MACHINE: ''}
+  return cliEnv({config: lab.config, env: {HOME: home}})
 }
 
-/** The built CLI with a HOME of its own, so the test can see that nothing is written to ~/.ssh. */
-async function cli(args: string[], o: {input?: string} = {}): Promise<{code: number; stdout: string; stderr: string; json?: any}> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), ...args], {cwd: lab.dir, env: env()})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-  child.stdin.end(o.input ?? '')
-  const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)))
-  return {code, stdout, stderr, ...(args.includes('--json') && stdout.trim() ? {json: JSON.parse(stdout)} : {})}
+/** The built CLI on the lab's context file, with that HOME. */
+function cli(args: string[], o: {input?: string} = {}): Promise<CliResult> {
+  return lab.cli(args, {env: {HOME: home}, input: o.input})
 }
 
 beforeAll(async () => {
@@ -84,13 +75,10 @@ describe('rdc repo logs', () => {
   })
 
   it('follows new lines until Ctrl-C, which ends the follow on the server too and exits 0', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/run.js'), 'repo', 'logs', 'webapp', 'webapp', '-f', '--tail', '0'], {cwd: lab.dir, env: env()})
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
-    const exit = new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
+    const {child, stdout, exit} = lab.spawn(['repo', 'logs', 'webapp', 'webapp', '-f', '--tail', '0'], {env: {HOME: home}})
     await until(async () => (await host.exec('pgrep -f "logs --[f]ollow"')).code === 0, 'docker logs --follow to run on the server', {timeoutMs: 20_000, intervalMs: 100})
     await logLine('webapp', 'followed-line-1')
-    await until(async () => out.includes('followed-line-1'), 'the followed line to arrive', {timeoutMs: 15_000, intervalMs: 100})
+    await until(async () => stdout().includes('followed-line-1'), 'the followed line to arrive', {timeoutMs: 15_000, intervalMs: 100})
     child.kill('SIGINT')
     expect(await exit).toBe(0)
     await until(async () => (await host.exec('pgrep -f "logs --[f]ollow"')).code !== 0, 'docker logs --follow to end on the server', {timeoutMs: 10_000, intervalMs: 100})
@@ -131,7 +119,7 @@ describe('rdc repo exec', () => {
 
   it('gives the command a terminal when both ends are terminals', async () => {
     // script(1) runs rdc on a pseudo-terminal: stdin and stdout are both terminals there.
-    const cmd = [process.execPath, join(ROOT, 'bin/run.js'), 'repo', 'exec', 'webapp', 'webapp', '--', 'sh', '-c', 'tty; exit 4'].map((w) => `'${w}'`).join(' ')
+    const cmd = [process.execPath, BIN, 'repo', 'exec', 'webapp', 'webapp', '--', 'sh', '-c', 'tty; exit 4'].map((w) => `'${w}'`).join(' ')
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {cwd: lab.dir, env: env(), encoding: 'utf8', input: '', timeout: 60_000})
     expect(r.status, r.stderr).toBe(4)
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/)
@@ -164,7 +152,7 @@ describe('rdc context ssh', () => {
   })
 
   it('opens an interactive shell on a terminal', async () => {
-    const cmd = [process.execPath, join(ROOT, 'bin/run.js'), 'context', 'ssh', MACHINE].map((w) => `'${w}'`).join(' ')
+    const cmd = [process.execPath, BIN, 'context', 'ssh', MACHINE].map((w) => `'${w}'`).join(' ')
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {cwd: lab.dir, env: env(), encoding: 'utf8', input: 'echo "shell-on-$(tty | cut -c1-8)"; exit 6\n', timeout: 60_000})
     expect(r.status, r.stdout + r.stderr).toBe(6)
     expect(r.stdout).toContain('shell-on-/dev/pts')
@@ -179,7 +167,7 @@ describe('rdc context ssh', () => {
       const config = readFileSync(lab.config, 'utf8')
       const forged = join(keyDir, 'config.yaml')
       writeFileSync(forged, config.replace(host.hostKey.split(' ').slice(0, 2).join(' '), other), {mode: 0o600})
-      const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/run.js'), 'context', 'ssh', MACHINE, '--json', '--', 'touch', '/tmp/ran'], {env: {...env(), RDC_CONFIG: forged}}).catch((e) => e)
+      const r = await lab.cli(['context', 'ssh', MACHINE, '--json', '--', 'touch', '/tmp/ran'], {env: {HOME: home, RDC_CONFIG: forged}})
       expect(r.code).toBe(5)
       expect(JSON.parse(r.stdout).error.kind).toBe('hostKey')
       expect((await host.exec('test -e /tmp/ran')).code).not.toBe(0)

@@ -9,9 +9,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt, giveLoopDevices, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/index.js'
 import {until} from '../support/wait.js'
-import {giveLoopDevices, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, spawnCli, type TestHost} from './lab.js'
 
 let host: TestHost
 let lab: Lab
@@ -227,7 +226,7 @@ describe('rdc repo on a test host', () => {
     await holdSlowUps()
     expect((await lab.cli(['repo', 'create', 'slow', '-m', MACHINE, '--path', dir])).code).toBe(0)
 
-    const first = spawnCli(lab, ['repo', 'up', 'slow'])
+    const first = lab.spawn(['repo', 'up', 'slow'])
     await first.waitFor(/m1: up$/m)
     const refused = await lab.cli(['repo', 'up', 'slow', '--json'])
     expect(refused.code).toBe(8)
@@ -239,7 +238,7 @@ describe('rdc repo on a test host', () => {
     expect(deleteRefused.code).toBe(8)
     expect(deleteRefused.stderr).toContain(`(pid ${first.pid})`)
 
-    const queued = spawnCli(lab, ['repo', 'up', 'slow', '--lock-wait', '60'])
+    const queued = lab.spawn(['repo', 'up', 'slow', '--lock-wait', '60'])
     await queued.waitFor(/m1: waiting up to 60 s for held by rdc repo up slow by/)
     await releaseSlowUps()
     expect(await queued.exit).toBe(0)
@@ -251,13 +250,13 @@ describe('rdc repo on a test host', () => {
     // A killed rdc does not stop its up on the server; the lock stays until that up has ended, then goes by itself.
     await host.exec('rm -f /mnt/rediacc/repos/slow-runs')
     await holdSlowUps()
-    const killed = spawnCli(lab, ['repo', 'up', 'slow'])
+    const killed = lab.spawn(['repo', 'up', 'slow'])
     await killed.waitFor(/m1: up$/m)
     // Killed once its up runs on the server.
     await slowUpStarted()
     killed.child.kill('SIGKILL')
     await killed.exit
-    const after = spawnCli(lab, ['repo', 'up', 'slow', '--lock-wait', '60'])
+    const after = lab.spawn(['repo', 'up', 'slow', '--lock-wait', '60'])
     const waiting = await after.waitFor(/m1: waiting up to 60 s for/)
     expect(waiting).toContain(`(pid ${killed.pid})`)
     await releaseSlowUps()
@@ -274,7 +273,7 @@ describe('rdc repo on a test host', () => {
   it('Ctrl-C stops the step running on the server too, exits 130, and leaves the repository free', async () => {
     await host.exec('rm -f /mnt/rediacc/repos/slow-runs')
     await holdSlowUps()
-    const run = spawnCli(lab, ['repo', 'up', 'slow'])
+    const run = lab.spawn(['repo', 'up', 'slow'])
     await run.waitFor(/m1: up$/m)
     await slowUpStarted()
     run.child.kill('SIGINT')

@@ -9,13 +9,13 @@ import {configPath} from '../../src/config/paths.js'
 import {ConfigStore} from '../../src/config/store.js'
 import {ConnectionError, HostKeyError} from '../../src/errors.js'
 import {connectSsh, type SshTarget, sshTargetFor} from '../../src/remote/ssh-connect.js'
-import {rdc, ROOT} from '../support/cli.js'
-import {sshKeygen, sshKeygenFingerprint, startSshd, type TestSshd} from '../support/sshd.js'
+import {cli} from '../lab/index.js'
+import {type LocalSshd, sshKeygen, sshKeygenFingerprint, startLocalSshd} from '../support/local-sshd.js'
 
 // A port of this branch's own (22xxx), on loopback only.
 const PORT = 22617
 let dir: string
-let sshd: TestSshd | undefined
+let sshd: LocalSshd | undefined
 let client: {privateKeyPath: string; publicKey: string}
 let hostA: string
 let hostB: string
@@ -67,10 +67,10 @@ async function machineTarget(name: string): Promise<SshTarget> {
 
 describe('host key pinning against a real sshd', () => {
   it('add-machine reads and pins the key, connects with it, refuses a changed key before login, and scan-keys re-pins', async () => {
-    sshd = await startSshd({dir: join(dir, 'sshd'), port: PORT, hostKeyPath: hostA, authorizedKeys: [client.publicKey]})
-    expect((await rdc(['context', 'create', 'prod'])).exitCode).toBe(0)
-    const added = await rdc(['context', 'add-machine', 'server-1', '--host', '127.0.0.1', '--port', String(PORT), '--user', 'root', '--key', client.privateKeyPath, '--json'])
-    expect(added.exitCode).toBe(0)
+    sshd = await startLocalSshd({root: join(dir, 'sshd'), port: PORT, hostKeyPath: hostA, authorizedKeys: [client.publicKey]})
+    expect((await cli(['context', 'create', 'prod'])).code).toBe(0)
+    const added = await cli(['context', 'add-machine', 'server-1', '--host', '127.0.0.1', '--port', String(PORT), '--user', 'root', '--key', client.privateKeyPath, '--json'])
+    expect(added.code).toBe(0)
     expect(added.json).toMatchObject({name: 'server-1', scanned: true, fingerprint: sshKeygenFingerprint(`${hostA}.pub`)})
     expect(await readFile(configPath(), 'utf8')).toContain(`hostKey: ${sshd.hostKey}`)
     // Scanning authenticates nothing.
@@ -83,7 +83,7 @@ describe('host key pinning against a real sshd', () => {
 
     // The server is "rebuilt" with another host key.
     await sshd.stop()
-    sshd = await startSshd({dir: join(dir, 'sshd'), port: PORT, hostKeyPath: hostB, authorizedKeys: [client.publicKey]})
+    sshd = await startLocalSshd({root: join(dir, 'sshd'), port: PORT, hostKeyPath: hostB, authorizedKeys: [client.publicKey]})
     const error = await connectSsh(await machineTarget('server-1'), {timeoutMs: 10_000}).then(
       () => undefined,
       (e: unknown) => e,
@@ -97,25 +97,25 @@ describe('host key pinning against a real sshd', () => {
     // Refused inside the key exchange: no login was attempted on the new server.
     expect(sshd.log()).not.toMatch(/Accepted|Failed publickey|userauth/i)
 
-    const scanned = await rdc(['context', 'scan-keys', 'server-1'])
-    expect(scanned.exitCode).toBe(0)
+    const scanned = await cli(['context', 'scan-keys', 'server-1'])
+    expect(scanned.code).toBe(0)
     expect(scanned.stdout).toContain('Pinned a new host key for "server-1".')
     expect(scanned.stdout).toMatch(new RegExp(`old:\\s+${sshKeygenFingerprint(`${hostA}.pub`).replace(/[+/]/g, '\\$&')}`))
     expect(scanned.stdout).toMatch(new RegExp(`new:\\s+${sshKeygenFingerprint(`${hostB}.pub`).replace(/[+/]/g, '\\$&')}`))
     const again = await connectSsh(await machineTarget('server-1'), {timeoutMs: 10_000})
     expect(await run(again, 'echo repinned-ok')).toBe('repinned-ok\n')
     again.end()
-    expect((await rdc(['context', 'scan-keys', 'server-1', '--json'])).json).toMatchObject({changed: false})
+    expect((await cli(['context', 'scan-keys', 'server-1', '--json'])).json).toMatchObject({changed: false})
     // The same through the installed entry point, whose bundle imports ssh2 lazily.
-    const viaBin = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'context', 'scan-keys', 'server-1', '--json'], {cwd: dir, encoding: 'utf8', env: process.env})
-    expect(viaBin.status, viaBin.stderr).toBe(0)
+    const viaBin = await cli(['context', 'scan-keys', 'server-1', '--json'], {cwd: dir})
+    expect(viaBin.code, viaBin.stderr).toBe(0)
     expect(JSON.parse(viaBin.stdout)).toEqual({machine: 'server-1', oldFingerprint: sshKeygenFingerprint(`${hostB}.pub`), newFingerprint: sshKeygenFingerprint(`${hostB}.pub`), changed: false})
   })
 
   it('honours a ~/.ssh/config alias (HostName, User, Port, IdentityFile) and ssh-agent', async () => {
-    sshd = await startSshd({dir: join(dir, 'sshd'), port: PORT, hostKeyPath: hostA, authorizedKeys: [client.publicKey]})
+    sshd = await startLocalSshd({root: join(dir, 'sshd'), port: PORT, hostKeyPath: hostA, authorizedKeys: [client.publicKey]})
     await writeFile(join(dir, 'home', '.ssh', 'config'), `Host lab-box\n  HostName 127.0.0.1\n  User root\n  Port ${PORT}\n  IdentityFile ${client.privateKeyPath}\n`)
-    const added = await rdc(['context', 'add-machine', 'aliased', '--host', 'lab-box', '--json'])
+    const added = await cli(['context', 'add-machine', 'aliased', '--host', 'lab-box', '--json'])
     expect(added.json).toMatchObject({host: 'lab-box', user: 'root', port: PORT, scanned: true})
     const target = await machineTarget('aliased')
     expect(target).toMatchObject({host: '127.0.0.1', port: PORT, user: 'root', privateKeyPath: client.privateKeyPath})
@@ -131,7 +131,7 @@ describe('host key pinning against a real sshd', () => {
     try {
       expect(spawnSync('ssh-add', [client.privateKeyPath], {env: {...process.env, SSH_AUTH_SOCK: sock}}).status).toBe(0)
       process.env.SSH_AUTH_SOCK = sock
-      await rdc(['context', 'add-machine', 'agent-box', '--host', '127.0.0.1', '--port', String(PORT), '--user', 'root'])
+      await cli(['context', 'add-machine', 'agent-box', '--host', '127.0.0.1', '--port', String(PORT), '--user', 'root'])
       const agentTarget = await machineTarget('agent-box')
       expect(agentTarget.privateKeyPath).toBeUndefined()
       const viaAgent = await connectSsh(agentTarget, {timeoutMs: 10_000})
@@ -144,13 +144,13 @@ describe('host key pinning against a real sshd', () => {
   })
 
   it('reports an unreachable server and a refused login as connection errors (exit 6)', async () => {
-    const unreachable = await rdc(['context', 'add-machine', 'nobody', '--host', '127.0.0.1', '--port', String(PORT), '--user', 'root', '--json'])
-    expect(unreachable.exitCode).toBe(6)
+    const unreachable = await cli(['context', 'add-machine', 'nobody', '--host', '127.0.0.1', '--port', String(PORT), '--user', 'root', '--json'])
+    expect(unreachable.code).toBe(6)
     expect(unreachable.json.error.message).toContain(`127.0.0.1:${PORT}`)
     expect(unreachable.json.error.suggestion).toBeTruthy()
 
     // server-1 is pinned to host key B by the first test.
-    sshd = await startSshd({dir: join(dir, 'sshd'), port: PORT, hostKeyPath: hostB, authorizedKeys: []})
+    sshd = await startLocalSshd({root: join(dir, 'sshd'), port: PORT, hostKeyPath: hostB, authorizedKeys: []})
     const error = await connectSsh(await machineTarget('server-1'), {timeoutMs: 10_000}).then(
       () => undefined,
       (e: unknown) => e,

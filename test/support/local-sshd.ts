@@ -5,22 +5,36 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 /**
- * A real OpenSSH server on 127.0.0.1 for transport tests: its own host key, config, client key and
- * authorized_keys under `root`, logging in as the current user (root here) with SFTP enabled.
+ * A real OpenSSH server on 127.0.0.1 for tests: its own host key, config, client key and authorized_keys under
+ * `root`, logging in as the current user (root here) with SFTP enabled, so nothing of the machine's own sshd is used
+ * or changed. The one sshd fixture: transport and push tests use it as is, host-key tests give it the host key and
+ * the authorized keys they swap between runs.
  */
 export interface LocalSshd {
   host: '127.0.0.1'
   port: number
   user: string
+  /** A client key of its own, authorized unless `authorizedKeys` replaced the list. */
   clientKeyPath: string
   /** The server's public host key line (`ssh-ed25519 AAAA…`). */
   hostKey: string
+  /** What sshd logged (-e, LogLevel VERBOSE) since it started: logins accepted or refused. */
+  log(): string
   stop(): Promise<void>
 }
 
-function keygen(path: string): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path], {encoding: 'utf8'})
+/** A new key pair at `path` (no passphrase, no comment): its private key path and public key (`type base64`). */
+export function sshKeygen(path: string, type = 'ed25519'): {privateKeyPath: string; publicKey: string} {
+  const r = spawnSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', '', '-f', path], {encoding: 'utf8'})
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`)
+  return {privateKeyPath: path, publicKey: readFileSync(`${path}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')}
+}
+
+/** `ssh-keygen -lf` of a public key file: "SHA256:…". */
+export function sshKeygenFingerprint(pubPath: string): string {
+  const r = spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', pubPath], {encoding: 'utf8'})
+  if (r.status !== 0) throw new Error(`ssh-keygen -l failed: ${r.stderr}`)
+  return r.stdout.split(/\s+/)[1]!
 }
 
 async function portOpen(port: number): Promise<boolean> {
@@ -33,17 +47,26 @@ async function portOpen(port: number): Promise<boolean> {
   })
 }
 
-export async function startLocalSshd(options: {root: string; port: number}): Promise<LocalSshd> {
+export interface LocalSshdOptions {
+  /** Its folder: emptied at start, removed at stop. */
+  root: string
+  port: number
+  /** A host key of the caller's (default: a new one under root). */
+  hostKeyPath?: string
+  /** The public keys it accepts (default: its own client key's). */
+  authorizedKeys?: string[]
+}
+
+export async function startLocalSshd(options: LocalSshdOptions): Promise<LocalSshd> {
   const {root, port} = options
   rmSync(root, {recursive: true, force: true})
   mkdirSync(root, {recursive: true, mode: 0o700})
   // sshd refuses to start without its privilege separation folder.
   mkdirSync('/run/sshd', {recursive: true, mode: 0o755})
-  const hostKeyPath = join(root, 'host_key')
-  const clientKeyPath = join(root, 'client_key')
-  keygen(hostKeyPath)
-  keygen(clientKeyPath)
-  writeFileSync(join(root, 'authorized_keys'), readFileSync(`${clientKeyPath}.pub`), {mode: 0o600})
+  const hostKeyPath = options.hostKeyPath ?? sshKeygen(join(root, 'host_key')).privateKeyPath
+  const client = sshKeygen(join(root, 'client_key'))
+  const authorized = options.authorizedKeys ?? [client.publicKey]
+  writeFileSync(join(root, 'authorized_keys'), authorized.map((k) => `${k}\n`).join(''), {mode: 0o600})
   const config = join(root, 'sshd_config')
   writeFileSync(
     config,
@@ -61,7 +84,7 @@ export async function startLocalSshd(options: {root: string; port: number}): Pro
       'Subsystem sftp internal-sftp',
       'MaxSessions 50',
       'MaxStartups 50',
-      'LogLevel ERROR',
+      'LogLevel VERBOSE',
       '',
     ].join('\n'),
   )
@@ -85,8 +108,9 @@ export async function startLocalSshd(options: {root: string; port: number}): Pro
     host: '127.0.0.1',
     port,
     user: process.env.USER ?? 'root',
-    clientKeyPath,
+    clientKeyPath: client.privateKeyPath,
     hostKey: `${type} ${key}`,
+    log: () => log,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM')

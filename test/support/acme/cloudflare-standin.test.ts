@@ -54,7 +54,8 @@ describe('the Cloudflare API stand-in', () => {
     expect(r.body).toMatchObject({success: false, messages: [], result: null})
     expect(r.body.errors[0]).toMatchObject(error)
     const call = lab.calls()[before]
-    expect(call).toMatchObject({method: 'GET', path: '/client/v4/zones?name=example.com', tokenOk: false, auth, status})
+    expect(call).toMatchObject({method: 'GET', path: '/client/v4/zones?name=example.com', token: auth, status})
+    expect(call!.token === 'main').toBe(false)
   })
 
   it('verifies its token at /user/tokens/verify and refuses another with 401 1000', async () => {
@@ -83,7 +84,7 @@ describe('the Cloudflare API stand-in', () => {
     expect(await txtAt(lab.resolver(), name)).toEqual([])
 
     const log = lab.calls().filter((c) => c.name === name)
-    expect(log.map((c) => [c.method, c.action, c.type, c.content, c.tokenOk])).toEqual([
+    expect(log.map((c) => [c.method, c.action, c.type, c.content, c.token === 'main'])).toEqual([
       ['POST', 'record-created', 'TXT', '"token-value-1"', true],
       ['DELETE', 'record-deleted', 'TXT', '"token-value-1"', true],
     ])

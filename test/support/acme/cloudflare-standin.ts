@@ -1,28 +1,39 @@
 /**
- * A stand-in for the part of Cloudflare's v4 API that lego's `cloudflare` DNS provider calls (lego v5.5.2, the
- * version inside Traefik 3.7.15; providers/dns/cloudflare/internal/client.go):
+ * The Cloudflare v4 DNS API stand-in: what lego's `cloudflare` DNS provider calls (lego v5.5.2, the version inside
+ * Traefik 3.7.15: list the zone by name with per_page=50, POST the TXT record, DELETE it), and what `rdc dns` and
+ * the token check call:
  *
- *   GET    {base}/zones?name=<zone>&per_page=50          → the zone id (exactly one zone must match)
- *   POST   {base}/zones/{id}/dns_records                 {"type":"TXT","name":"_acme-challenge.app.example.com",
- *                                                         "content":"\"<value>\"","ttl":120}
- *   DELETE {base}/zones/{id}/dns_records/{record id}
+ *   GET    /zones[?name=&page=&per_page=]                 zones the token may see (per_page 5–50)
+ *   GET    /zones/{id}
+ *   GET    /zones/{id}/dns_records[?type=&name=&name.exact=&content=&page=&per_page=]   (per_page 5–5000)
+ *   GET    /zones/{id}/dns_records/{rid}
+ *   POST   /zones/{id}/dns_records                        {type, name, content, ttl, proxied, comment, tags}
+ *   PATCH  /zones/{id}/dns_records/{rid}                  only the given fields change
+ *   PUT    /zones/{id}/dns_records/{rid}                  the whole record (type, name, content required)
+ *   DELETE /zones/{id}/dns_records/{rid}
+ *   GET    /user/tokens/verify
  *
- * lego joins paths onto CLOUDFLARE_BASE_URL (url.JoinPath) and its default is https://api.cloudflare.com/client/v4,
- * so the base a client is given must include /client/v4: cloudflareBaseUrl() returns http://<addr>:<port>/client/v4.
- * Also served: GET /zones/{id}, GET /zones/{id}/dns_records (?type=&name=&content=&page=&per_page=) and
- * GET /user/tokens/verify, which tools use to check a token.
+ * Records keep `comment` (at most 100 characters, Cloudflare's Free-plan limit), `proxied` (A, AAAA and CNAME only)
+ * and `tags`. Cloudflare's rules for a name are kept: a CNAME shares its name with nothing else (81053/81054) and an
+ * identical record is refused (81058). Types: A, AAAA, CNAME, TXT.
  *
- * Refusals copy what Cloudflare answers (as seen in public reports and client test fixtures):
- *   no Authorization header           400 {"code":9106,"message":"Missing X-Auth-Key, X-Auth-Email or Authorization headers"}
- *   Authorization not "Bearer <tok>"  400 {"code":6003,"message":"Invalid request headers","error_chain":[{"code":6111,…}]}
- *   a Bearer token that is not ours   403 {"code":9109,"message":"Invalid access token"}
- *   …on /user/tokens/verify           401 {"code":1000,"message":"Invalid API Token"}
- *   unknown zone id                   404 {"code":7003,"message":"Could not route to …, perhaps your object identifier is invalid?"}
- *   unknown record id                 404 {"code":81044,"message":"Record does not exist."}
- * An unknown zone NAME is not an error: the list is empty (lego then says "zone could not be found").
+ * Refusals copy what Cloudflare answers: no Authorization header 400 9106, not "Bearer <token>" 400 6003/6111, a
+ * token that is not one of ours 403 9109 (401 1000 on /user/tokens/verify), an unknown zone id 404 7003, an unknown
+ * record id 404 81044. An unknown zone NAME is not an error: the list is empty (lego then says "zone could not be
+ * found"). Each call's `token` in the log says which token it carried: 'main' (the lab's), a `tokens` label, or
+ * 'missing', 'malformed', 'wrong'.
  *
- * Every TXT, A and AAAA record created or deleted is mirrored into challtestsrv before the API answers, so the
- * record lego creates is exactly what Pebble (and the DNS front) then read. Every call is logged without the token.
+ * Tokens: the lab's token may do everything; `tokens` adds more, each `edit` or `read` (a read-only token gets 403
+ * `10000 Authentication error` on every write, as Cloudflare answers a token without Zone:DNS:Edit), optionally
+ * limited to some zones (others are invisible in listings and answer 403 10000), and `status` (a `disabled` or
+ * `expired` token says so at /user/tokens/verify and is refused elsewhere with 403 9109).
+ *
+ * `rateLimit(n, retryAfter)` makes the next n calls answer 429 with `Retry-After: <retryAfter>` and
+ * `971 Please wait and consider throttling your request speed`, as Cloudflare does past its limit.
+ *
+ * TXT, A and AAAA records are mirrored into the sink (challtestsrv) before the API answers; a proxied A/AAAA is
+ * mirrored as Cloudflare's anycast address (PROXY_IPV4/PROXY_IPV6), since that is what DNS then answers. CNAMEs
+ * are kept but not mirrored. Every call is logged without the token.
  */
 import {createHash, randomBytes} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
@@ -32,56 +43,69 @@ import {listenOnAll} from './http-listeners.js'
 import {canonicalName} from './dns-wire.js'
 import {hostForUrl} from './pebble.js'
 
+/**
+ * lego joins paths onto CLOUDFLARE_BASE_URL (url.JoinPath) and its default is https://api.cloudflare.com/client/v4,
+ * so the base a client is given must include /client/v4: baseUrl() returns http://<addr>:<port>/client/v4.
+ */
 export const API_PREFIX = '/client/v4'
 export const NAME_SERVERS = ['ns1.cf-standin.test', 'ns2.cf-standin.test']
 
-export interface StandinRecord {
+/** What DNS answers for a proxied record: one of Cloudflare's anycast addresses. */
+export const PROXY_IPV4 = '104.16.0.1'
+export const PROXY_IPV6 = '2606:4700::6810:1'
+
+export type TokenAccess = 'edit' | 'read'
+
+export interface TokenSpec {
+  access: TokenAccess
+  /** Zone apexes the token is limited to (default: all). */
+  zones?: string[]
+  /** Default 'active'. */
+  status?: 'active' | 'disabled' | 'expired'
+}
+
+export interface DnsStandinRecord {
   id: string
   zoneId: string
   zoneName: string
   type: string
-  /** Lower case, no trailing dot, always the full name (Cloudflare appends the zone to a relative name). */
+  /** Lower case, no trailing dot, the full name. */
   name: string
-  /** As the client sent it: lego quotes TXT content ("\"value\""). */
   content: string
   ttl: number
+  proxied: boolean
+  comment: string | null
+  tags: string[]
   createdOn: string
+  modifiedOn: string
 }
 
-export interface CloudflareCall {
+export interface DnsStandinCall {
   at: string
   method: string
-  /** Path and query as received (no secret travels there). */
   path: string
-  /** Whether the request carried the configured token as "Bearer <token>"; never the token itself. */
-  tokenOk: boolean
-  /** Why not: no Authorization header, not "Bearer <token>", or another token. */
-  auth: 'matched' | 'wrong' | 'missing' | 'malformed'
+  /** Which configured token was used: 'main', a name from `tokens`, or why none matched. */
+  token: string
   status: number
-  action?: 'zones-listed' | 'zone-read' | 'records-listed' | 'record-created' | 'record-deleted' | 'token-verified'
+  action?: 'zones-listed' | 'zone-read' | 'records-listed' | 'record-read' | 'record-created' | 'record-updated' | 'record-deleted' | 'token-verified' | 'rate-limited'
   zone?: string
-  /** The record a create or delete touched: its id, type, full name and content as the client sent it. */
   recordId?: string
   type?: string
   name?: string
   content?: string
-  /** Cloudflare error codes answered, when the call failed. */
+  comment?: string | null
+  proxied?: boolean
   errors?: number[]
 }
 
-/** Where records go so that DNS answers them; challtestsrv in the lab. */
-export interface RecordSink {
-  setTxt(host: string, values: string[]): Promise<void>
-  setA(host: string, addresses: string[]): Promise<void>
-  setAaaa(host: string, addresses: string[]): Promise<void>
-}
-
-export interface CloudflareStandin {
+export interface CloudflareDnsStandin {
   port: number
   baseUrl(address: string): string
   zoneId(zone: string): string
-  calls(): CloudflareCall[]
-  records(): StandinRecord[]
+  calls(): DnsStandinCall[]
+  records(): DnsStandinRecord[]
+  /** The next `count` calls answer 429 with Retry-After: `retryAfterSeconds`. */
+  rateLimit(count: number, retryAfterSeconds?: number): void
   stop(): Promise<void>
 }
 
@@ -89,6 +113,13 @@ interface CfError {
   code: number
   message: string
   error_chain?: Array<{code: number; message: string}>
+}
+
+/** Where records go so that DNS answers them; challtestsrv in the lab. */
+export interface RecordSink {
+  setTxt(host: string, values: string[]): Promise<void>
+  setA(host: string, addresses: string[]): Promise<void>
+  setAaaa(host: string, addresses: string[]): Promise<void>
 }
 
 /** Cloudflare ids are 32 hex digits; a zone's is derived from its name so it is the same in every run. */
@@ -119,13 +150,18 @@ export function txtValue(content: string): string {
   return out
 }
 
-function envelope(result: unknown, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({success: true, errors: [], messages: [], result, ...extra})
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: CfError[],
+  ) {
+    super(errors.map((e) => `${e.code} ${e.message}`).join(', '))
+  }
 }
 
-function failure(errors: CfError[]): string {
-  return JSON.stringify({success: false, errors, messages: [], result: null})
-}
+const TYPES = new Set(['A', 'AAAA', 'CNAME', 'TXT'])
+const PROXIABLE = new Set(['A', 'AAAA', 'CNAME'])
+const AUTH_ERROR: CfError = {code: 10000, message: 'Authentication error'}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -140,19 +176,26 @@ function readBody(req: IncomingMessage): Promise<string> {
   })
 }
 
-export async function startCloudflareStandin(options: {
+export async function startCloudflareDnsStandin(options: {
   addresses: string[]
   port: number
   zones: string[]
+  /** The token that may do everything. */
   token: string
+  /** More tokens, by value. */
+  tokens?: Record<string, TokenSpec & {label?: string}>
   sink: RecordSink
-}): Promise<CloudflareStandin> {
+}): Promise<CloudflareDnsStandin> {
   const zones = options.zones.map((z) => ({name: canonicalName(z), id: zoneIdFor(z)}))
-  const records = new Map<string, StandinRecord>()
-  const log: CloudflareCall[] = []
+  const records = new Map<string, DnsStandinRecord>()
+  const log: DnsStandinCall[] = []
   const createdAt = new Date().toISOString()
+  let limited = 0
+  let retryAfter = 1
+  const tokens = new Map<string, TokenSpec & {label: string}>([[options.token, {access: 'edit', label: 'main'}]])
+  for (const [value, spec] of Object.entries(options.tokens ?? {})) tokens.set(value, {...spec, label: spec.label ?? `${spec.access}-token`})
 
-  const zoneJson = (z: {name: string; id: string}): Record<string, unknown> => ({
+  const zoneJson = (z: {name: string; id: string}, access: TokenAccess): Record<string, unknown> => ({
     id: z.id,
     name: z.name,
     status: 'active',
@@ -166,58 +209,86 @@ export async function startCloudflareStandin(options: {
     created_on: createdAt,
     modified_on: createdAt,
     activated_on: createdAt,
-    meta: {step: 4, custom_certificate_quota: 0, page_rule_quota: 3, phishing_detected: false},
     owner: {id: null, type: 'user', email: null},
-    account: {id: 'cf0000000000000000000000000000ac', name: 'rdc ACME lab'},
-    tenant: {id: null, name: null},
-    tenant_unit: {id: null},
-    permissions: ['#dns_records:edit', '#dns_records:read', '#zone:read'],
-    plan: {id: '0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee', name: 'Free Website', price: 0, currency: 'USD', frequency: '', is_subscribed: false,
-      can_subscribe: false, legacy_id: 'free', legacy_discount: false, externally_managed: false},
+    account: {id: 'cf0000000000000000000000000000ac', name: 'rdc DNS lab'},
+    permissions: access === 'edit' ? ['#dns_records:edit', '#dns_records:read', '#zone:read'] : ['#dns_records:read', '#zone:read'],
+    plan: {id: '0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee', name: 'Free Website', price: 0, currency: 'USD', legacy_id: 'free'},
   })
 
-  const recordJson = (r: StandinRecord): Record<string, unknown> => ({
+  const recordJson = (r: DnsStandinRecord): Record<string, unknown> => ({
     id: r.id,
     zone_id: r.zoneId,
     zone_name: r.zoneName,
     name: r.name,
     type: r.type,
     content: r.content,
-    proxiable: false,
-    proxied: false,
+    proxiable: PROXIABLE.has(r.type),
+    proxied: r.proxied,
     ttl: r.ttl,
     settings: {},
     meta: {},
-    comment: null,
-    tags: [],
+    comment: r.comment,
+    tags: r.tags,
     created_on: r.createdOn,
-    modified_on: r.createdOn,
+    modified_on: r.modifiedOn,
+    ...(r.comment === null ? {} : {comment_modified_on: r.modifiedOn}),
   })
 
-  /** Pushes the current set of `type` values of `name` to the sink (called after every change of that name). */
   const mirror = async (type: string, name: string): Promise<void> => {
     const same = [...records.values()].filter((r) => r.type === type && r.name === name)
     if (type === 'TXT') await options.sink.setTxt(name, same.map((r) => txtValue(r.content)))
-    if (type === 'A') await options.sink.setA(name, same.map((r) => r.content))
-    if (type === 'AAAA') await options.sink.setAaaa(name, same.map((r) => r.content))
+    if (type === 'A') await options.sink.setA(name, [...new Set(same.map((r) => (r.proxied ? PROXY_IPV4 : r.content)))])
+    if (type === 'AAAA') await options.sink.setAaaa(name, [...new Set(same.map((r) => (r.proxied ? PROXY_IPV6 : r.content)))])
   }
 
-  const paginate = <T>(items: T[], query: URLSearchParams): {page: T[]; info: Record<string, number>} => {
-    const perPage = Math.min(Math.max(Number(query.get('per_page') ?? 100) || 100, 5), 5000)
+  const paginate = <T>(items: T[], query: URLSearchParams, max: number): {page: T[]; info: Record<string, number>} => {
+    const perPage = Math.min(Math.max(Number(query.get('per_page') ?? (max === 50 ? 20 : 100)) || 100, 5), max)
     const pageNo = Math.max(Number(query.get('page') ?? 1) || 1, 1)
     const page = items.slice((pageNo - 1) * perPage, pageNo * perPage)
     return {page, info: {page: pageNo, per_page: perPage, count: page.length, total_count: items.length, total_pages: Math.max(Math.ceil(items.length / perPage), 1)}}
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, call: CloudflareCall): Promise<void> {
-    const send = (status: number, body: string): void => {
-      call.status = status
-      res.writeHead(status, {'content-type': 'application/json'})
-      res.end(body)
+  /** The record a POST/PUT/PATCH would leave, checked as Cloudflare checks it. */
+  const validated = (zone: {name: string; id: string}, input: Record<string, unknown>, base: DnsStandinRecord | undefined): Omit<DnsStandinRecord, 'id' | 'createdOn' | 'modifiedOn'> => {
+    const type = typeof input.type === 'string' ? input.type.toUpperCase() : base?.type ?? ''
+    if (!TYPES.has(type)) throw new Refusal(400, [{code: 1004, message: 'DNS Validation Error', error_chain: [{code: 9000, message: `the stand-in keeps only A, AAAA, CNAME and TXT records, not "${String(input.type)}"`}]}])
+    const rawName = typeof input.name === 'string' ? canonicalName(input.name) : base?.name ?? ''
+    const content = typeof input.content === 'string' ? input.content : base?.content ?? ''
+    if (rawName === '' || content === '') throw new Refusal(400, [{code: 9005, message: 'Content for record is invalid: name and content are required.'}])
+    if ((type === 'A' && !isIPv4(content)) || (type === 'AAAA' && !isIPv6(content))) {
+      throw new Refusal(400, [{code: 9005, message: `Content for ${type} record is invalid. Must be a valid IPv${type === 'A' ? 4 : 6} address.`}])
     }
-    const fail = (status: number, errors: CfError[]): void => {
+    const name = rawName === '@' ? zone.name : rawName === zone.name || rawName.endsWith(`.${zone.name}`) ? rawName : `${rawName}.${zone.name}`
+    const ttl = typeof input.ttl === 'number' ? input.ttl : base?.ttl ?? 1
+    if (ttl !== 1 && (ttl < 60 || ttl > 86_400)) throw new Refusal(400, [{code: 9021, message: 'Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.'}])
+    const proxied = typeof input.proxied === 'boolean' ? input.proxied : base?.proxied ?? false
+    if (proxied && !PROXIABLE.has(type)) throw new Refusal(400, [{code: 9004, message: `This record type cannot be proxied.`}])
+    const comment = input.comment === undefined ? (base?.comment ?? null) : input.comment === null || input.comment === '' ? null : String(input.comment)
+    if (comment !== null && comment.length > 100) throw new Refusal(400, [{code: 9101, message: 'DNS record comment is too long. Maximum length is 100 characters.'}])
+    const tags = Array.isArray(input.tags) ? input.tags.map(String) : base?.tags ?? []
+    const others = [...records.values()].filter((r) => r.zoneId === zone.id && r.name === name && r.id !== base?.id)
+    if (type === 'CNAME' && others.length > 0) throw new Refusal(400, [{code: 81053, message: 'An A, AAAA, or CNAME record with that host already exists.'}])
+    if (type !== 'CNAME' && others.some((r) => r.type === 'CNAME')) throw new Refusal(400, [{code: 81054, message: 'A CNAME record with that host already exists.'}])
+    if (others.some((r) => r.type === type && r.content === content)) throw new Refusal(400, [{code: 81058, message: 'An identical record already exists.'}])
+    return {zoneId: zone.id, zoneName: zone.name, type, name, content, ttl, proxied, comment, tags}
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, call: DnsStandinCall): Promise<void> {
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      call.status = status
+      res.writeHead(status, {'content-type': 'application/json', ...headers})
+      res.end(JSON.stringify(body))
+    }
+    const ok = (result: unknown, extra: Record<string, unknown> = {}): void => send(200, {success: true, errors: [], messages: [], result, ...extra})
+    const fail = (status: number, errors: CfError[], headers: Record<string, string> = {}): void => {
       call.errors = errors.map((e) => e.code)
-      send(status, failure(errors))
+      send(status, {success: false, errors, messages: [], result: null}, headers)
+    }
+    if (limited > 0) {
+      limited--
+      call.action = 'rate-limited'
+      fail(429, [{code: 971, message: 'Please wait and consider throttling your request speed'}], {'retry-after': String(retryAfter)})
+      return
     }
     const url = new URL(req.url ?? '/', 'http://standin')
     if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
@@ -226,137 +297,111 @@ export async function startCloudflareStandin(options: {
     }
     const path = url.pathname.slice(API_PREFIX.length).replace(/\/+$/, '')
     const method = req.method ?? 'GET'
-
     const header = req.headers.authorization
     const bearer = header === undefined ? undefined : /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header)?.[1]
-    call.auth = header === undefined ? 'missing' : bearer === undefined ? 'malformed' : bearer === options.token ? 'matched' : 'wrong'
-    call.tokenOk = call.auth === 'matched'
-    if (call.auth === 'missing') {
-      fail(400, [{code: 9106, message: 'Missing X-Auth-Key, X-Auth-Email or Authorization headers'}])
-      return
-    }
-    if (call.auth === 'malformed') {
-      fail(400, [{code: 6003, message: 'Invalid request headers', error_chain: [{code: 6111, message: 'Invalid format for Authorization header'}]}])
-      return
-    }
+    const spec = bearer === undefined ? undefined : tokens.get(bearer)
+    call.token = header === undefined ? 'missing' : bearer === undefined ? 'malformed' : spec ? spec.label : 'wrong'
+    if (header === undefined) return fail(400, [{code: 9106, message: 'Missing X-Auth-Key, X-Auth-Email or Authorization headers'}])
+    if (bearer === undefined) return fail(400, [{code: 6003, message: 'Invalid request headers', error_chain: [{code: 6111, message: 'Invalid format for Authorization header'}]}])
 
     if (method === 'GET' && path === '/user/tokens/verify') {
-      if (call.auth !== 'matched') {
-        fail(401, [{code: 1000, message: 'Invalid API Token'}])
-        return
-      }
+      if (!spec) return fail(401, [{code: 1000, message: 'Invalid API Token'}])
       call.action = 'token-verified'
-      send(200, JSON.stringify({result: {id: zoneIdFor('token'), status: 'active'}, success: true, errors: [],
-        messages: [{code: 10000, message: 'This API Token is valid and active', type: null}]}))
-      return
+      const status = spec.status ?? 'active'
+      return send(200, {result: {id: zoneIdFor(`token:${spec.label}`), status}, success: true, errors: [], messages: [{code: 10000, message: status === 'active' ? 'This API Token is valid and active' : `This API Token is ${status}`, type: null}]})
     }
-    if (call.auth !== 'matched') {
-      fail(403, [{code: 9109, message: 'Invalid access token'}])
-      return
-    }
+    if (!spec || (spec.status ?? 'active') !== 'active') return fail(403, [{code: 9109, message: 'Invalid access token'}])
+    const visible = zones.filter((z) => spec.zones === undefined || spec.zones.map(canonicalName).includes(z.name))
 
     if (method === 'GET' && path === '/zones') {
       const name = url.searchParams.get('name')
-      const matching = zones.filter((z) => name === null || z.name === canonicalName(name))
-      const {page, info} = paginate(matching, url.searchParams)
+      const matching = visible.filter((z) => name === null || z.name === canonicalName(name))
+      const {page, info} = paginate(matching, url.searchParams, 50)
       call.action = 'zones-listed'
       if (name !== null) call.zone = canonicalName(name)
-      send(200, envelope(page.map(zoneJson), {result_info: info}))
-      return
+      return ok(page.map((z) => zoneJson(z, spec.access)), {result_info: info})
     }
 
     const m = /^\/zones\/([^/]+)(\/dns_records(?:\/([^/]+))?)?$/.exec(path)
-    const zone = m ? zones.find((z) => z.id === m[1]) : undefined
-    if (m && !zone) {
-      fail(404, [{code: 7003, message: `Could not route to ${url.pathname}, perhaps your object identifier is invalid?`}, {code: 7000, message: 'No route for that URI'}])
-      return
-    }
-    if (!m || !zone) {
-      fail(404, [{code: 7000, message: 'No route for that URI'}])
-      return
-    }
+    if (!m) return fail(404, [{code: 7000, message: 'No route for that URI'}])
+    const zone = zones.find((z) => z.id === m[1])
+    if (!zone) return fail(404, [{code: 7003, message: `Could not route to ${url.pathname}, perhaps your object identifier is invalid?`}, {code: 7000, message: 'No route for that URI'}])
+    if (!visible.includes(zone)) return fail(403, [AUTH_ERROR])
     call.zone = zone.name
     const [, , sub, recordId] = m
-
     if (method === 'GET' && !sub) {
       call.action = 'zone-read'
-      send(200, envelope(zoneJson(zone)))
-      return
+      return ok(zoneJson(zone, spec.access))
     }
+    if (!sub) return fail(405, [{code: 10405, message: `Method ${method} not allowed for this route`}])
 
-    if (method === 'GET' && sub && !recordId) {
+    if (method === 'GET' && !recordId) {
       const type = url.searchParams.get('type')
       const name = url.searchParams.get('name') ?? url.searchParams.get('name.exact')
       const content = url.searchParams.get('content') ?? url.searchParams.get('content.exact')
-      const matching = [...records.values()].filter(
-        (r) => r.zoneId === zone.id && (!type || r.type === type.toUpperCase()) && (!name || r.name === canonicalName(name)) && (!content || r.content === content),
-      )
-      const {page, info} = paginate(matching, url.searchParams)
+      const matching = [...records.values()]
+        .filter((r) => r.zoneId === zone.id && (!type || r.type === type.toUpperCase()) && (!name || r.name === canonicalName(name)) && (!content || r.content === content))
+        .sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type) || a.createdOn.localeCompare(b.createdOn))
+      const {page, info} = paginate(matching, url.searchParams, 5000)
       call.action = 'records-listed'
-      send(200, envelope(page.map(recordJson), {result_info: info}))
-      return
+      return ok(page.map(recordJson), {result_info: info})
     }
-
-    if (method === 'POST' && sub && !recordId) {
-      let body: {type?: unknown; name?: unknown; content?: unknown; ttl?: unknown}
-      try {
-        body = JSON.parse(await readBody(req)) as typeof body
-      } catch {
-        fail(400, [{code: 9207, message: 'Request body is invalid.'}])
-        return
-      }
-      const type = typeof body.type === 'string' ? body.type.toUpperCase() : ''
-      const rawName = typeof body.name === 'string' ? canonicalName(body.name) : ''
-      const content = typeof body.content === 'string' ? body.content : ''
-      if (!['TXT', 'A', 'AAAA'].includes(type)) {
-        fail(400, [{code: 1004, message: 'DNS Validation Error', error_chain: [{code: 9000, message: `the stand-in keeps only TXT, A and AAAA records, not "${String(body.type)}"`}]}])
-        return
-      }
-      if (rawName === '' || content === '') {
-        fail(400, [{code: 9005, message: 'Content for record is invalid: name and content are required.'}])
-        return
-      }
-      if ((type === 'A' && !isIPv4(content)) || (type === 'AAAA' && !isIPv6(content))) {
-        fail(400, [{code: 9005, message: `Content for ${type} record is invalid. Must be a valid IPv${type === 'A' ? 4 : 6} address.`}])
-        return
-      }
-      // Like Cloudflare: "@" is the apex, a name outside the zone is taken as relative to it.
-      const name = rawName === '@' ? zone.name : rawName === zone.name || rawName.endsWith(`.${zone.name}`) ? rawName : `${rawName}.${zone.name}`
-      const ttl = typeof body.ttl === 'number' ? body.ttl : 1
-      const record: StandinRecord = {id: randomBytes(16).toString('hex'), zoneId: zone.id, zoneName: zone.name, type, name, content, ttl, createdOn: new Date().toISOString()}
-      records.set(record.id, record)
-      await mirror(type, name)
-      Object.assign(call, {action: 'record-created', recordId: record.id, type, name, content})
-      send(200, envelope(recordJson(record)))
-      return
+    const existing = recordId === undefined ? undefined : records.get(recordId)
+    if (recordId !== undefined && (!existing || existing.zoneId !== zone.id)) return fail(404, [{code: 81044, message: 'Record does not exist.'}])
+    if (method === 'GET') {
+      call.action = 'record-read'
+      return ok(recordJson(existing!))
     }
-
-    if (method === 'DELETE' && sub && recordId) {
-      const record = records.get(recordId)
-      if (!record || record.zoneId !== zone.id) {
-        fail(404, [{code: 81044, message: 'Record does not exist.'}])
-        return
-      }
-      records.delete(recordId)
-      await mirror(record.type, record.name)
-      Object.assign(call, {action: 'record-deleted', recordId: record.id, type: record.type, name: record.name, content: record.content})
-      send(200, envelope({id: record.id}))
-      return
+    if (!['POST', 'PATCH', 'PUT', 'DELETE'].includes(method) || (method === 'POST') !== (recordId === undefined)) {
+      return fail(405, [{code: 10405, message: `Method ${method} not allowed for this route`}])
     }
+    if (spec.access !== 'edit') return fail(403, [AUTH_ERROR])
 
-    fail(405, [{code: 10405, message: `Method ${method} not allowed for this route`}])
+    if (method === 'DELETE') {
+      records.delete(existing!.id)
+      await mirror(existing!.type, existing!.name)
+      Object.assign(call, {action: 'record-deleted', recordId: existing!.id, type: existing!.type, name: existing!.name, content: existing!.content, comment: existing!.comment})
+      return ok({id: existing!.id})
+    }
+    let body: Record<string, unknown>
+    try {
+      const parsed = JSON.parse(await readBody(req)) as unknown
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object')
+      body = parsed as Record<string, unknown>
+    } catch {
+      return fail(400, [{code: 9207, message: 'Request body is invalid.'}])
+    }
+    if (method === 'PUT' && (body.type === undefined || body.name === undefined || body.content === undefined)) {
+      return fail(400, [{code: 9005, message: 'Content for record is invalid: type, name and content are required.'}])
+    }
+    const next = validated(zone, body, method === 'PATCH' ? existing : method === 'PUT' ? {...existing!, comment: null, tags: [], proxied: false, ttl: 1} : undefined)
+    const stamp = new Date().toISOString()
+    const record: DnsStandinRecord = existing ? {...existing, ...next, modifiedOn: stamp} : {id: randomBytes(16).toString('hex'), ...next, createdOn: stamp, modifiedOn: stamp}
+    records.set(record.id, record)
+    if (existing && (existing.type !== record.type || existing.name !== record.name)) await mirror(existing.type, existing.name)
+    await mirror(record.type, record.name)
+    Object.assign(call, {action: existing ? 'record-updated' : 'record-created', recordId: record.id, type: record.type, name: record.name, content: record.content, comment: record.comment, proxied: record.proxied})
+    return ok(recordJson(record))
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const call: CloudflareCall = {at: new Date().toISOString(), method: req.method ?? 'GET', path: req.url ?? '/', tokenOk: false, auth: 'missing', status: 0}
+    const call: DnsStandinCall = {at: new Date().toISOString(), method: req.method ?? 'GET', path: req.url ?? '/', token: 'missing', status: 0}
     log.push(call)
     handle(req, res, call).catch((error: unknown) => {
+      if (error instanceof Refusal) {
+        call.status = error.status
+        call.errors = error.errors.map((e) => e.code)
+        res.writeHead(error.status, {'content-type': 'application/json'})
+        res.end(JSON.stringify({success: false, errors: error.errors, messages: [], result: null}))
+        return
+      }
       call.status = 500
       call.errors = [10001]
       if (!res.headersSent) res.writeHead(500, {'content-type': 'application/json'})
-      res.end(failure([{code: 10001, message: `stand-in failure: ${error instanceof Error ? error.message : String(error)}`}]))
+      res.end(JSON.stringify({success: false, errors: [{code: 10001, message: `stand-in failure: ${error instanceof Error ? error.message : String(error)}`}], messages: [], result: null}))
     })
   }
+
   const listeners = await listenOnAll(options.addresses, options.port, onRequest)
 
   return {
@@ -364,8 +409,12 @@ export async function startCloudflareStandin(options: {
     baseUrl: (address) => `http://${hostForUrl(address)}:${options.port}${API_PREFIX}`,
     zoneId: zoneIdFor,
     calls: () => log.map((c) => ({...c, ...(c.errors ? {errors: [...c.errors]} : {})})),
-    records: () => [...records.values()].map((r) => ({...r})),
-    async stop() {
+    records: () => [...records.values()].map((r) => ({...r, tags: [...r.tags]})),
+    rateLimit(count, retryAfterSeconds = 1) {
+      limited = count
+      retryAfter = retryAfterSeconds
+    },
+    stop: async () => {
       await listeners.close()
     },
   }

@@ -1,17 +1,17 @@
 /**
- * The DNS lab for `rdc dns`: the ACME lab (Pebble, challtestsrv, the DNS front) with the fuller Cloudflare DNS API
- * stand-in (cloudflare-dns-standin.ts) mirroring into the same challtestsrv, and a wildcard-aware resolver in front
- * of the DNS front. The ACME lab's own stand-in keeps running and keeps its API; point Traefik (CLOUDFLARE_BASE_URL)
- * at this lab's cloudflareBaseUrl() so that lego's TXT records and rdc's A/AAAA records live in one zone.
+ * The DNS lab for `rdc dns`: the ACME lab (Pebble, challtestsrv, the DNS front) with a second Cloudflare API
+ * stand-in (cloudflare-standin.ts, with the extra tokens a test asks for) mirroring into the same challtestsrv,
+ * and a wildcard-aware resolver in front of the DNS front. The ACME lab's own stand-in keeps running; point Traefik
+ * (CLOUDFLARE_BASE_URL) at this lab's cloudflareBaseUrl() so that lego's TXT records and rdc's A/AAAA records live
+ * in one zone.
  */
 import {startAcmeLab, type AcmeLab} from './lab.js'
 import {cfCall, type CfAnswer} from './cloudflare-client.js'
-import {startCloudflareDnsStandin, type DnsStandinCall, type DnsStandinRecord, type TokenSpec} from './cloudflare-dns-standin.js'
-import {zoneIdFor, type RecordSink} from './cloudflare-standin.js'
+import {startCloudflareDnsStandin, type DnsStandinCall, type DnsStandinRecord, type RecordSink, type TokenSpec, zoneIdFor} from './cloudflare-standin.js'
 import {freePort} from './free-port.js'
 import {startWildcardResolver} from './wildcard-resolver.js'
 
-export type {DnsStandinCall, DnsStandinRecord, TokenSpec} from './cloudflare-dns-standin.js'
+export type {DnsStandinCall, DnsStandinRecord, TokenSpec} from './cloudflare-standin.js'
 
 export interface DnsLabOptions {
   /** This machine's addresses the clients reach (test hosts: the veth ends; local tests: 127.0.0.x). */

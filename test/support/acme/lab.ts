@@ -11,13 +11,13 @@ import {join} from 'node:path'
 
 import {startChallTestSrv, type ChallTestSrv} from './challtestsrv.js'
 import {cfCreateRecord, cfDeleteRecord, type CfRecord} from './cloudflare-client.js'
-import {startCloudflareStandin, zoneIdFor, type CloudflareCall, type CloudflareStandin, type StandinRecord} from './cloudflare-standin.js'
+import {startCloudflareDnsStandin, zoneIdFor, type CloudflareDnsStandin, type DnsStandinCall, type DnsStandinRecord} from './cloudflare-standin.js'
 import {startDnsFront, type DnsFront, type FrontQuery} from './dns-front.js'
 import {canonicalName} from './dns-wire.js'
 import {freePort} from './free-port.js'
 import {startPebble, type Pebble} from './pebble.js'
 
-export type {CloudflareCall, StandinRecord} from './cloudflare-standin.js'
+export type {DnsStandinCall, DnsStandinRecord} from './cloudflare-standin.js'
 export type {FrontQuery} from './dns-front.js'
 export type {CfRecord} from './cloudflare-client.js'
 
@@ -55,9 +55,9 @@ export interface AcmeLab {
   /** Zone id the stand-in gives `zone`. */
   zoneId(zone: string): string
   /** Every Cloudflare API call so far (never the token). */
-  calls(): CloudflareCall[]
+  calls(): DnsStandinCall[]
   /** Records the stand-in holds now. */
-  records(): StandinRecord[]
+  records(): DnsStandinRecord[]
   /**
    * Creates a record through the stand-in's API, as any Cloudflare client would (so it is logged in calls() and
    * answered by the DNS front and challtestsrv): e.g. A/AAAA for app.example.com. `token` defaults to the lab's.
@@ -101,7 +101,7 @@ export async function startAcmeLab(options: AcmeLabOptions): Promise<AcmeLab> {
     stops.push(() => chall.stop())
     const pebble: Pebble = await startPebble({addresses, dnsServer: chall.dnsAddress, dir: join(dir, 'pebble')})
     stops.push(() => pebble.stop())
-    const cloudflare: CloudflareStandin = await startCloudflareStandin({
+    const cloudflare: CloudflareDnsStandin = await startCloudflareDnsStandin({
       addresses,
       port: await freePort(addresses),
       zones,

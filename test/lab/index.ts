@@ -1,0 +1,11 @@
+/** The test lab: one way to run the built CLI and to set up machines, for the integration tests, benchmarks and demo. */
+export {BIN, buildIsStale, ensureBuilt, ROOT} from './build.js'
+export {cli, cliEnv, type CliOptions, type CliResult, spawnCli, type SpawnedCli} from './cli.js'
+export {newLab, type Lab} from './lab.js'
+export {addMachine, type AcmeMachine, type AcmeOptions, CONTEXT, MACHINE, type MachineOptions, setUpMachine} from './machine.js'
+export {acmeInfraFlags, useZoneResolver, writeAcmeCaFile} from './acme.js'
+export {deploy, type DeployOptions} from './deploy.js'
+export {copyImagesIntoRepoDaemon, importImageIntoRepoDaemon, repoSocket} from './repo-daemon.js'
+export {giveLoopDevices} from './loop-devices.js'
+export {proxyLog, routeServerRouters, type TraefikLogLine, traefikRouters, untilCertificate, untilTraefikHas, untilTraefikLoadedAll} from './traefik.js'
+export {type TestHost} from '../testhost/index.js'
