@@ -138,7 +138,7 @@ export async function acquireRepoLock(t: Transport, loc: RepoLocation, machine: 
 
   const detail = (r.stderr || r.stdout).trim()
   throw new RemoteError(`Taking the deploy lock ${lockPath} failed on ${machine} (exit ${r.code})${detail ? `: ${detail}` : ''}`, {host: machine, command: 'flock', exitCode: r.code, stderr: r.stderr}, {
-    suggestion: 'The server needs flock(1) (util-linux) and a writable /var/run/rediacc.',
+    suggestion: `The server needs flock(1) (util-linux) and a writable ${SOCKET_DIR}.`,
   })
 }
 

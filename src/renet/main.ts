@@ -2,6 +2,7 @@
  * `renet`: the program rdc installs on every server (bundled into dist/renet.cjs, runs on Node 18+).
  * Subcommands load lazily so `renet compose` in a Rediaccfile does not pay for the router's modules.
  */
+import {ROUTER_ADDRESS} from '../layout/server.js'
 import {RENET_VERSION} from './version.js'
 
 const USAGE = `renet ${RENET_VERSION}
@@ -9,7 +10,7 @@ const USAGE = `renet ${RENET_VERSION}
 Usage: renet <command> [options]
 
 Commands:
-  router       Run the route server (Traefik HTTP provider on 127.0.0.1:7111)
+  router       Run the route server (Traefik HTTP provider on ${ROUTER_ADDRESS})
   compose      Run docker compose for a repository with its IPs, slots and labels
   rediaccfile  Run a repository's Rediaccfile steps (prep, up, down) with its environment
   probe        Check TCP/HTTP/TLS/UDP reachability from this server (used by rdc diagnose)

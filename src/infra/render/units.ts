@@ -5,6 +5,7 @@ import {
   DOCKER_UNIT_TEMPLATE_PATH,
   MANAGED_HEADER,
   RENET_LAUNCHER_PATH,
+  ROUTER_ADDRESS,
   ROUTER_CONFIG_PATH,
   ROUTER_STATE_DIR,
   ROUTER_UNIT_PATH,
@@ -19,7 +20,7 @@ const STATE_DIR_NAME = ROUTER_STATE_DIR.replace(/^\/var\/lib\//, '')
 export function renderRouterUnit(): string {
   return `# ${MANAGED_HEADER}
 [Unit]
-Description=rediacc route server (Traefik HTTP provider on 127.0.0.1:7111)
+Description=rediacc route server (Traefik HTTP provider on ${ROUTER_ADDRESS})
 After=network-online.target
 Wants=network-online.target
 # At boot the route server comes up before docker.service restarts the proxy, so Traefik's first polls find it

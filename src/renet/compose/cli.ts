@@ -1,4 +1,5 @@
 // Entry point of `renet compose` (see USAGE).
+import {daemonDockerHost} from '../../layout/server.js'
 import {reportError} from '../report-error.js'
 import {parseComposeArgs} from './args.js'
 import {resolveRepository} from './repository.js'
@@ -14,7 +15,7 @@ Options (default: the environment a Rediaccfile runs in):
   --repo-path DIR      repository root            (REPOSITORY_PATH)
   --network-id ID      repository network id      (REPOSITORY_NETWORK_ID)
   --name NAME          repository name            (REPOSITORY_NAME)
-  --docker-host URL    the repository's daemon    (DOCKER_HOST, else unix:///var/run/rediacc/docker-<id>.sock)
+  --docker-host URL    the repository's daemon    (DOCKER_HOST, else ${daemonDockerHost('<id>')})
   -f, --file FILE      compose file (repeatable); default: docker-compose.yml, docker-compose.yaml,
                        compose.yml or compose.yaml in the current folder
 

@@ -5,6 +5,7 @@
 import {parseArgs} from 'node:util'
 
 import {RdcError} from '../../errors.js'
+import {ROUTER_ADDRESS} from '../../layout/server.js'
 import {RENET_VERSION} from '../version.js'
 import {DEFAULT_CONFIG_FILE, DEFAULT_SOCKET_DIR, DEFAULT_STATE_DIR, RouterFlags, loadSettings} from './config.js'
 
@@ -22,7 +23,7 @@ labels (rediacc.* for automatic routes, traefik.* when traefik.enable=true) and 
 Options (each overrides the settings file):
   --config FILE          settings file (default ${DEFAULT_CONFIG_FILE}; optional when absent)
   --socket-dir DIR       folder holding docker-<networkId>.sock (default ${DEFAULT_SOCKET_DIR})
-  --listen HOST:PORT     loopback address to serve on (default 127.0.0.1:7111)
+  --listen HOST:PORT     loopback address to serve on (default ${ROUTER_ADDRESS})
   --state-dir DIR        where ports.json is kept (default ${DEFAULT_STATE_DIR})
   --base-domain DOMAIN   base domain of automatic routes {service}-{networkId}.DOMAIN; '' turns them off
   --entrypoints LIST     comma list of the entry point names that exist in traefik.yml (overrides the

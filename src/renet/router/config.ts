@@ -6,7 +6,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 
 import {ConfigError, UsageError} from '../../errors.js'
-import {ROUTER_CONFIG_PATH, ROUTER_STATE_DIR, SOCKET_DIR} from '../../layout/server.js'
+import {ROUTER_ADDRESS, ROUTER_CONFIG_PATH, ROUTER_STATE_DIR, SOCKET_DIR} from '../../layout/server.js'
 import {DYNAMIC_TCP_RANGE, ROUTER_PORT, entryPointsFor} from '../../net/entrypoints.js'
 
 export const DEFAULT_CONFIG_FILE = ROUTER_CONFIG_PATH
@@ -68,7 +68,7 @@ export function parseListen(value: string, field: string): {host: string; port: 
   const host = m?.[1] ?? m?.[2]
   const port = Number(m?.[3])
   if (!m || host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new UsageError(`${field}: '${value}' is not HOST:PORT`, {field, suggestion: 'Use e.g. 127.0.0.1:7111'})
+    throw new UsageError(`${field}: '${value}' is not HOST:PORT`, {field, suggestion: `Use e.g. ${ROUTER_ADDRESS}`})
   }
 
   const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
