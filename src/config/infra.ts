@@ -1,4 +1,3 @@
-import {X509Certificate} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 
 import {UsageError} from '../errors.js'
@@ -7,6 +6,7 @@ import {getMachine} from './resolve.js'
 import type {InfraSettings, Machine} from './schema.js'
 import {MASK, Secret} from './secret.js'
 import type {ConfigStore} from './store.js'
+import {parseCertificate} from './x509.js'
 import {
   isSecretEnvKey,
   LETS_ENCRYPT_STAGING,
@@ -143,7 +143,7 @@ export interface CaCertificateSummary {
 
 function caSummaries(pem: string): CaCertificateSummary[] {
   return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((block) => {
-    const cert = new X509Certificate(block)
+    const cert = parseCertificate(block)
     return {subject: cert.subject.replaceAll('\n', ', '), notAfter: new Date(cert.validTo).toISOString(), sha256: cert.fingerprint256}
   })
 }
