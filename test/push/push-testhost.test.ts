@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {resolvePushTargets} from '../../src/infra/push/targets.js'
-import {connectTarget} from '../../src/infra/push/command.js'
+import {connectMachine} from '../../src/remote/connect.js'
 import {pushInfra} from '../../src/infra/push/run.js'
 import {addMachine, CONTEXT, ensureBuilt, type Lab, newLab, ROOT} from '../lab/index.js'
 import {renetBundle} from '../support/renet-bundle.js'
@@ -205,7 +205,7 @@ describe('rdc context push-infra on real test hosts', () => {
     const first = await pushInfra({
       targets,
       renet,
-      connect: (t) => connectTarget(t, context),
+      connect: (t) => connectMachine(t.machineName, t.machine, context),
       onProgress(_machine, message) {
         // Kill this push's sshd session from the host side once the bundle's upload has written its first bytes:
         // a loop inside the host watches for the partial file, so the cut lands inside the upload, never before it.
@@ -234,12 +234,12 @@ describe('rdc context push-infra on real test hosts', () => {
     for (const [path, stat] of Object.entries(before.files)) expect(during.files[path], path).toBe(stat)
     expect((await h1.exec('curl -fsS -m 3 http://127.0.0.1:7111/health')).code).toBe(0)
 
-    const again = await pushInfra({targets, renet, connect: (t) => connectTarget(t, context)})
+    const again = await pushInfra({targets, renet, connect: (t) => connectMachine(t.machineName, t.machine, context)})
     expect(again.machines[0]!.status, JSON.stringify(again.machines[0]!.error)).toBe('applied')
     const after = await snapshot(h1)
     expect(after.current).toBe(cutVersion)
     expect((await h1.exec("find /opt/rediacc /etc/rediacc /usr/lib/rediacc /usr/bin -name '*.rdc-*'")).stdout).toBe('')
-    const third = await pushInfra({targets, renet, connect: (t) => connectTarget(t, context)})
+    const third = await pushInfra({targets, renet, connect: (t) => connectMachine(t.machineName, t.machine, context)})
     expect([third.machines[0]!.status, third.machines[0]!.bytesUploaded]).toEqual(['unchanged', 0])
   })
 

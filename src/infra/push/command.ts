@@ -1,13 +1,11 @@
 import {join} from 'node:path'
 
-import type {Context} from '../../config/schema.js'
 import {Secret} from '../../config/secret.js'
 import {connectMachine} from '../../remote/connect.js'
-import type {Transport} from '../../remote/transport.js'
 import {loadRenetBundle} from './bundle.js'
 import {checkRenderedSet, type OutResult, writeRenderedSet} from './write-out.js'
 import {summaryText} from './report.js'
-import {type MachinePushResult, missingTokenWarning, pushInfra, type PushSummary, type PushTarget} from './run.js'
+import {type MachinePushResult, missingTokenWarning, pushInfra, type PushSummary} from './run.js'
 import {resolvePushTargets} from './targets.js'
 import {renderMachineInfra} from '../render/render.js'
 
@@ -27,11 +25,6 @@ export interface PushCommandOptions {
   timeoutMs?: number
   /** false: the Cloudflare token is not checked before a machine is changed (--no-token-check). */
   check?: boolean
-}
-
-/** The shared connect (host key checked before anything runs), for a push target. */
-export async function connectTarget(target: PushTarget, context: Context, timeoutMs?: number): Promise<Transport> {
-  return connectMachine(target.machineName, target.machine, context, timeoutMs === undefined ? {} : {timeoutMs})
 }
 
 export interface OutSummary {
@@ -70,7 +63,7 @@ export async function runPushInfra(o: PushCommandOptions): Promise<PushSummary |
   const summary = await pushInfra({
     targets,
     renet,
-    connect: (t) => connectTarget(t, context, o.timeoutMs),
+    connect: (t) => connectMachine(t.machineName, t.machine, context, o.timeoutMs === undefined ? {} : {timeoutMs: o.timeoutMs}),
     cfDnsApiToken: envToken,
     ...(o.check === false || o.dryRun ? {} : {checkToken: await tokenChecker()}),
     dryRun: o.dryRun,

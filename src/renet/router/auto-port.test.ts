@@ -5,7 +5,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {autoRoutePort, NON_HTTP_PORTS} from './auto-port.js'
 import {ConfigBuilder} from './build.js'
-import type {PlanSettings} from './plan.js'
+import type {PlanSettings} from './plan-model.js'
 import {PortAllocator} from './ports.js'
 import type {ContainerInfo} from './types.js'
 

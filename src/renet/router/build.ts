@@ -6,7 +6,8 @@
  */
 import {IPV6_SUFFIX, withIPv6Twins} from '../../net/entrypoints.js'
 import {LabelKeyCache} from './labels.js'
-import {PlanSettings, Plan, PlannedRouter, entrypointSet, planContainer} from './plan.js'
+import {planContainer} from './plan.js'
+import {entrypointSet, type Plan, type PlannedRouter, type PlanSettings} from './plan-model.js'
 import type {PortAllocator} from './ports.js'
 import type {ContainerInfo, Refusal, RouteEntry, SkippedContainer} from './types.js'
 

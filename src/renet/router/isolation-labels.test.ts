@@ -11,7 +11,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {ConfigBuilder, type BuildResult} from './build.js'
 import {ownsIp, parseGoUrl, parseIPv4, parseIPv6} from './isolation.js'
-import type {PlanSettings} from './plan.js'
+import type {PlanSettings} from './plan-model.js'
 import {PortAllocator} from './ports.js'
 import {ruleHosts} from './rules.js'
 import type {ContainerInfo} from './types.js'

@@ -5,7 +5,8 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import {planContainer, type Plan, type PlanSettings} from './plan.js'
+import {planContainer} from './plan.js'
+import type {Plan, PlanSettings} from './plan-model.js'
 import type {ContainerInfo, RefusalReason} from './types.js'
 
 const NID = 2816

@@ -5,7 +5,8 @@
 import {describe, expect, it} from 'vitest'
 
 import {decodeTraefikLabels} from './labels.js'
-import {DISABLED, PlanSettings, planContainer} from './plan.js'
+import {DISABLED, planContainer} from './plan.js'
+import type {PlanSettings} from './plan-model.js'
 import type {ContainerInfo} from './types.js'
 
 const cases: Array<[string, Record<string, string>, unknown]> = [

@@ -13,8 +13,6 @@ import {hasAny, type Obj, type Plan, type PlanSettings, refuse, Refused, uniqueN
 import type {ContainerInfo} from './types.js'
 import {schemaError} from './validate.js'
 
-export {entrypointSet, uniqueName, type Plan, type PlannedRouter, type PlanSettings} from './plan-model.js'
-
 /** Traefik's provider.Normalize: runs of non letters/digits become '-'. */
 export function normalizeName(name: string): string {
   return name
@@ -29,8 +27,6 @@ function defaultName(c: ContainerInfo): string {
   const service = c.labels['com.docker.compose.service']
   return normalizeName(project !== undefined && service !== undefined ? `${service}_${project}` : c.name)
 }
-
-export {ownsIp} from './isolation.js'
 
 /** A comma list of ports (`8080`, `80, 443`); anything that is not a port is left out. */
 function portsLabel(value: string | undefined): number[] {
