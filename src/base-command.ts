@@ -82,6 +82,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.answer(result, error?.exitCode)
   }
 
+  /** Status lines on stderr while a command works; none with --json, whose stdout is the answer alone. */
+  protected progress(): ((line: string) => void) | undefined {
+    return this.jsonEnabled() ? undefined : (line) => this.logToStderr(line)
+  }
+
   /**
    * The result is the answer in both modes and already says what failed and how to fix it (push-infra's
    * per-machine report, diagnose's findings): only the exit code says that something did. The one place a

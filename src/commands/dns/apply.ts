@@ -1,6 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {allFlag, dnsSelection, machinesArgs} from '../../dns/command-input.js'
 import type {DnsApplyResult} from '../../dns/service.js'
 
 export default class DnsApply extends BaseCommand<typeof DnsApply> {
@@ -16,9 +17,9 @@ export default class DnsApply extends BaseCommand<typeof DnsApply> {
   ]
 
   static override strict = false
-  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).', ignoreStdin: true})}
+  static override args = machinesArgs
   static override flags = {
-    all: Flags.boolean({description: 'Every machine of the context.'}),
+    all: allFlag,
     adopt: Flags.boolean({description: 'Take over names held by records rdc did not make (their content is changed to the machine and they are marked).'}),
     prune: Flags.boolean({description: 'Remove records rdc made for these machines that no route needs any more.'}),
   }
@@ -27,13 +28,9 @@ export default class DnsApply extends BaseCommand<typeof DnsApply> {
     const {applyDns} = await import('../../dns/service.js')
     const {argv} = await this.parse(DnsApply)
     const {result, error} = await applyDns({
-      machines: argv as string[],
-      all: this.flags.all,
+      ...dnsSelection(argv, this.flags, this.progress()),
       adopt: this.flags.adopt,
       prune: this.flags.prune,
-      configPath: this.flags.config,
-      contextName: this.flags.context,
-      progress: this.jsonEnabled() ? undefined : (line) => this.logToStderr(line),
     })
     if (!this.jsonEnabled()) {
       const {formatApply} = await import('../../dns/format.js')

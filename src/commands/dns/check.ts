@@ -1,6 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {allFlag, dnsSelection, machinesArgs} from '../../dns/command-input.js'
 import type {DnsPlanResult} from '../../dns/service.js'
 
 export default class DnsCheck extends BaseCommand<typeof DnsCheck> {
@@ -11,9 +12,9 @@ export default class DnsCheck extends BaseCommand<typeof DnsCheck> {
   static override examples = ['<%= config.bin %> <%= command.id %> --all', '<%= config.bin %> <%= command.id %> server-1 --prune --json']
 
   static override strict = false
-  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).', ignoreStdin: true})}
+  static override args = machinesArgs
   static override flags = {
-    all: Flags.boolean({description: 'Every machine of the context.'}),
+    all: allFlag,
     prune: Flags.boolean({description: 'Records rdc made that no route needs any more count as a difference.'}),
   }
 
@@ -21,12 +22,8 @@ export default class DnsCheck extends BaseCommand<typeof DnsCheck> {
     const {checkDns} = await import('../../dns/service.js')
     const {argv} = await this.parse(DnsCheck)
     const {result, error} = await checkDns({
-      machines: argv as string[],
-      all: this.flags.all,
+      ...dnsSelection(argv, this.flags, this.progress()),
       prune: this.flags.prune,
-      configPath: this.flags.config,
-      contextName: this.flags.context,
-      progress: this.jsonEnabled() ? undefined : (line) => this.logToStderr(line),
     })
     if (!this.jsonEnabled()) {
       const {formatPlan} = await import('../../dns/format.js')

@@ -1,6 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {allFlag, dnsSelection, machinesArgs} from '../../dns/command-input.js'
 import type {DnsPlanResult} from '../../dns/service.js'
 
 export default class DnsPlan extends BaseCommand<typeof DnsPlan> {
@@ -17,9 +18,9 @@ export default class DnsPlan extends BaseCommand<typeof DnsPlan> {
   ]
 
   static override strict = false
-  static override args = {machines: Args.string({description: 'Machines (or --all; none: RDC_MACHINE or the project config).', ignoreStdin: true})}
+  static override args = machinesArgs
   static override flags = {
-    all: Flags.boolean({description: 'Every machine of the context.'}),
+    all: allFlag,
     adopt: Flags.boolean({description: 'Plan to take over names held by records rdc did not make.'}),
     prune: Flags.boolean({description: 'Plan to remove records rdc made that no route needs any more.'}),
   }
@@ -28,13 +29,9 @@ export default class DnsPlan extends BaseCommand<typeof DnsPlan> {
     const {planDns} = await import('../../dns/service.js')
     const {argv} = await this.parse(DnsPlan)
     const result = await planDns({
-      machines: argv as string[],
-      all: this.flags.all,
+      ...dnsSelection(argv, this.flags, this.progress()),
       adopt: this.flags.adopt,
       prune: this.flags.prune,
-      configPath: this.flags.config,
-      contextName: this.flags.context,
-      progress: this.jsonEnabled() ? undefined : (line) => this.logToStderr(line),
     })
     if (!this.jsonEnabled()) {
       const {formatPlan} = await import('../../dns/format.js')

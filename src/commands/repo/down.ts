@@ -29,7 +29,7 @@ export default class RepoDown extends BaseCommand<typeof RepoDown> {
       lockWaitSeconds: this.flags['lock-wait'],
       connect: () => connectMachine(target.machineName, target.machine, target.context),
       live: liveOutput(json),
-      progress: json ? undefined : (line) => this.logToStderr(line),
+      progress: this.progress(),
     })
     this.resultOrThrow(result, error)
     this.log(`${result.machine}: ${result.repository} is down${result.note ? ` (${result.note})` : ''}; ${target.location.unit} stopped${result.unmounted ? `, ${target.location.path} unmounted` : ''}.`)

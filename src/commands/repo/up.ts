@@ -59,7 +59,7 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
       lockWaitSeconds: this.flags['lock-wait'],
       connect: () => connectMachine(target.machineName, target.machine, target.context),
       live: liveOutput(json),
-      progress: json ? undefined : (line) => this.logToStderr(line),
+      progress: this.progress(),
     }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal))
     this.resultOrThrow(result, error)
     this.log(formatUp(result))
@@ -67,13 +67,13 @@ export default class RepoUp extends BaseCommand<typeof RepoUp> {
     let out: RepoUpResult & {dns?: DnsApplyResult} = result
     if (this.flags.dns) {
       const {dnsAfterUp} = await import('../../dns/repo-up.js')
-      const dns = await dnsAfterUp({target, configPath: this.flags.config, progress: json ? undefined : (line) => this.logToStderr(line)})
+      const dns = await dnsAfterUp({target, configPath: this.flags.config, progress: this.progress()})
       this.log((await import('../../dns/format.js')).formatApply(dns.result))
       out = {...result, dns: dns.result}
       if (dns.error) return this.resultOrThrow(out, dns.error)
     }
 
-    const r = await (await import('../../deploy/up-routing.js')).upRouting({target, allowUnrouted: this.flags['allow-unrouted'], waitHttpsSeconds: this.flags['wait-https'] ? this.flags['wait-https-timeout'] : undefined, log: (text) => this.log(text), progress: json ? undefined : (line) => this.logToStderr(line)})
+    const r = await (await import('../../deploy/up-routing.js')).upRouting({target, allowUnrouted: this.flags['allow-unrouted'], waitHttpsSeconds: this.flags['wait-https'] ? this.flags['wait-https-timeout'] : undefined, log: (text) => this.log(text), progress: this.progress()})
     return this.resultOrThrow({...out, routing: r.routing, ...(r.errorJson ? {error: r.errorJson} : {})}, r.error)
   }
 }
