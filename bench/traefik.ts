@@ -11,6 +11,7 @@
  */
 import {cpus, loadavg} from 'node:os'
 
+import {daemonSocketPath} from '../src/layout/server.js'
 import {deploy, ensureBuilt, MACHINE, newLab, setUpMachine, traefikRouters} from '../test/lab/index.js'
 import {httpsGet, tlsPeer} from '../test/support/traffic.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, startTestHosts, stopTestHosts, type TestHost} from '../test/testhost/index.js'
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
 
     // 2. a new hostname: its router appears in Traefik → its certificate is served.
     const toCert: number[] = []
-    const sock = `/var/run/rediacc/docker-${networkId}.sock`
+    const sock = daemonSocketPath(networkId)
     for (let i = 0; i < NEW_NAMES; i++) {
       const name = `new${i}-${Date.now()}.example.com`
       const router = `n${i}x${Date.now()}`

@@ -1,3 +1,4 @@
+import {daemonSocketPath} from '../../src/layout/server.js'
 import {run, RunResult} from '../../test/testhost/run.js'
 import type {SavedHost} from '../../test/testhost/saved-hosts.js'
 
@@ -18,18 +19,13 @@ export async function onHostOk(host: SavedHost, knownHosts: string, command: str
   return r.stdout
 }
 
-/** Socket of a repository's own dockerd (the unit rediacc-docker@<id> that push-infra installs). */
-export function repoDockerSocket(networkId: number): string {
-  return `/var/run/rediacc/docker-${networkId}.sock`
-}
-
 /**
  * Starts the repository's dockerd ahead of `rdc repo up` and copies IMAGES into it from the host's own Docker.
  * A real server would pull them from a registry when the Rediaccfile runs `docker compose up`; none is reachable
  * here, so they are put in place first (starting the daemon early is what `repo up` would do anyway).
  */
 export function copyImagesToRepoDaemon(networkId: number, images: string[]): string {
-  const sock = repoDockerSocket(networkId)
+  const sock = daemonSocketPath(networkId)
   const docker = `docker -H unix://${sock}`
   return [
     `systemctl start rediacc-docker@${networkId}`,

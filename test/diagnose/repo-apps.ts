@@ -5,7 +5,8 @@
  * rediacc.* and traefik.* labels.
  */
 import type {DiagnoseReport, Finding} from '../../src/diagnose/finding.js'
-import {copyImagesIntoRepoDaemon, type Lab, repoSocket, setUpMachine, type AcmeMachine} from '../lab/index.js'
+import {daemonSocketPath} from '../../src/layout/server.js'
+import {copyImagesIntoRepoDaemon, type Lab, setUpMachine, type AcmeMachine} from '../lab/index.js'
 import {renetBundle} from '../support/renet-bundle.js'
 import {BUSYBOX_IMAGE, loadBusyboxImage, type TestHost} from '../testhost/index.js'
 
@@ -45,7 +46,7 @@ export async function diagnose(lab: Lab, args: string[]): Promise<{code: number;
 
 /** Runs a docker command against the repository daemon inside the host. */
 export function repoDocker(host: TestHost, args: string): Promise<string> {
-  return sh(host, `DOCKER_HOST=unix://${repoSocket(NETWORK_ID)} docker ${args}`)
+  return sh(host, `DOCKER_HOST=unix://${daemonSocketPath(NETWORK_ID)} docker ${args}`)
 }
 
 export interface AppSpec {

@@ -7,10 +7,9 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {daemonSocketPath} from '../../src/layout/server.js'
 import {writeBusyboxRootfs} from '../support/images.js'
 import type {TestHost} from '../testhost/index.js'
-
-export const repoSocket = (networkId: number): string => `/var/run/rediacc/docker-${networkId}.sock`
 
 let busyboxTar: Buffer | undefined
 
@@ -31,7 +30,7 @@ export async function importImageIntoRepoDaemon(host: TestHost, networkId: numbe
     }
   }
 
-  const sock = repoSocket(networkId)
+  const sock = daemonSocketPath(networkId)
   const r = await host.exec(
     ['sh', '-c', `systemctl start rediacc-docker@${networkId} && docker -H unix://${sock} import --change 'CMD ["/bin/sh"]' - rdc-test/busybox:local >/dev/null`],
     {input: busyboxTar, timeoutMs: 120_000},
@@ -41,7 +40,7 @@ export async function importImageIntoRepoDaemon(host: TestHost, networkId: numbe
 
 /** Copies images from the host's Docker into a repository's own daemon, starting it and waiting until it answers. */
 export async function copyImagesIntoRepoDaemon(host: TestHost, networkId: number, images: string[]): Promise<void> {
-  const sock = repoSocket(networkId)
+  const sock = daemonSocketPath(networkId)
   const script = [
     `systemctl start rediacc-docker@${networkId}`,
     `i=0; until docker -H unix://${sock} version >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.1; done`,

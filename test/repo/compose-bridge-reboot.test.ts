@@ -3,21 +3,16 @@
  * networks comes back after the host reboots (no rdc command run) with its NAT, and a service that mounts
  * /var/run/docker.sock talks to its repository's own daemon: it lists that repository's containers only.
  */
-import {mkdirSync, writeFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:http'
-import {join} from 'node:path'
-
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {daemonNetwork} from '../../src/net/daemon-network.js'
-import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/index.js'
+import {createRepo, ensureBuilt, type Lab, newLab, type OutsideServer, setUpMachine, startOutsideServer, type TestHost} from '../lab/index.js'
 import {until} from '../support/wait.js'
 import {loadNodeImage, startTestHosts, stopTestHosts} from '../testhost/index.js'
 
 let host: TestHost
 let lab: Lab
-let outside: Server
-let outsidePort = 0
+let outside: OutsideServer
 let networkId = 0
 let ips: Record<string, {ip: string}> = {}
 
@@ -26,13 +21,11 @@ beforeAll(async () => {
   ;[host] = await startTestHosts(1)
   lab = newLab()
   await setUpMachine(lab, host)
-  outside = createServer((req, res) => res.end(`outside saw ${req.url}\n`))
-  await new Promise<void>((resolve) => outside.listen(0, host.peer, resolve))
-  outsidePort = (outside.address() as {port: number}).port
+  outside = await startOutsideServer(host)
 }, 600_000)
 
 afterAll(async () => {
-  await new Promise((resolve) => outside?.close(resolve))
+  await outside?.close()
   await stopTestHosts()
   lab?.cleanup()
 })
@@ -43,12 +36,8 @@ const LIST = "const http=require('http');http.get({socketPath:'/var/run/docker.s
 
 describe('services with compose networks across a reboot', () => {
   it('deploys web, db and a docker.sock client that sees only its own repository', async () => {
-    const dir = join(lab.dir, 'src', 'shop')
-    mkdirSync(dir, {recursive: true})
-    writeFileSync(join(dir, 'Rediaccfile'), 'up() {\n  renet compose -- up -d\n}\ndown() {\n  renet compose -- down\n}\n')
-    writeFileSync(
-      join(dir, 'docker-compose.yml'),
-      `services:
+    ;({networkId} = await createRepo(lab, host, 'shop', {
+      'docker-compose.yml': `services:
   web:
     image: rdc-test/busybox:local
     restart: unless-stopped
@@ -68,11 +57,7 @@ describe('services with compose networks across a reboot', () => {
     volumes:
       - /var/run/docker.sock:/var/run/docker.sock
 `,
-    )
-    const created = await lab.cli(['repo', 'create', 'shop', '-m', MACHINE, '--path', dir, '--json'])
-    expect(created.code, created.stderr).toBe(0)
-    networkId = created.json.networkId
-    await importImageIntoRepoDaemon(host, networkId)
+    }))
     await loadNodeImage(host)
     const moved = await host.exec(`docker save rdc-test/node:local | docker -H unix:///var/run/rediacc/docker-${networkId}.sock load`, {timeoutMs: 120_000})
     expect(moved.code, moved.stderr).toBe(0)
@@ -89,7 +74,7 @@ describe('services with compose networks across a reboot', () => {
     const {block} = daemonNetwork(networkId)
     await until(async () => (await host.exec(`curl -fsS -m 2 http://${ips.web.ip}:80/`)).stdout.trim() === 'web', 'web to answer after the reboot', {timeoutMs: 90_000, intervalMs: 500})
     expect((await host.exec('iptables -t nat -S POSTROUTING')).stdout).toContain(`-s ${block} ! -d ${block} -j MASQUERADE`)
-    const out = await docker(`run --rm --network shop_default rdc-test/busybox:local wget -qO- http://${host.peer}:${outsidePort}/after-reboot`)
+    const out = await docker(`run --rm --network shop_default rdc-test/busybox:local wget -qO- http://${host.peer}:${outside.port}/after-reboot`)
     expect(out.stdout.trim(), out.stderr).toBe('outside saw /after-reboot')
     const name = await docker('exec shop_web_1 wget -qO- http://db/')
     expect(name.stdout.trim(), name.stderr).toBe('db')

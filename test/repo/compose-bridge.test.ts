@@ -3,55 +3,32 @@
  * repository's daemon, their ports published on their own service IP; each repository's daemon has its own
  * subnets with NAT (outbound here means the host's veth peer, this machine: test hosts reach nothing else).
  */
-import {mkdirSync, writeFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:http'
-import {join} from 'node:path'
-
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {daemonNetwork} from '../../src/net/daemon-network.js'
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/index.js'
+import {createRepo, type CreatedRepo, ensureBuilt, type Lab, newLab, type OutsideServer, setUpMachine, startOutsideServer, type TestHost} from '../lab/index.js'
 import {httpsGet} from '../support/traffic.js'
 
 let host: TestHost
 let lab: Lab
-let outside: Server
-let outsidePort = 0
+let outside: OutsideServer
 
 beforeAll(async () => {
   ensureBuilt()
   ;[host] = await startTestHosts(1)
   lab = newLab()
   await setUpMachine(lab, host)
-  // "Outside the host": a server on this machine's end of the host's veth pair, the only address a host reaches.
-  outside = createServer((req, res) => res.end(`outside saw ${req.url}\n`))
-  await new Promise<void>((resolve) => outside.listen(0, host.peer, resolve))
-  outsidePort = (outside.address() as {port: number}).port
+  outside = await startOutsideServer(host)
 }, 600_000)
 
 afterAll(async () => {
-  await new Promise((resolve) => outside?.close(resolve))
+  await outside?.close()
   await stopTestHosts()
   lab?.cleanup()
 })
 
-const UP = 'up() {\n  renet compose -- up -d\n}\ndown() {\n  renet compose -- down\n}\n'
-
-async function repo(name: string, files: Record<string, string>): Promise<{dir: string; networkId: number}> {
-  const dir = join(lab.dir, 'src', name)
-  mkdirSync(dir, {recursive: true})
-  writeFileSync(join(dir, 'Rediaccfile'), UP)
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), {recursive: true})
-    writeFileSync(join(dir, path), text)
-  }
-
-  const created = await lab.cli(['repo', 'create', name, '-m', MACHINE, '--path', dir, '--json'])
-  expect(created.code, created.stderr).toBe(0)
-  await importImageIntoRepoDaemon(host, created.json.networkId)
-  return {dir, networkId: created.json.networkId}
-}
+const repo = (name: string, files: Record<string, string>): Promise<CreatedRepo> => createRepo(lab, host, name, files)
 
 const dockerIn = (networkId: number, args: string) => host.exec(`docker -H unix:///var/run/rediacc/docker-${networkId}.sock ${args}`)
 
@@ -120,12 +97,12 @@ describe('services that keep compose networks, on a test host', () => {
   })
 
   it('a container reaches an address outside the host (NAT), and a build step has network', async () => {
-    const r = await dockerIn(shop.networkId, `exec shop_web_1 wget -qO- http://${host.peer}:${outsidePort}/from-container`)
+    const r = await dockerIn(shop.networkId, `exec shop_web_1 wget -qO- http://${host.peer}:${outside.port}/from-container`)
     expect(r.stdout.trim(), r.stderr).toBe('outside saw /from-container')
 
     const built = await repo('built', {
       'docker-compose.yml': 'services:\n  app:\n    build: .\n    image: built-app\n    init: true\n    command: sh -c "cat /fetched; exec sleep 3600"\n',
-      Dockerfile: `FROM rdc-test/busybox:local\nRUN wget -qO /fetched http://${host.peer}:${outsidePort}/from-build\n`,
+      Dockerfile: `FROM rdc-test/busybox:local\nRUN wget -qO /fetched http://${host.peer}:${outside.port}/from-build\n`,
     })
     const up = await lab.cli(['repo', 'up', 'built', '--json'])
     expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0)
@@ -164,7 +141,7 @@ describe('services that keep compose networks, on a test host', () => {
     expect(await nat()).toContain(`-s ${block} ! -d ${block} -j MASQUERADE`)
     // A new container on the repository's network (docker exec into one started before the restart is unreliable
     // on Debian's docker 20.10 after its daemon restarted, whatever the network).
-    const r = await dockerIn(shop.networkId, `run --rm --network shop_default rdc-test/busybox:local wget -qO- http://${host.peer}:${outsidePort}/after-restart`)
+    const r = await dockerIn(shop.networkId, `run --rm --network shop_default rdc-test/busybox:local wget -qO- http://${host.peer}:${outside.port}/after-restart`)
     expect(r.stdout.trim(), r.stderr).toBe('outside saw /after-restart')
     expect((await host.exec(`curl -fsS http://${ips.web.ip}:80/`)).stdout.trim()).toBe('web')
   })

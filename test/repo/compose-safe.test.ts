@@ -4,13 +4,13 @@
  * a database port gets no automatic HTTPS route (the reason in /health), and what the server would refuse is
  * refused before connecting.
  */
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {startTestHosts, stopTestHosts} from '../testhost/index.js'
-import {ensureBuilt, importImageIntoRepoDaemon, type Lab, MACHINE, newLab, setUpMachine, type TestHost} from '../lab/index.js'
+import {createRepo, type CreatedRepo, ensureBuilt, type Lab, MACHINE, newLab, setUpMachine, type TestHost, writeRepoFolder} from '../lab/index.js'
 
 let host: TestHost
 let lab: Lab
@@ -27,24 +27,9 @@ afterAll(async () => {
   lab?.cleanup()
 })
 
-const UP = 'up() {\n  renet compose -- up -d\n}\ndown() {\n  renet compose -- down\n}\n'
-
 /** A repository folder with this compose file (and a Rediaccfile running renet compose), created on m1. */
-async function repo(name: string, compose: string, files: Record<string, string> = {}): Promise<{dir: string; networkId: number}> {
-  const dir = join(lab.dir, 'src', name)
-  mkdirSync(dir, {recursive: true})
-  writeFileSync(join(dir, 'Rediaccfile'), UP)
-  writeFileSync(join(dir, 'docker-compose.yml'), compose)
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), {recursive: true})
-    writeFileSync(join(dir, path), text)
-  }
-
-  const created = await lab.cli(['repo', 'create', name, '-m', MACHINE, '--path', dir, '--json'])
-  expect(created.code, created.stderr).toBe(0)
-  await importImageIntoRepoDaemon(host, created.json.networkId)
-  return {dir, networkId: created.json.networkId}
-}
+const repo = (name: string, compose: string, files: Record<string, string> = {}): Promise<CreatedRepo> =>
+  createRepo(lab, host, name, {'docker-compose.yml': compose, ...files})
 
 async function health(): Promise<any> {
   return JSON.parse((await host.exec('curl -fsS http://127.0.0.1:7111/health')).stdout)
@@ -136,10 +121,9 @@ describe('compose files as users have them, on a test host', () => {
   })
 
   it('links and compose features the server does not support are refused before connecting', async () => {
-    const dir = join(lab.dir, 'src', 'n8n')
-    mkdirSync(dir, {recursive: true})
-    writeFileSync(join(dir, 'Rediaccfile'), UP)
-    writeFileSync(join(dir, 'docker-compose.yml'), 'name: n8n\nservices:\n  n8n:\n    image: rdc-test/busybox:local\n    network_mode: host\n    links: [postgres]\n  postgres:\n    image: rdc-test/busybox:local\n')
+    const dir = writeRepoFolder(lab, 'n8n', {
+      'docker-compose.yml': 'name: n8n\nservices:\n  n8n:\n    image: rdc-test/busybox:local\n    network_mode: host\n    links: [postgres]\n  postgres:\n    image: rdc-test/busybox:local\n',
+    })
     expect((await lab.cli(['repo', 'create', 'n8n', '-m', MACHINE, '--path', dir])).code).toBe(0)
     const up = await lab.cli(['repo', 'up', 'n8n', '--json'])
     expect(up.code).toBe(2)
