@@ -98,20 +98,15 @@ function cloudflareLookup(name: string, machine: Context['machines'][string], en
 
 /** Opens the pinned SSH connection and times it; a refused key or login becomes an SSH fact, not an error. */
 async function connectTarget(name: string, machine: Context['machines'][string], context: Context, timeoutMs: number): ReturnType<MachineTarget['connect']> {
-  const {connectMachine} = await import('../remote/connect.js')
+  const {connectTo, machineTarget} = await import('../remote/connect.js')
+  // Outside the try: a machine whose settings give no target is the caller's error, not an SSH fact.
+  const target = await machineTarget(name, machine, context)
+  const where = `${target.user}@${target.host}:${target.port}`
   const started = performance.now()
-  let where: string | undefined
   try {
-    const transport: ExecTransport = await connectMachine(name, machine, context, {
-      timeoutMs,
-      onTarget: (target) => {
-        where = `${target.user}@${target.host}:${target.port}`
-      },
-    })
-    return {ssh: {target: where!, outcome: 'ok', durationMs: Math.round(performance.now() - started)}, transport}
+    const transport: ExecTransport = await connectTo(target, {timeoutMs})
+    return {ssh: {target: where, outcome: 'ok', durationMs: Math.round(performance.now() - started)}, transport}
   } catch (error) {
-    // No target yet: the machine's settings themselves are wrong, which is the caller's error, not an SSH fact.
-    if (where === undefined) throw error
     return {ssh: sshFactsFromError(error, where, Math.round(performance.now() - started))}
   }
 }
