@@ -4,7 +4,7 @@ import {runStep} from '../../remote/step.js'
 import type {Transport} from '../../remote/transport.js'
 import type {Plan, Service, Step} from './types.js'
 
-/** What applying a push's plan did (deploy/sync-wire.ts has the file sync's own ApplyResult). */
+/** What applying a push's plan did (the file sync's is SyncApplyResult, src/renet/sync/wire.ts). */
 export interface PushApplyResult {
   ok: boolean
   /** Labels of the steps that finished, in order. */
