@@ -5,9 +5,9 @@
 import {parseArgs} from 'node:util'
 
 import {RdcError} from '../../errors.js'
-import {ROUTER_ADDRESS} from '../../layout/server.js'
+import {ROUTER_ADDRESS, ROUTER_CONFIG_PATH, ROUTER_STATE_DIR, SOCKET_DIR} from '../../layout/server.js'
 import {RENET_VERSION} from '../version.js'
-import {DEFAULT_CONFIG_FILE, DEFAULT_SOCKET_DIR, DEFAULT_STATE_DIR, RouterFlags, loadSettings} from './config.js'
+import {RouterFlags, loadSettings} from './config.js'
 
 export const HELP = `renet router ${RENET_VERSION}: serve Traefik its dynamic configuration from container labels
 
@@ -21,10 +21,10 @@ labels (rediacc.* for automatic routes, traefik.* when traefik.enable=true) and 
   /ports        dynamic TCP/UDP port allocations (JSON)
 
 Options (each overrides the settings file):
-  --config FILE          settings file (default ${DEFAULT_CONFIG_FILE}; optional when absent)
-  --socket-dir DIR       folder holding docker-<networkId>.sock (default ${DEFAULT_SOCKET_DIR})
+  --config FILE          settings file (default ${ROUTER_CONFIG_PATH}; optional when absent)
+  --socket-dir DIR       folder holding docker-<networkId>.sock (default ${SOCKET_DIR})
   --listen HOST:PORT     loopback address to serve on (default ${ROUTER_ADDRESS})
-  --state-dir DIR        where ports.json is kept (default ${DEFAULT_STATE_DIR})
+  --state-dir DIR        where ports.json is kept (default ${ROUTER_STATE_DIR})
   --base-domain DOMAIN   base domain of automatic routes {service}-{networkId}.DOMAIN; '' turns them off
   --entrypoints LIST     comma list of the entry point names that exist in traefik.yml (overrides the
                          settings file's traefikConfig, whose entryPoints are otherwise followed live)

@@ -9,10 +9,6 @@ import {ConfigError, UsageError} from '../../errors.js'
 import {ROUTER_ADDRESS, ROUTER_CONFIG_PATH, ROUTER_STATE_DIR, SOCKET_DIR} from '../../layout/server.js'
 import {DYNAMIC_TCP_RANGE, ROUTER_PORT, entryPointsFor} from '../../net/entrypoints.js'
 
-export const DEFAULT_CONFIG_FILE = ROUTER_CONFIG_PATH
-export const DEFAULT_SOCKET_DIR = SOCKET_DIR
-export const DEFAULT_STATE_DIR = ROUTER_STATE_DIR
-
 export interface PortRange {
   from: number
   to: number
@@ -144,7 +140,7 @@ function str(file: FileShape, key: string, path: string): string | undefined {
 
 /** Reads the settings file (when present) and applies the flags on top. */
 export async function loadSettings(flags: RouterFlags): Promise<RouterSettings> {
-  const path = flags.config ?? DEFAULT_CONFIG_FILE
+  const path = flags.config ?? ROUTER_CONFIG_PATH
   if (flags.config !== undefined && !existsSync(flags.config)) {
     throw new UsageError(`--config: ${flags.config} does not exist`, {field: 'config', suggestion: 'Check the path, or leave --config out'})
   }
@@ -173,8 +169,8 @@ export async function loadSettings(flags: RouterFlags): Promise<RouterSettings> 
     machine: str(file, 'machine', path) ?? null,
     baseDomain: str(file, 'baseDomain', path) ?? null,
     listen: parseListen(str(file, 'listen', path) ?? `127.0.0.1:${ROUTER_PORT}`, 'listen'),
-    socketDir: str(file, 'socketDir', path) ?? DEFAULT_SOCKET_DIR,
-    stateDir: str(file, 'stateDir', path) ?? DEFAULT_STATE_DIR,
+    socketDir: str(file, 'socketDir', path) ?? SOCKET_DIR,
+    stateDir: str(file, 'stateDir', path) ?? ROUTER_STATE_DIR,
     certResolver: str(file, 'certResolver', path) ?? 'letsencrypt',
     entrypoints,
     entrypointsSource,

@@ -6,11 +6,12 @@
  */
 import {join} from 'node:path'
 
+import {SOCKET_DIR} from '../../layout/server.js'
 import {RENET_VERSION} from '../version.js'
 import {traefikBody} from './body.js'
 import {BootWait, enabledRepositoryDaemons} from './boot-wait.js'
 import {BuildResult, ConfigBuilder} from './build.js'
-import {DEFAULT_SOCKET_DIR, RouterSettings, httpsEntrypoints} from './config.js'
+import {RouterSettings, httpsEntrypoints} from './config.js'
 import {Daemon} from './daemon.js'
 import {EntrypointsFile} from './entrypoints-file.js'
 import {machineIdentity} from './machine-identity.js'
@@ -49,7 +50,7 @@ export class RouterService {
     boot: {systemdDir?: string; boundMs?: number} = {},
   ) {
     this.snapshots = new SnapshotStore(settings.stateDir, () => this.daemons.values(), log)
-    const enabled = boot.systemdDir !== undefined || settings.socketDir === DEFAULT_SOCKET_DIR ? enabledRepositoryDaemons(boot.systemdDir) : []
+    const enabled = boot.systemdDir !== undefined || settings.socketDir === SOCKET_DIR ? enabledRepositoryDaemons(boot.systemdDir) : []
     this.bootWait = new BootWait(enabled.map((networkId) => ({networkId, socket: join(settings.socketDir, `docker-${networkId}.sock`)})), boot.boundMs)
     if (enabled.length > 0) this.log('expecting daemons', {networkIds: enabled, boundMs: this.bootWait.boundMs})
     this.ports = new PortAllocator({stateDir: settings.stateDir, ranges: settings.dynamicPorts, graceMs: settings.portGraceMs})
